@@ -1,0 +1,3 @@
+"""Load the streamspec plugin for every run in this repository (specs and tests alike)."""
+
+pytest_plugins = ["spec.plugin"]

@@ -1,0 +1,40 @@
+"""The reference app's settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_PACKAGE_FILES = Path(__file__).parent / "files"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the reference app can be told.
+
+    Attributes:
+        log_interval: seconds between two lines of ``/logs/stream``.
+        log_lines: how many lines ``/logs/stream`` sends.
+        event_interval: seconds between two events of ``/events``.
+        event_count: how many JSON events ``/events`` sends before ``done``.
+        files_root: the directory ``/download/{name}`` serves from; nothing outside it is served.
+    """
+
+    log_interval: float = 0.3
+    log_lines: int = 20
+    event_interval: float = 1.0
+    event_count: int = 10
+    files_root: Path = field(default=_PACKAGE_FILES)
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """Settings from ``STREAMSPEC_*`` variables, defaults for the ones not set."""
+        env = os.environ
+        return cls(
+            log_interval=float(env.get("STREAMSPEC_LOG_INTERVAL", cls.log_interval)),
+            log_lines=int(env.get("STREAMSPEC_LOG_LINES", cls.log_lines)),
+            event_interval=float(env.get("STREAMSPEC_EVENT_INTERVAL", cls.event_interval)),
+            event_count=int(env.get("STREAMSPEC_EVENT_COUNT", cls.event_count)),
+            files_root=Path(env.get("STREAMSPEC_FILES_ROOT", str(_PACKAGE_FILES))),
+        )

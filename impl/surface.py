@@ -1,0 +1,44 @@
+"""The conformance surface of the reference app (the suite drives it; see ``spec/surface.py``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+
+from fastapi import APIRouter, Query
+from starlette.responses import PlainTextResponse, Response
+
+from impl.sse import EventStreamResponse
+from spec.sse import Event
+from spec.sse.encoder import validate
+from spec.surface import SSE_PATH, event_from_json
+
+router = APIRouter()
+
+
+def _read_events(raw: str) -> list[Event]:
+    try:
+        members = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"events is not JSON: {error}") from None
+    if not isinstance(members, list):
+        raise ValueError("events must be a JSON list")
+    events = [event_from_json(item) for item in members]
+    for event in events:
+        validate(event)
+    return events
+
+
+async def _replay(events: Sequence[Event]) -> AsyncIterator[Event]:
+    for event in events:
+        yield event
+
+
+@router.get(SSE_PATH)
+async def sse(events: str = Query("[]")) -> Response:
+    """Stream the events the suite asked for, each refused up front if it cannot be carried."""
+    try:
+        chosen = _read_events(events)
+    except (ValueError, TypeError) as error:
+        return PlainTextResponse(f"refused: {error}\n", status_code=400)
+    return EventStreamResponse(_replay(chosen))

@@ -1,0 +1,344 @@
+"""Server-Sent Events: what a server writes.
+
+A server turns each event into lines of `text/event-stream`; the client of the
+previous chapter turns them back. The two meet only if the server never lets
+the content of an event change the framing around it. Three mistakes account
+for most broken streams:
+
+* writing `f"data: {text}\\n\\n"` by hand: a newline inside `text` starts a line
+  the client reads as a new field, or as the end of the event;
+* splitting data with Python's `str.splitlines()`, which also splits at
+  U+2028, U+0085, form feed and others that are not line ends in this format;
+* cleaning an `id` or an event type (stripping a newline) instead of refusing
+  it: the client then resumes from an id the server never issued.
+
+The checks of this chapter ask the target to stream events of the suite's
+choosing through the conformance surface (`GET /conformance/sse`, see the
+chapter "Conformance surface"), read the stream at the ASGI message level and
+over a real socket, decode it with the suite's decoder, and compare what a
+browser would dispatch with what was sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spec import strategies
+from spec.feeding import cut
+from spec.rules import MUST, Chapter, Source, expect, violation
+from spec.sse import Decoder, Event, MessageEvent
+from spec.sse.model import Observed, expected_observation
+from spec.streams import Fetched, fetch
+from spec.surface import SSE_PATH, sse_params
+from spec.targets.client import StreamClient
+
+chapter = Chapter(__name__)
+
+_BASE = "https://html.spec.whatwg.org/multipage/server-sent-events.html"
+FORMAT = Source("WHATWG HTML", "9.2.5 Parsing an event stream", f"{_BASE}#parsing-an-event-stream")
+INTERPRETING = Source(
+    "WHATWG HTML", "9.2.6 Interpreting an event stream", f"{_BASE}#event-stream-interpretation"
+)
+AUTHORING = Source("WHATWG HTML", "9.2.7 Authoring notes", f"{_BASE}#authoring-notes")
+
+
+async def stream_events(client: StreamClient, events: Sequence[Event]) -> Fetched:
+    """Ask the target to stream *events* and read the response to its end."""
+    return await fetch(client, "GET", SSE_PATH, params=sse_params(events))
+
+
+def observe(fetched: Fetched, chunks: Sequence[bytes] | None = None) -> Observed:
+    """Decode a response as a browser would (the bytes as they came, unless *chunks* is given)."""
+    decoder = Decoder()
+    items = []
+    for chunk in fetched.chunks if chunks is None else chunks:
+        items.extend(decoder.feed(chunk))
+    items.extend(decoder.close())
+    return Observed.of(items)
+
+
+async def assert_round_trip(client: StreamClient, events: Sequence[Event], what: str) -> None:
+    """The target streams *events* and a browser would dispatch exactly them."""
+    fetched = await stream_events(client, events)
+    expect(fetched.status, 200, f"status of the stream of {what}")
+    if fetched.aborted:
+        violation(f"the stream of {what}", "a complete response", fetched.error)
+    expected = expected_observation(events)
+    seen = observe(fetched)
+    expect(seen.events, expected.events, f"events dispatched from the stream of {what}")
+    expect(seen.retries, expected.retries, f"retry values accepted from the stream of {what}")
+    expect(seen.comments, expected.comments, f"comments in the stream of {what}")
+
+
+async def assert_refused(client: StreamClient, event: Event, what: str) -> None:
+    """The target refuses *event*: a 4xx, or a stream that dispatches nothing for it."""
+    fetched = await stream_events(client, [event])
+    if 400 <= fetched.status < 500:
+        return
+    seen = observe(fetched)
+    if seen.events:
+        violation(
+            f"the response to an event whose {what}",
+            "a 4xx refusal, or no event dispatched",
+            f"status {fetched.status}, dispatched {list(seen.events)}",
+        )
+
+
+EVENT_END = chapter.rule(
+    "SSE-ENC-01",
+    MUST,
+    "Every event is written as field lines followed by a blank line, so a client "
+    "dispatches it as soon as it arrives.",
+    FORMAT,
+)
+
+
+@EVENT_END.check
+async def check_events_end_with_blank_line(stream_client: StreamClient) -> None:
+    """Three plain events are dispatched as three events, in order."""
+    events = [Event("first"), Event("second"), Event('{"n": 3}')]
+    await assert_round_trip(stream_client, events, "three plain events")
+
+
+@EVENT_END.check
+async def check_each_event_is_complete_in_the_stream(stream_client: StreamClient) -> None:
+    """Each event is dispatched from the bytes before the next event's bytes.
+
+    The stream is decoded one event's worth at a time: the blank line of each
+    event must be in the stream before the first byte of the next one.
+    """
+    events = [Event("a"), Event("b")]
+    fetched = await stream_events(stream_client, events)
+    decoder = Decoder()
+    dispatched: list[MessageEvent] = []
+    for byte in fetched.body:
+        dispatched.extend(i for i in decoder.feed(bytes([byte])) if isinstance(i, MessageEvent))
+        if len(dispatched) == 1:
+            break
+    expect(
+        [e.data for e in dispatched], ["a"], "events dispatched before the stream's second event"
+    )
+
+
+MULTILINE = chapter.rule(
+    "SSE-ENC-02",
+    MUST,
+    "Data containing line breaks is written as one data line per line, split at "
+    "CR, LF and CRLF, so the client rebuilds it joined with LF.",
+    AUTHORING,
+)
+
+
+@MULTILINE.check
+async def check_lf_in_data(stream_client: StreamClient) -> None:
+    """JSON pretty-printed over three lines arrives as one event of three lines."""
+    events = [Event('{\n  "a": 1\n}'), Event("after")]
+    await assert_round_trip(stream_client, events, "data with LF")
+
+
+@MULTILINE.check
+async def check_cr_and_crlf_in_data(stream_client: StreamClient) -> None:
+    """CR and CRLF in data become LF at the client, and nothing leaks out as a field."""
+    events = [Event("a\r\nb\rc"), Event("x\r\n\r\nevent: forged")]
+    await assert_round_trip(stream_client, events, "data with CR and CRLF")
+
+
+@MULTILINE.check
+async def check_blank_lines_in_data(stream_client: StreamClient) -> None:
+    """Leading, trailing and doubled line breaks survive: none ends the event early."""
+    events = [Event("\nlead"), Event("trail\n"), Event("a\n\nb"), Event("\n")]
+    await assert_round_trip(stream_client, events, "data with blank lines")
+
+
+ONLY_LINE_ENDS = chapter.rule(
+    "SSE-ENC-03",
+    MUST,
+    "Data is split only at CR, LF and CRLF: U+2028, U+2029, U+0085, VT, FF and "
+    "FS, GS, RS are written inside their line.",
+    FORMAT,
+)
+
+
+@ONLY_LINE_ENDS.check
+async def check_unicode_line_separators_stay_in_line(stream_client: StreamClient) -> None:
+    """The characters ``str.splitlines`` splits at, but this format does not, arrive unchanged.
+
+    Splitting at them adds LF characters to the data the client sees (a bug that
+    has shipped in Python SSE libraries).
+    """
+    text = "a\u2028b\u2029c\x85d\x0be\x0cf\x1cg\x1dh\x1ei"
+    await assert_round_trip(stream_client, [Event(text)], "data with Unicode line separators")
+
+
+EMPTY_DATA = chapter.rule(
+    "SSE-ENC-04",
+    MUST,
+    "An event with empty data is still written with a data line, so the client dispatches it.",
+    INTERPRETING,
+)
+
+
+@EMPTY_DATA.check
+async def check_empty_data_is_dispatched(stream_client: StreamClient) -> None:
+    """An empty event between two others is dispatched, with empty data."""
+    events = [Event("a"), Event(""), Event("", event="ping"), Event("b")]
+    await assert_round_trip(stream_client, events, "events with empty data")
+
+
+LEADING_SPACE = chapter.rule(
+    "SSE-ENC-05",
+    MUST,
+    "A value that begins with a space or a colon, or contains colons, arrives "
+    "unchanged: the server writes exactly one space after the field's colon.",
+    INTERPRETING,
+)
+
+
+@LEADING_SPACE.check
+async def check_leading_space_and_colons_survive(stream_client: StreamClient) -> None:
+    """Values beginning with spaces or colons keep them, in data, type and id."""
+    events = [
+        Event(" one space"),
+        Event("  two spaces"),
+        Event(":colon: inside"),
+        Event("x", event=" spaced type", id=" spaced id"),
+    ]
+    await assert_round_trip(stream_client, events, "values with leading spaces and colons")
+
+
+TYPE_AND_ID = chapter.rule(
+    "SSE-ENC-06",
+    MUST,
+    "Each event's type and id reach the client as given: an event without an id "
+    "keeps the last one, and an empty id resets it.",
+    INTERPRETING,
+)
+
+
+@TYPE_AND_ID.check
+async def check_types_and_ids(stream_client: StreamClient) -> None:
+    """Typed events, ids that persist, and an empty id that resets, as a browser sees them."""
+    events = [
+        Event("1", event="add", id="1"),
+        Event("2", event="remove"),
+        Event("3", id=""),
+        Event("4", event="", id="4"),
+    ]
+    await assert_round_trip(stream_client, events, "events with types and ids")
+
+
+REFUSE_LINE_BREAKS = chapter.rule(
+    "SSE-ENC-07",
+    MUST,
+    "An event whose type or id contains CR or LF is refused (preferably with a "
+    "4xx before the stream starts), never written altered or as it is.",
+    FORMAT,
+)
+
+
+@REFUSE_LINE_BREAKS.check
+async def check_id_with_line_break_is_refused(stream_client: StreamClient) -> None:
+    """An id ``a\\nb`` is refused: stripped to ``ab`` it names an event that never existed."""
+    for value in ("a\nb", "a\rb", "a\r\nb", "ab\n"):
+        await assert_refused(stream_client, Event("x", id=value), f"id is {value!r}")
+
+
+@REFUSE_LINE_BREAKS.check
+async def check_type_with_line_break_is_refused(stream_client: StreamClient) -> None:
+    """An event type ``a\\ndata: forged`` is refused: written as is, it forges data."""
+    for value in ("a\ndata: forged", "a\rb"):
+        await assert_refused(stream_client, Event("x", event=value), f"type is {value!r}")
+
+
+REFUSE_NUL_ID = chapter.rule(
+    "SSE-ENC-08",
+    MUST,
+    "An event whose id contains NUL is refused, never written altered or as it "
+    "is (a client ignores such an id, so resuming would silently break).",
+    INTERPRETING,
+)
+
+
+@REFUSE_NUL_ID.check
+async def check_id_with_nul_is_refused(stream_client: StreamClient) -> None:
+    """An id ``7\\0`` is refused rather than sent (ignored by clients) or stripped to ``7``."""
+    await assert_refused(stream_client, Event("x", id="7\0"), "id contains NUL")
+
+
+RETRY = chapter.rule(
+    "SSE-ENC-09",
+    MUST,
+    "A retry value is written as ASCII digits, zero included, so the client accepts it.",
+    INTERPRETING,
+)
+
+
+@RETRY.check
+async def check_retry_values_are_accepted(stream_client: StreamClient) -> None:
+    """``retry`` 0 and 1500 both reach the client's reconnection time."""
+    events = [Event("a", retry=1500), Event("b", retry=0)]
+    await assert_round_trip(stream_client, events, "events with retry")
+
+
+COMMENT_LINES = chapter.rule(
+    "SSE-ENC-10",
+    MUST,
+    "A comment containing line breaks is written as one comment line per line, "
+    "so no part of it becomes a field or ends an event.",
+    FORMAT,
+)
+
+
+@COMMENT_LINES.check
+async def check_multiline_comment_injects_nothing(stream_client: StreamClient) -> None:
+    """A comment holding ``data:`` and ``id:`` lines and a blank line dispatches nothing of them."""
+    events = [Event("real", comment="note\ndata: injected\n\nid: forged\r\nend")]
+    await assert_round_trip(stream_client, events, "an event with a multi-line comment")
+
+
+UTF8_TEXT = chapter.rule(
+    "SSE-ENC-11",
+    MUST,
+    "Text is written as UTF-8, and every character, NUL and U+FEFF included, "
+    "arrives unchanged.",
+    FORMAT,
+)
+
+
+@UTF8_TEXT.check
+async def check_unicode_and_nul_survive(stream_client: StreamClient) -> None:
+    """Accents, CJK, emoji, NUL and a byte order mark inside data all arrive as sent."""
+    events = [Event("café 例子 🎉"), Event("nul:\0:end"), Event("\ufeffbom")]
+    await assert_round_trip(stream_client, events, "non-ASCII and NUL data")
+
+
+ROUND_TRIP = chapter.rule(
+    "SSE-ENC-12",
+    MUST,
+    "Any sequence of valid events arrives as sent, over every transport, "
+    "however the bytes of the stream are cut on the way.",
+    FORMAT,
+)
+
+
+@ROUND_TRIP.check
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(
+    events=st.lists(strategies.events(), min_size=1, max_size=6),
+    cuts=st.lists(st.integers(min_value=0, max_value=4096), max_size=12),
+)
+async def check_any_events_round_trip(
+    stream_client: StreamClient, events: list[Event], cuts: list[int]
+) -> None:
+    """Hypothesis draws events and cut points; the stream, however cut, decodes to the events."""
+    fetched = await stream_events(stream_client, events)
+    expect(fetched.status, 200, "status of the stream")
+    expected = expected_observation(events)
+    for name, chunks in (("as received", fetched.chunks), ("re-cut", cut(fetched.body, cuts))):
+        seen = observe(fetched, chunks)
+        expect(seen.events, expected.events, f"events dispatched, bytes fed {name}")
+        expect(seen.retries, expected.retries, f"retry values accepted, bytes fed {name}")
+        expect(seen.comments, expected.comments, f"comments seen, bytes fed {name}")

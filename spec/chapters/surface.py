@@ -1,0 +1,80 @@
+"""Conformance surface: the endpoints a target exposes to be validated.
+
+The suite never reaches into a target's code. It asks for streams over plain
+HTTP, so a server written in any language can be validated by implementing
+the endpoints below next to its real routes. Browser-facing streams are GET,
+so that an `EventSource` can open them too.
+
+## `GET /conformance/sse?events=JSON`
+
+Streams the events of `JSON` as `text/event-stream`, in order, then ends the
+response. `JSON` is a list of objects with the optional members `data`
+(string, default `""`), `event` (string), `id` (string), `retry` (integer)
+and `comment` (string), each member meaning what the field of the same name
+means in the format. A member that is absent is not written.
+
+An event that cannot be written unaltered (a type or id with CR or LF, an id
+with NUL) is refused: the whole request gets a 4xx response before any event is
+streamed. A malformed `events` parameter gets a 400.
+
+Example: `GET /conformance/sse?events=[{"data":"a\\nb","id":"1"}]` (URL-encoded)
+answers
+
+```
+id: 1
+data: a
+data: b
+
+```
+
+or any byte sequence a client reads as the same event.
+"""
+
+from __future__ import annotations
+
+from spec.rules import MUST, Chapter, Source, expect
+from spec.sse import Event
+from spec.streams import fetch
+from spec.surface import SSE_PATH, sse_params
+from spec.targets.client import StreamClient
+
+chapter = Chapter(__name__)
+
+SURFACE = Source(
+    "streamspec",
+    "Conformance surface",
+    "https://github.com/streamspec/streamspec/blob/main/spec/README.md#conformance-surface",
+)
+
+SSE_ENDPOINT = chapter.rule(
+    "SURFACE-SSE-01",
+    MUST,
+    "GET /conformance/sse answers 200 with Content-Type text/event-stream "
+    "for a valid list of events.",
+    SURFACE,
+)
+
+
+@SSE_ENDPOINT.check
+async def check_sse_endpoint_streams_event_stream(stream_client: StreamClient) -> None:
+    """The endpoint the SSE chapters depend on exists and speaks ``text/event-stream``."""
+    fetched = await fetch(stream_client, "GET", SSE_PATH, params=sse_params([Event("x")]))
+    expect(fetched.status, 200, "status of GET /conformance/sse")
+    content_type = (fetched.header("content-type") or "").split(";")[0].strip().lower()
+    expect(content_type, "text/event-stream", "media type of GET /conformance/sse")
+
+
+MALFORMED = chapter.rule(
+    "SURFACE-SSE-02",
+    MUST,
+    "GET /conformance/sse answers 400 when the events parameter is not a list of event objects.",
+    SURFACE,
+)
+
+
+@MALFORMED.check
+async def check_malformed_events_get_400(stream_client: StreamClient) -> None:
+    """Not JSON, not a list, a wrongly typed member: each a 400, never a 500 or a stream."""
+    for raw in ("not json", '{"data": "x"}', '[{"data": 1}]', '[{"retry": "5"}]', "[1]"):
+        fetched = await fetch(stream_client, "GET", SSE_PATH, params=[("events", raw)])
+        expect(fetched.status, 400, f"status of GET /conformance/sse?events={raw}")

@@ -1,0 +1,129 @@
+"""Turn check outcomes into a verdict for each rule, as a table and as JSON.
+
+A rule's result is:
+
+* ``fail`` when any of its checks failed;
+* ``pass`` when every check that ran passed and none was left unobserved;
+* ``partial`` when some checks passed and the others could not be observed;
+* ``not observable`` or ``not applicable`` when no check could judge it, with
+  the reason the checks gave;
+* ``not run`` when no check of it was selected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spec.rules import NOT_APPLICABLE, NOT_OBSERVABLE, Rule
+
+PASS, FAIL, PARTIAL, UNOBSERVED, INAPPLICABLE, NOT_RUN = (
+    "pass",
+    "fail",
+    "partial",
+    NOT_OBSERVABLE,
+    NOT_APPLICABLE,
+    "not run",
+)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What one collected check (one pytest item) came to."""
+
+    nodeid: str
+    outcome: str
+    message: str = ""
+
+
+@dataclass
+class RuleResult:
+    rule: Rule
+    checks: list[CheckOutcome] = field(default_factory=list)
+
+    @property
+    def result(self) -> str:
+        outcomes = {check.outcome for check in self.checks}
+        if not outcomes:
+            return NOT_RUN
+        if FAIL in outcomes:
+            return FAIL
+        if outcomes == {PASS}:
+            return PASS
+        if PASS in outcomes:
+            return PARTIAL
+        if outcomes == {INAPPLICABLE}:
+            return INAPPLICABLE
+        return UNOBSERVED
+
+    @property
+    def reasons(self) -> list[str]:
+        """The distinct messages of the checks that did not pass, in order."""
+        seen: dict[str, None] = {}
+        for check in self.checks:
+            if check.outcome != PASS and check.message:
+                seen.setdefault(check.message, None)
+        return list(seen)
+
+
+def classify_skip(reason: str) -> str:
+    """The outcome a skipped check stands for, from the reason it gave."""
+    for outcome in (NOT_OBSERVABLE, NOT_APPLICABLE):
+        if reason.startswith(outcome):
+            return outcome
+    return UNOBSERVED
+
+
+def summarise(rules: Iterable[Rule], outcomes: dict[str, list[CheckOutcome]]) -> list[RuleResult]:
+    """One result per rule, in the rules' order."""
+    return [RuleResult(rule, outcomes.get(rule.id, [])) for rule in rules]
+
+
+def table(results: list[RuleResult], *, width: int = 100) -> list[str]:
+    """A plain-text table, one line a rule, then the totals."""
+    lines = [f"{'rule':<14} {'level':<6} {'result':<15} {'checks':>7}  statement"]
+    for entry in results:
+        passed = sum(1 for check in entry.checks if check.outcome == PASS)
+        counts = f"{passed}/{len(entry.checks)}"
+        head = f"{entry.rule.id:<14} {entry.rule.level:<6} {entry.result:<15} {counts:>7}  "
+        statement = entry.rule.statement
+        room = max(width - len(head), 20)
+        if len(statement) > room:
+            statement = statement[: room - 1] + "…"
+        lines.append(head + statement)
+    totals: dict[str, int] = {}
+    for entry in results:
+        totals[entry.result] = totals.get(entry.result, 0) + 1
+    order = [PASS, FAIL, PARTIAL, UNOBSERVED, INAPPLICABLE, NOT_RUN]
+    lines.append(", ".join(f"{totals[key]} {key}" for key in order if key in totals))
+    return lines
+
+
+def to_json(target: str, results: list[RuleResult]) -> dict[str, Any]:
+    """The report as a JSON-ready dict (the schema is documented in the README)."""
+    return {
+        "target": target,
+        "rules": [
+            {
+                "id": entry.rule.id,
+                "level": str(entry.rule.level),
+                "statement": entry.rule.statement,
+                "source": str(entry.rule.source),
+                "chapter": entry.rule.chapter,
+                "result": entry.result,
+                "checks": [
+                    {"nodeid": c.nodeid, "outcome": c.outcome, "message": c.message}
+                    for c in entry.checks
+                ],
+            }
+            for entry in results
+        ],
+    }
+
+
+def write_json(path: Path, target: str, results: list[RuleResult]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(to_json(target, results), indent=2, ensure_ascii=False) + "\n")

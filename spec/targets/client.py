@@ -1,0 +1,132 @@
+"""One way for checks to request a stream, whatever carries it.
+
+A check asks a :class:`StreamClient` for a response and reads its body chunk by
+chunk; the fixture ``stream_client`` hands it each transport in turn:
+
+* ``asgi``: the app is called in-process through :mod:`spec.targets.harness`;
+  a chunk is the body of one ``http.response.body`` message.
+* ``socket``: a real uvicorn (or any server) is read over a TCP connection on
+  127.0.0.1 with httpx; a chunk is what one read of the socket returned, after
+  the transfer coding is removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from spec.targets import harness
+from spec.targets.asgi_types import ASGIApp
+
+Params = Sequence[tuple[str, str]]
+Headers = Sequence[tuple[str, str]]
+
+_HANG_GUARD = httpx.Timeout(30.0)
+
+
+class StreamedResponse(Protocol):
+    """A response whose body is read as it arrives."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """Header fields in order, names lower-cased."""
+        ...
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """Yield the body as it arrives, until the end of the response."""
+        ...
+
+
+class StreamClient(Protocol):
+    """Requests a stream from the target over one transport."""
+
+    transport: str
+
+    def stream(
+        self, method: str, path: str, *, params: Params = (), headers: Headers = ()
+    ) -> AsyncIterator[StreamedResponse]:
+        """An async context manager: the response, with its body unread."""
+        ...
+
+
+@dataclass
+class _AsgiResponse:
+    exchange: harness.Exchange
+
+    @property
+    def status(self) -> int:
+        return self.exchange.status
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        return self.exchange.headers
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        async for message in self.exchange.iter_body():
+            body = bytes(message.get("body", b""))
+            if body:
+                yield body
+        if self.exchange.app_error is not None:
+            raise harness.ProtocolError(
+                f"the app raised mid-stream: {self.exchange.app_error!r}"
+            ) from self.exchange.app_error
+
+
+@dataclass
+class AsgiClient:
+    """Calls the ASGI app in-process, one :mod:`~spec.targets.harness` exchange a request."""
+
+    app: ASGIApp
+    transport: str = "asgi"
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, path: str, *, params: Params = (), headers: Headers = ()
+    ) -> AsyncIterator[StreamedResponse]:
+        scope = harness.build_scope(method, path, params=params, headers=headers)
+        async with harness.exchange(self.app, scope) as exchange:
+            await exchange.wait_start()
+            yield _AsgiResponse(exchange)
+
+
+@dataclass
+class _SocketResponse:
+    response: httpx.Response
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        return [(name.lower(), value) for name, value in self.response.headers.multi_items()]
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        async for chunk in self.response.aiter_raw():
+            if chunk:
+                yield chunk
+
+
+@dataclass
+class SocketClient:
+    """Reads from a server over real TCP with httpx (no content decoding)."""
+
+    base_url: str
+    transport: str = "socket"
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, path: str, *, params: Params = (), headers: Headers = ()
+    ) -> AsyncIterator[StreamedResponse]:
+        async with (
+            httpx.AsyncClient(base_url=self.base_url, timeout=_HANG_GUARD) as client,
+            client.stream(method, path, params=list(params), headers=list(headers)) as response,
+        ):
+            yield _SocketResponse(response)

@@ -1,0 +1,242 @@
+"""Drive an ASGI app at the message level and record everything it sends.
+
+httpx's ``ASGITransport`` and Starlette's ``TestClient`` collect the whole body
+before they return, so they cannot show how a body is cut into messages, cannot
+read an endless stream and cannot say "the client is gone" at a chosen moment.
+This harness can: it plays the server's side of one HTTP request, records every
+``http.response.start`` and ``http.response.body`` message in order (with its
+``more_body`` flag), hands the body messages to the check as they are sent, and
+delivers ``http.disconnect`` when the check says so.
+
+Written by hand because no maintained library offers a streaming, disconnecting
+ASGI client; it follows the ASGI HTTP spec (version 2.4) and nothing more.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import quote, urlencode
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from spec.targets.asgi_types import ASGIApp, Message, Scope
+
+
+class ProtocolError(AssertionError):
+    """The app broke the ASGI HTTP message sequence."""
+
+
+class ClientDisconnected(OSError):  # noqa: N818 - the ASGI spec asks for an OSError subclass
+    """Raised by ``send`` after a disconnect when the harness models ASGI 2.4 servers."""
+
+
+@dataclass
+class Exchange:
+    """One request played against the app, seen from the server's side.
+
+    Attributes:
+        messages: every message the app sent, in order.
+        app_done: set when the app's call has returned or raised.
+        app_error: what the app raised, if it did.
+        sends_after_disconnect: how many messages the app sent after it was told
+            the client had gone.
+    """
+
+    messages: list[Message] = field(default_factory=list)
+    app_done: anyio.Event = field(default_factory=anyio.Event)
+    app_error: BaseException | None = None
+    sends_after_disconnect: int = 0
+    _disconnected: anyio.Event = field(default_factory=anyio.Event)
+    _started: anyio.Event = field(default_factory=anyio.Event)
+    _body_in: MemoryObjectSendStream[Message] | None = None
+    _body_out: MemoryObjectReceiveStream[Message] | None = None
+
+    @property
+    def start(self) -> Message:
+        """The ``http.response.start`` message (only after :meth:`wait_start`)."""
+        return self.messages[0]
+
+    @property
+    def status(self) -> int:
+        return int(self.start["status"])
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """Response headers, names lower-cased, decoded as Latin-1 as HTTP/1.1 carries them."""
+        return [
+            (bytes(name).decode("latin-1").lower(), bytes(value).decode("latin-1"))
+            for name, value in self.start.get("headers", [])
+        ]
+
+    @property
+    def body_messages(self) -> list[Message]:
+        return [m for m in self.messages if m["type"] == "http.response.body"]
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(bytes(m.get("body", b"")) for m in self.body_messages)
+
+    async def wait_start(self) -> None:
+        """Wait for ``http.response.start``; raise if the app ends without sending it."""
+        async with anyio.create_task_group() as group:
+
+            async def stop_when_done() -> None:
+                await self.app_done.wait()
+                group.cancel_scope.cancel()
+
+            group.start_soon(stop_when_done)
+            await self._started.wait()
+            group.cancel_scope.cancel()
+        if not self._started.is_set():
+            raise ProtocolError(f"the app returned without starting a response: {self.app_error!r}")
+
+    async def iter_body(self) -> AsyncIterator[Message]:
+        """Yield each ``http.response.body`` message as the app sends it, up to the last."""
+        assert self._body_out is not None
+        async for message in self._body_out:
+            yield message
+
+    def disconnect(self) -> None:
+        """Tell the app the client has gone: ``receive`` returns ``http.disconnect`` from now on."""
+        self._disconnected.set()
+
+    @property
+    def disconnected(self) -> bool:
+        return self._disconnected.is_set()
+
+
+SendAfterDisconnect = Literal["ignore", "raise"]
+
+
+def build_scope(
+    method: str,
+    path: str,
+    *,
+    params: Sequence[tuple[str, str]] = (),
+    headers: Sequence[tuple[str, str]] = (),
+    http_version: str = "1.1",
+) -> Scope:
+    """Return an ASGI HTTP scope for a request from 127.0.0.1."""
+    query = urlencode(list(params)).encode("ascii")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": http_version,
+        "method": method.upper(),
+        "scheme": "http",
+        "path": path,
+        "raw_path": quote(path).encode("ascii"),
+        "query_string": query,
+        "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+
+
+@asynccontextmanager
+async def exchange(
+    app: ASGIApp,
+    scope: Scope,
+    *,
+    body: bytes = b"",
+    send_after_disconnect: SendAfterDisconnect = "ignore",
+    body_buffer: float = math.inf,
+) -> AsyncIterator[Exchange]:
+    """Run *app* for one request while the block runs; disconnect and wait for it on exit.
+
+    Args:
+        send_after_disconnect: what ``send`` does once the client has gone:
+            ``"ignore"`` returns silently, as uvicorn does; ``"raise"`` raises
+            :class:`ClientDisconnected`, as ASGI 2.4 recommends.
+        body_buffer: how many body messages ``send`` queues before it blocks
+            until the check reads one: ``0`` models a client that reads nothing
+            until asked, ``inf`` one that never pushes back.
+
+    On leaving the block the client disconnects (if it has not) and the app
+    gets the chance to finish; an app that outlives its disconnect by more than
+    the hang guard fails the check with :class:`ProtocolError`.
+    """
+    state = Exchange()
+    body_in, body_out = anyio.create_memory_object_stream[Message](body_buffer)
+    state._body_in, state._body_out = body_in, body_out
+    request_sent = False
+    finished = False
+
+    async def receive() -> Message:
+        nonlocal request_sent
+        if not request_sent:
+            request_sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await state._disconnected.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        nonlocal finished
+        if state.disconnected:
+            state.sends_after_disconnect += 1
+            if send_after_disconnect == "raise":
+                raise ClientDisconnected("the client has disconnected")
+            return
+        kind = message.get("type")
+        if kind == "http.response.start":
+            if state._started.is_set():
+                raise ProtocolError("http.response.start sent twice")
+            state.messages.append(dict(message))
+            state._started.set()
+        elif kind == "http.response.body":
+            if not state._started.is_set():
+                raise ProtocolError("http.response.body before http.response.start")
+            if finished:
+                raise ProtocolError("http.response.body after the final body message")
+            recorded = dict(message)
+            state.messages.append(recorded)
+            finished = not message.get("more_body", False)
+            try:
+                await body_in.send(recorded)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                # The check stopped reading: the client has gone while send waited.
+                state.sends_after_disconnect += 1
+                if send_after_disconnect == "raise":
+                    raise ClientDisconnected("the client has disconnected") from None
+                return
+            if finished:
+                await body_in.aclose()
+        else:
+            raise ProtocolError(f"unexpected message type {kind!r}")
+
+    async def run_app() -> None:
+        try:
+            await app(scope, receive, send)
+        except Exception as error:  # recorded for the check to judge
+            state.app_error = error
+        finally:
+            state.app_done.set()
+            await body_in.aclose()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(run_app)
+        try:
+            yield state
+        finally:
+            state.disconnect()
+            body_out.close()
+            with anyio.move_on_after(_HANG_GUARD_SECONDS):
+                await state.app_done.wait()
+            if not state.app_done.is_set():
+                group.cancel_scope.cancel()
+                raise ProtocolError(
+                    f"the app still runs {_HANG_GUARD_SECONDS}s after the client disconnected"
+                )
+
+
+_HANG_GUARD_SECONDS = 10.0
