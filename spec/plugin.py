@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from spec import chapters
 from spec import report as rule_report
@@ -28,12 +28,21 @@ from spec.targets.client import AsgiClient, SocketClient, StreamClient
 from spec.targets.server import serve
 from spec.targets.target import DEFAULT_TARGET, Target, TargetError, load_target
 
-settings.register_profile("dev", max_examples=30)
+# No deadline anywhere: an example's duration is never a verdict (benchmarks measure speed).
+# The explain phase re-runs failing examples many times over; only "thorough" pays for it.
+_QUICK_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+settings.register_profile("dev", max_examples=30, deadline=None, phases=_QUICK_PHASES)
 settings.register_profile(
-    "ci", max_examples=100, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    phases=_QUICK_PHASES,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("thorough", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("streamspec", "streamspec: run the spec against a target")
@@ -75,7 +84,8 @@ class RuleRecorder:
         wanted = [pattern.strip() for pattern in option.split(",") if pattern.strip()]
         if not wanted:
             return
-        selected, deselected = [], []
+        selected: list[pytest.Item] = []
+        deselected: list[pytest.Item] = []
         for item in items:
             rule_id = self.rule_of.get(item.nodeid)
             matches = rule_id is not None and any(
@@ -89,13 +99,13 @@ class RuleRecorder:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Iterator[None]:
-        rep: pytest.TestReport = yield  # type: ignore[misc]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        rep = yield
         rule_id = self.rule_of.get(item.nodeid)
         if rep.failed and rule_id is not None:
             rule = REGISTRY[rule_id]
             rep.sections.insert(0, (f"spec rule {rule.id}", f"{rule}\nsource: {rule.source}"))
-        return rep  # type: ignore[return-value]
+        return rep
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.nodeid not in self.rule_of:

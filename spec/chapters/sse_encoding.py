@@ -302,8 +302,7 @@ async def check_multiline_comment_injects_nothing(stream_client: StreamClient) -
 UTF8_TEXT = chapter.rule(
     "SSE-ENC-11",
     MUST,
-    "Text is written as UTF-8, and every character, NUL and U+FEFF included, "
-    "arrives unchanged.",
+    "Text is written as UTF-8, and every character, NUL and U+FEFF included, arrives unchanged.",
     FORMAT,
 )
 
@@ -325,7 +324,7 @@ ROUND_TRIP = chapter.rule(
 
 
 @ROUND_TRIP.check
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     events=st.lists(strategies.events(), min_size=1, max_size=6),
     cuts=st.lists(st.integers(min_value=0, max_value=4096), max_size=12),

@@ -44,7 +44,7 @@ INTERPRETING = Source(
 DISPATCH = Source("WHATWG HTML", "9.2.6 Interpreting an event stream", f"{_BASE}#dispatchMessage")
 
 
-def message(data: str, type: str = "message", last_event_id: str = "") -> MessageEvent:  # noqa: A002
+def message(data: str, type: str = "message", last_event_id: str = "") -> MessageEvent:
     return MessageEvent(type, data, last_event_id)
 
 
@@ -303,7 +303,7 @@ EMPTY_DATA = chapter.rule(
 
 @EMPTY_DATA.check
 def check_event_without_data_is_not_dispatched(make_decoder: DecoderFactory) -> None:
-    """``event: x`` then a blank line dispatches nothing, and ``x`` does not reach the next event."""
+    """``event: x`` and a blank line dispatch nothing, and ``x`` does not reach the next event."""
     stream = b"event: x\n\ndata: y\n\n"
     assert_dispatches(make_decoder, stream, [message("y")])
 
@@ -405,7 +405,7 @@ RETRY = chapter.rule(
 def check_retry_with_digits_is_accepted(make_decoder: DecoderFactory) -> None:
     """``retry: 0`` and ``retry: 2500`` set the reconnection time."""
     stream = b"retry: 0\nretry: 2500\ndata: x\n\n"
-    expected = [RetryChange(0), RetryChange(2500), message("x")]
+    expected: list[Dispatched] = [RetryChange(0), RetryChange(2500), message("x")]
     assert_dispatches(make_decoder, stream, expected, keep=(MessageEvent, RetryChange))
 
 
@@ -430,4 +430,3 @@ def check_incomplete_event_is_discarded(make_decoder: DecoderFactory) -> None:
     """The event whose blank line never came is not dispatched, with or without its last LF."""
     assert_dispatches(make_decoder, b"data: a\n\ndata: b\n", [message("a")])
     assert_dispatches(make_decoder, b"data: a\n\ndata: b", [message("a")])
-

@@ -43,7 +43,7 @@ chapter = Chapter(__name__)
 SURFACE = Source(
     "streamspec",
     "Conformance surface",
-    "https://github.com/streamspec/streamspec/blob/main/spec/README.md#conformance-surface",
+    "#surface",
 )
 
 SSE_ENDPOINT = chapter.rule(

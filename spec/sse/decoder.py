@@ -173,12 +173,11 @@ class Decoder:
             # event ID buffer to the field value. Otherwise, ignore the field."
             if "\0" not in value:
                 self._last_event_id_buffer = value
-        elif field == "retry":
+        elif field == "retry" and _only_ascii_digits(value):
             # "If the field value consists of only ASCII digits, then interpret the
             # field value as an integer in base ten ... Otherwise, ignore the field."
-            if value and all("0" <= c <= "9" for c in value):
-                self.reconnection_time = int(value)
-                out.append(RetryChange(self.reconnection_time))
+            self.reconnection_time = int(value)
+            out.append(RetryChange(self.reconnection_time))
         # "Otherwise: The field is ignored."
 
     def _dispatch(self, out: list[Dispatched]) -> None:
@@ -199,6 +198,11 @@ class Decoder:
         self._data = ""
         self._event_type = ""
         out.append(event)
+
+
+def _only_ascii_digits(value: str) -> bool:
+    # Not str.isdigit(): it accepts other scripts' digits and superscripts.
+    return value != "" and all("0" <= c <= "9" for c in value)
 
 
 def _drop_one_space(value: str) -> str:

@@ -13,7 +13,7 @@ chunk; the fixture ``stream_client`` hands it each transport in turn:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,8 +51,8 @@ class StreamClient(Protocol):
 
     def stream(
         self, method: str, path: str, *, params: Params = (), headers: Headers = ()
-    ) -> AsyncIterator[StreamedResponse]:
-        """An async context manager: the response, with its body unread."""
+    ) -> AbstractAsyncContextManager[StreamedResponse]:
+        """The response, its body unread, while the ``async with`` block runs."""
         ...
 
 

@@ -31,7 +31,7 @@ class ProtocolError(AssertionError):
     """The app broke the ASGI HTTP message sequence."""
 
 
-class ClientDisconnected(OSError):  # noqa: N818 - the ASGI spec asks for an OSError subclass
+class ClientDisconnected(OSError):
     """Raised by ``send`` after a disconnect when the harness models ASGI 2.4 servers."""
 
 
@@ -53,7 +53,6 @@ class Exchange:
     sends_after_disconnect: int = 0
     _disconnected: anyio.Event = field(default_factory=anyio.Event)
     _started: anyio.Event = field(default_factory=anyio.Event)
-    _body_in: MemoryObjectSendStream[Message] | None = None
     _body_out: MemoryObjectReceiveStream[Message] | None = None
 
     @property
@@ -143,6 +142,69 @@ def build_scope(
     }
 
 
+class _ServerSide:
+    """The ``receive`` and ``send`` callables one request hands the app."""
+
+    def __init__(
+        self,
+        state: Exchange,
+        body: bytes,
+        send_after_disconnect: SendAfterDisconnect,
+        body_in: MemoryObjectSendStream[Message],
+    ) -> None:
+        self.state = state
+        self.request_body = body
+        self.send_after_disconnect = send_after_disconnect
+        self.body_in = body_in
+        self.request_sent = False
+        self.finished = False
+
+    async def receive(self) -> Message:
+        if not self.request_sent:
+            self.request_sent = True
+            return {"type": "http.request", "body": self.request_body, "more_body": False}
+        await self.state._disconnected.wait()
+        return {"type": "http.disconnect"}
+
+    def _gone(self) -> None:
+        self.state.sends_after_disconnect += 1
+        if self.send_after_disconnect == "raise":
+            raise ClientDisconnected("the client has disconnected")
+
+    async def send(self, message: Message) -> None:
+        state = self.state
+        if state.disconnected:
+            self._gone()
+            return
+        kind = message.get("type")
+        if kind == "http.response.start":
+            if state._started.is_set():
+                raise ProtocolError("http.response.start sent twice")
+            state.messages.append(dict(message))
+            state._started.set()
+        elif kind == "http.response.body":
+            await self._send_body(message)
+        else:
+            raise ProtocolError(f"unexpected message type {kind!r}")
+
+    async def _send_body(self, message: Message) -> None:
+        if not self.state._started.is_set():
+            raise ProtocolError("http.response.body before http.response.start")
+        if self.finished:
+            raise ProtocolError("http.response.body after the final body message")
+        recorded = dict(message)
+        self.state.messages.append(recorded)
+        self.finished = not message.get("more_body", False)
+        try:
+            await self.body_in.send(recorded)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            # The check stopped reading: the client went away while send waited.
+            self._gone()
+            return
+        if self.finished:
+            await self.body_in.aclose()
+
+
 @asynccontextmanager
 async def exchange(
     app: ASGIApp,
@@ -168,55 +230,12 @@ async def exchange(
     """
     state = Exchange()
     body_in, body_out = anyio.create_memory_object_stream[Message](body_buffer)
-    state._body_in, state._body_out = body_in, body_out
-    request_sent = False
-    finished = False
-
-    async def receive() -> Message:
-        nonlocal request_sent
-        if not request_sent:
-            request_sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await state._disconnected.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        nonlocal finished
-        if state.disconnected:
-            state.sends_after_disconnect += 1
-            if send_after_disconnect == "raise":
-                raise ClientDisconnected("the client has disconnected")
-            return
-        kind = message.get("type")
-        if kind == "http.response.start":
-            if state._started.is_set():
-                raise ProtocolError("http.response.start sent twice")
-            state.messages.append(dict(message))
-            state._started.set()
-        elif kind == "http.response.body":
-            if not state._started.is_set():
-                raise ProtocolError("http.response.body before http.response.start")
-            if finished:
-                raise ProtocolError("http.response.body after the final body message")
-            recorded = dict(message)
-            state.messages.append(recorded)
-            finished = not message.get("more_body", False)
-            try:
-                await body_in.send(recorded)
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                # The check stopped reading: the client has gone while send waited.
-                state.sends_after_disconnect += 1
-                if send_after_disconnect == "raise":
-                    raise ClientDisconnected("the client has disconnected") from None
-                return
-            if finished:
-                await body_in.aclose()
-        else:
-            raise ProtocolError(f"unexpected message type {kind!r}")
+    state._body_out = body_out
+    server = _ServerSide(state, body, send_after_disconnect, body_in)
 
     async def run_app() -> None:
         try:
-            await app(scope, receive, send)
+            await app(scope, server.receive, server.send)
         except Exception as error:  # recorded for the check to judge
             state.app_error = error
         finally:

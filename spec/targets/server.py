@@ -32,7 +32,7 @@ class _Server(uvicorn.Server):
 
 
 @contextmanager
-def serve(app: ASGIApp, *, graceful_shutdown_seconds: float = 5.0) -> Iterator[str]:
+def serve(app: ASGIApp, *, graceful_shutdown_seconds: int = 5) -> Iterator[str]:
     """Serve *app* while the block runs and yield its base URL, ``http://127.0.0.1:PORT``.
 
     The port is bound before uvicorn starts, so no other process can take it in

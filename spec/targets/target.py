@@ -44,4 +44,4 @@ def load_target(name: str) -> Target:
             raise TargetError(f"--target={name!r}: {module_name} has no {attribute}") from None
     if not callable(app):
         raise TargetError(f"--target={name!r}: {attribute} is not an ASGI app (not callable)")
-    return Target(name, app)  # type: ignore[arg-type]
+    return Target(name, app)

@@ -1,0 +1,44 @@
+"""Run the spec in a child pytest, as a user would, and read its JSON rule report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class SuiteRun:
+    returncode: int
+    output: str
+    report: dict[str, Any]
+
+    def results(self) -> dict[str, str]:
+        """``{rule ID: result}`` for every rule in the report."""
+        return {rule["id"]: rule["result"] for rule in self.report["rules"]}
+
+    def failing(self) -> set[str]:
+        return {rule_id for rule_id, result in self.results().items() if result == "fail"}
+
+
+def run_spec(tmp_path: Path, *options: str) -> SuiteRun:
+    """``pytest spec OPTIONS --report-json=...`` in a child process, from the repository root."""
+    report_path = tmp_path / "report.json"
+    command = [
+        sys.executable, "-m", "pytest", "spec", "-q", "-p", "no:cacheprovider",
+        f"--report-json={report_path}", *options,
+    ]  # fmt: skip
+    env = {**os.environ, "HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "ci")}
+    completed = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    output = completed.stdout + completed.stderr
+    if not report_path.exists():
+        raise AssertionError(f"the run wrote no report:\n{output}")
+    return SuiteRun(completed.returncode, output, json.loads(report_path.read_text()))

@@ -1,0 +1,90 @@
+"""The rule machinery: IDs, declarations, outcomes, and the rendered spec kept in step."""
+
+from __future__ import annotations
+
+import pytest
+
+from spec import render, report
+from spec.chapters import load_all
+from spec.rules import MUST, REGISTRY, Chapter, Rule, RuleViolation, Source, expect
+
+SOURCE = Source("test", "1", "https://example.invalid/")
+
+
+@pytest.fixture
+def scratch_chapter() -> object:
+    """A chapter whose rules are removed from the registry afterwards."""
+    before = set(REGISTRY)
+    yield Chapter("tests.scratch")
+    for rule_id in set(REGISTRY) - before:
+        del REGISTRY[rule_id]
+
+
+def test_rule_ids_must_be_well_formed(scratch_chapter: Chapter) -> None:
+    with pytest.raises(ValueError, match="not of the form"):
+        scratch_chapter.rule("sse-1", MUST, "x", SOURCE)
+
+
+def test_rule_ids_are_unique(scratch_chapter: Chapter) -> None:
+    scratch_chapter.rule("TEST-ONE-01", MUST, "x", SOURCE)
+    with pytest.raises(ValueError, match="declared twice"):
+        scratch_chapter.rule("TEST-ONE-01", MUST, "y", SOURCE)
+
+
+def test_a_check_needs_a_docstring(scratch_chapter: Chapter) -> None:
+    rule = scratch_chapter.rule("TEST-ONE-02", MUST, "x", SOURCE)
+
+    def check_undocumented() -> None:
+        pass
+
+    with pytest.raises(ValueError, match="needs a docstring"):
+        rule.check(check_undocumented)
+
+
+def test_every_rule_has_a_check_and_a_statement() -> None:
+    load_all()
+    for rule in REGISTRY.values():
+        if rule.chapter.startswith("spec.chapters."):
+            assert rule.checks, f"{rule.id} has no check"
+            assert rule.statement.endswith("."), f"{rule.id}: state the rule as one sentence"
+
+
+def test_expect_names_what_was_expected_and_seen() -> None:
+    with pytest.raises(RuleViolation) as caught:
+        expect([1], [2], "events")
+    assert str(caught.value) == "events\n  expected: [2]\n  seen:     [1]"
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "result"),
+    [
+        ([], "not run"),
+        (["pass", "pass"], "pass"),
+        (["pass", "fail"], "fail"),
+        (["pass", "not observable"], "partial"),
+        (["not observable", "not applicable"], "not observable"),
+        (["not applicable"], "not applicable"),
+    ],
+)
+def test_rule_result_from_check_outcomes(outcomes: list[str], result: str) -> None:
+    rule = Rule.__new__(Rule)
+    checks = [report.CheckOutcome(f"n{i}", outcome) for i, outcome in enumerate(outcomes)]
+    assert report.RuleResult(rule, checks).result == result
+
+
+def test_skip_reasons_are_classified() -> None:
+    assert report.classify_skip("not applicable: serves no files") == "not applicable"
+    assert report.classify_skip("not observable: no ASGI app") == "not observable"
+    assert report.classify_skip("anything else") == "not observable"
+
+
+def test_rendered_spec_is_up_to_date() -> None:
+    """``spec/README.md`` is generated; regenerate it with ``python -m spec.render``."""
+    assert render.OUTPUT.read_text(encoding="utf-8") == render.render()
+
+
+def test_rendered_spec_lists_every_rule() -> None:
+    text = render.render()
+    for rule_id in REGISTRY:
+        if REGISTRY[rule_id].chapter.startswith("spec.chapters."):
+            assert f"### {rule_id} (" in text
