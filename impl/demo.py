@@ -25,6 +25,20 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+async def _resolve_inside(root: anyio.Path, name: str) -> anyio.Path | None:
+    """The regular file *name* names inside *root*, symlinks resolved, or ``None``."""
+    if "\0" in name or "\\" in name:
+        return None
+    try:
+        resolved_root = await root.resolve()
+        candidate = await (resolved_root / name).resolve()
+        if candidate.is_relative_to(resolved_root) and await candidate.is_file():
+            return candidate
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def build_router(settings: Settings) -> APIRouter:
     """The demo routes, reading their pacing and file root from *settings*."""
     router = APIRouter()
@@ -61,9 +75,8 @@ def build_router(settings: Settings) -> APIRouter:
 
     @router.get("/download/{name}")
     async def download(name: str, request: Request) -> Response:
-        root = await anyio.Path(settings.files_root).resolve()
-        candidate = await (root / name).resolve()
-        if not candidate.is_relative_to(root) or not await candidate.is_file():
+        candidate = await _resolve_inside(anyio.Path(settings.files_root), name)
+        if candidate is None:
             raise HTTPException(status_code=404, detail="no such file")
         return FileResponse(candidate, filename=candidate.name)
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from impl.app import create_app
-from spec.sse import Decoder
+from spec.sse import Decoder, encode
 from spec.targets.client import AsgiClient
 from tests.broken import decoders, encoders
 from tests.broken.surface_app import surface_app
@@ -22,6 +22,7 @@ from tests.checks import checks_of, is_property
 
 PARSE_CHECKS = checks_of("SSE-PARSE-")
 ENCODE_CHECKS = [c for c in checks_of("SSE-ENC-") if not is_property(c[2])]
+SURFACE_CHECKS = checks_of("SURFACE-SSE-")
 
 
 def failing_parse_checks(factory: Callable[[], Any]) -> dict[str, str]:
@@ -35,11 +36,11 @@ def failing_parse_checks(factory: Callable[[], Any]) -> dict[str, str]:
     return failed
 
 
-async def failing_encode_checks(app: Any) -> dict[str, str]:
-    """``{check name: rule ID}`` of the encoding checks that fail against *app*."""
+async def failing_encode_checks(app: Any, checks: Any = ENCODE_CHECKS) -> dict[str, str]:
+    """``{check name: rule ID}`` of the (encoding) checks that fail against *app*."""
     client = AsgiClient(app)
     failed = {}
-    for rule_id, name, check in ENCODE_CHECKS:
+    for rule_id, name, check in checks:
         try:
             await check(stream_client=client)
         except Exception:
@@ -83,3 +84,16 @@ async def test_every_encoding_check_fails_on_some_broken_encoder() -> None:
         caught |= set(await failing_encode_checks(surface_app(framing)))
     never = sorted({name for _, name, _ in ENCODE_CHECKS} - caught)
     assert never == [], f"checks no broken encoder fails: {never}"
+
+
+async def test_surface_checks_fail_on_a_broken_surface() -> None:
+    """A stream served as text/plain, and a 500 on malformed input, are each caught."""
+    wrong_type = surface_app(encode, media_type="text/plain")
+    no_input_check = surface_app(encode, check_input=False)
+    assert set((await failing_encode_checks(wrong_type, SURFACE_CHECKS)).values()) == {
+        "SURFACE-SSE-01"
+    }
+    assert set((await failing_encode_checks(no_input_check, SURFACE_CHECKS)).values()) == {
+        "SURFACE-SSE-02"
+    }
+    assert await failing_encode_checks(create_app(), SURFACE_CHECKS) == {}

@@ -1,0 +1,72 @@
+"""The reference app's demo streams: the source document's three cases, done right.
+
+Read at the ASGI message level, where each chunk the app produced is one
+message; the pacing settings are zero so nothing waits.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from impl.app import create_app
+from impl.settings import Settings
+from spec.sse import Decoder, MessageEvent
+from spec.streams import fetch
+from spec.targets.client import AsgiClient
+
+FAST = Settings(log_interval=0, event_interval=0, log_lines=5, event_count=3)
+
+
+async def test_log_stream_sends_one_line_per_chunk() -> None:
+    fetched = await fetch(AsgiClient(create_app(FAST)), "GET", "/logs/stream")
+    assert fetched.status == 200
+    assert fetched.header("content-type") == "text/plain; charset=utf-8"
+    assert fetched.header("x-content-type-options") == "nosniff"
+    assert fetched.header("cache-control") == "no-cache"
+    assert fetched.header("x-stream-id")
+    assert len(fetched.chunks) == 5
+    for number, chunk in enumerate(fetched.chunks, 1):
+        assert chunk.endswith(b"\n")
+        assert chunk.count(b"\n") == 1
+        assert f"line {number} of 5".encode() in chunk
+
+
+async def test_event_stream_sends_json_events_with_ids_then_done() -> None:
+    fetched = await fetch(AsgiClient(create_app(FAST)), "GET", "/events")
+    assert fetched.status == 200
+    assert fetched.header("content-type") == "text/event-stream; charset=utf-8"
+    assert fetched.header("x-accel-buffering") == "no"
+    decoder = Decoder()
+    events = [
+        item
+        for chunk in fetched.chunks
+        for item in decoder.feed(chunk)
+        if isinstance(item, MessageEvent)
+    ]
+    assert [event.last_event_id for event in events] == ["1", "2", "3", "4"]
+    assert [json.loads(event.data)["seq"] for event in events[:3]] == [1, 2, 3]
+    assert events[-1].type == "done"
+    assert json.loads(events[-1].data) == {"total": 3}
+
+
+async def test_download_serves_a_file_from_the_root(tmp_path: Path) -> None:
+    (tmp_path / "report.csv").write_bytes(b"a,b\n1,2\n")
+    app = create_app(Settings(files_root=tmp_path))
+    fetched = await fetch(AsgiClient(app), "GET", "/download/report.csv")
+    assert fetched.status == 200
+    assert fetched.body == b"a,b\n1,2\n"
+    assert fetched.header("content-length") == "8"
+    assert fetched.header("content-disposition") == 'attachment; filename="report.csv"'
+
+
+async def test_download_refuses_names_outside_the_root(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (tmp_path / "secret").write_bytes(b"secret")
+    (root / "link").symlink_to(tmp_path / "secret")
+    client = AsgiClient(create_app(Settings(files_root=root)))
+    for name in ("../secret", "link", "nothing", "a\x00b", "..", "."):
+        fetched = await fetch(client, "GET", f"/download/{name}")
+        assert fetched.status == 404, name
+        assert b"secret" not in fetched.body
