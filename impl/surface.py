@@ -6,12 +6,12 @@ import json
 from collections.abc import AsyncIterator, Sequence
 
 from fastapi import APIRouter, Query
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from impl.sse import EventStreamResponse
 from spec.sse import Event
 from spec.sse.encoder import validate
-from spec.surface import SSE_PATH, event_from_json
+from spec.surface import SSE_PATH, TEXT_PATH, event_from_json, text_chunks_from_json
 
 router = APIRouter()
 
@@ -42,3 +42,22 @@ async def sse(events: str = Query("[]")) -> Response:
     except (ValueError, TypeError) as error:
         return PlainTextResponse(f"refused: {error}\n", status_code=400)
     return EventStreamResponse(_replay(chosen))
+
+
+async def _text(chunks: Sequence[str]) -> AsyncIterator[str]:
+    for chunk in chunks:
+        yield chunk
+
+
+@router.get(TEXT_PATH)
+async def text(chunks: str = Query("[]")) -> Response:
+    """Stream the text chunks the suite asked for, one body message each."""
+    try:
+        chosen = text_chunks_from_json(chunks)
+    except ValueError as error:
+        return PlainTextResponse(f"refused: {error}\n", status_code=400)
+    return StreamingResponse(
+        _text(chosen),
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )

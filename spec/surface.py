@@ -11,6 +11,11 @@ request for a stream is written.
     (integer) and ``comment`` (string), each encoded as one event, then end the
     response. An event that cannot be encoded unaltered (see ``SSE-ENC-07``)
     must be refused, preferably with a 4xx status before the stream starts.
+
+``GET /conformance/text?chunks=JSON``
+    Stream the strings of ``JSON`` (a list of strings) as a
+    ``text/plain; charset=utf-8`` body, each string encoded as UTF-8 and sent
+    as it is produced, in order, then end the response.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 from spec.sse import Event
 
 SSE_PATH = "/conformance/sse"
+TEXT_PATH = "/conformance/text"
 
 
 def event_to_json(event: Event) -> dict[str, Any]:
@@ -59,3 +65,19 @@ def event_from_json(members: object) -> Event:
 def sse_params(events: Sequence[Event]) -> list[tuple[str, str]]:
     """Query parameters asking ``/conformance/sse`` to stream *events*."""
     return [("events", json.dumps([event_to_json(e) for e in events], ensure_ascii=False))]
+
+
+def text_params(chunks: Sequence[str]) -> list[tuple[str, str]]:
+    """Query parameters asking ``/conformance/text`` to stream *chunks*."""
+    return [("chunks", json.dumps(list(chunks), ensure_ascii=False))]
+
+
+def text_chunks_from_json(raw: str) -> list[str]:
+    """Read the ``chunks`` parameter of ``/conformance/text``; raise ValueError on anything else."""
+    try:
+        chunks = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"chunks is not JSON: {error}") from None
+    if not isinstance(chunks, list) or not all(isinstance(c, str) for c in chunks):
+        raise ValueError("chunks must be a JSON list of strings")
+    return chunks

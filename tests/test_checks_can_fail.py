@@ -17,7 +17,7 @@ from impl.app import create_app
 from spec.sse import Decoder, encode
 from spec.targets.client import AsgiClient
 from tests.broken import decoders, encoders
-from tests.broken.surface_app import surface_app
+from tests.broken.surface_app import surface_app, text_app
 from tests.checks import checks_of, is_property
 
 PARSE_CHECKS = checks_of("SSE-PARSE-")
@@ -97,3 +97,15 @@ async def test_surface_checks_fail_on_a_broken_surface() -> None:
         "SURFACE-SSE-02"
     }
     assert await failing_encode_checks(create_app(), SURFACE_CHECKS) == {}
+
+
+async def test_text_surface_checks_fail_on_a_broken_text_endpoint() -> None:
+    """A text endpoint that drops non-ASCII, and one that answers 500 to bad input, are caught."""
+    text_checks = checks_of("SURFACE-TEXT-")
+    assert set((await failing_encode_checks(text_app(ascii_only=True), text_checks)).values()) == {
+        "SURFACE-TEXT-01"
+    }
+    assert set(
+        (await failing_encode_checks(text_app(check_input=False), text_checks)).values()
+    ) == {"SURFACE-TEXT-02"}
+    assert await failing_encode_checks(create_app(), text_checks) == {}

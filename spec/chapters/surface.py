@@ -28,6 +28,13 @@ data: b
 ```
 
 or any byte sequence a client reads as the same event.
+
+## `GET /conformance/text?chunks=JSON`
+
+Streams the strings of `JSON` (a list of strings) as a `text/plain;
+charset=utf-8` body: each string encoded as UTF-8 and sent as soon as it is
+produced, in order, then the end of the response. A malformed `chunks`
+parameter gets a 400.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from __future__ import annotations
 from spec.rules import MUST, Chapter, Source, expect
 from spec.sse import Event
 from spec.streams import fetch
-from spec.surface import SSE_PATH, sse_params
+from spec.surface import SSE_PATH, TEXT_PATH, sse_params, text_params
 from spec.targets.client import StreamClient
 
 chapter = Chapter(__name__)
@@ -78,3 +85,39 @@ async def check_malformed_events_get_400(stream_client: StreamClient) -> None:
     for raw in ("not json", '{"data": "x"}', '[{"data": 1}]', '[{"retry": "5"}]', "[1]"):
         fetched = await fetch(stream_client, "GET", SSE_PATH, params=[("events", raw)])
         expect(fetched.status, 400, f"status of GET /conformance/sse?events={raw}")
+
+
+TEXT_ENDPOINT = chapter.rule(
+    "SURFACE-TEXT-01",
+    MUST,
+    "GET /conformance/text answers 200 with Content-Type text/plain and the requested "
+    "chunks, in order, as UTF-8.",
+    SURFACE,
+)
+
+
+@TEXT_ENDPOINT.check
+async def check_text_endpoint_streams_the_chunks(stream_client: StreamClient) -> None:
+    """Three chunks, one of them non-ASCII, come back in order as one UTF-8 body."""
+    chunks = ["first\n", "例子 ✓\n", "last\n"]
+    fetched = await fetch(stream_client, "GET", TEXT_PATH, params=text_params(chunks))
+    expect(fetched.status, 200, "status of GET /conformance/text")
+    content_type = (fetched.header("content-type") or "").split(";")[0].strip().lower()
+    expect(content_type, "text/plain", "media type of GET /conformance/text")
+    expect(fetched.body.decode("utf-8", "replace"), "".join(chunks), "body of the text stream")
+
+
+TEXT_MALFORMED = chapter.rule(
+    "SURFACE-TEXT-02",
+    MUST,
+    "GET /conformance/text answers 400 when the chunks parameter is not a list of strings.",
+    SURFACE,
+)
+
+
+@TEXT_MALFORMED.check
+async def check_malformed_chunks_get_400(stream_client: StreamClient) -> None:
+    """Not JSON, not a list, a list with a number: each a 400."""
+    for raw in ("nope", '"text"', '["a", 1]'):
+        fetched = await fetch(stream_client, "GET", TEXT_PATH, params=[("chunks", raw)])
+        expect(fetched.status, 400, f"status of GET /conformance/text?chunks={raw}")

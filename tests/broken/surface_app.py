@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from spec.sse import Event
-from spec.surface import SSE_PATH, event_from_json
+from spec.surface import SSE_PATH, TEXT_PATH, event_from_json, text_chunks_from_json
 
 Framing = Callable[[Event], bytes | str]
 
@@ -52,3 +52,31 @@ def surface_app(
         return StreamingResponse(body(), media_type=media_type)
 
     return Starlette(routes=[Route(SSE_PATH, sse)])
+
+
+def text_app(*, ascii_only: bool = False, check_input: bool = True) -> Starlette:
+    """An app whose ``/conformance/text`` is broken as asked.
+
+    Args:
+        ascii_only: encode the chunks as ASCII, dropping everything else.
+        check_input: answer 400 to a malformed ``chunks`` parameter; without
+            it, bad input raises inside the app (a 500).
+    """
+
+    async def text(request: Request) -> Response:
+        raw = request.query_params.get("chunks", "[]")
+        if check_input:
+            try:
+                chunks = text_chunks_from_json(raw)
+            except ValueError as error:
+                return PlainTextResponse(f"refused: {error}", status_code=400)
+        else:
+            chunks = json.loads(raw)
+
+        async def body() -> AsyncIterator[bytes]:
+            for chunk in chunks:
+                yield chunk.encode("ascii", "ignore") if ascii_only else chunk.encode()
+
+        return StreamingResponse(body(), media_type="text/plain; charset=utf-8")
+
+    return Starlette(routes=[Route(TEXT_PATH, text)])
