@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 
-from starlette.responses import StreamingResponse
+import anyio
 
-from spec.sse import Event, encode
+from impl.streaming import KeepAlive, StreamResponse
+from spec.sse import Event, encode, encode_comment
 
 SSE_HEADERS = {
     "Cache-Control": "no-cache",
@@ -14,25 +15,70 @@ SSE_HEADERS = {
     "X-Accel-Buffering": "no",
 }
 
+#: The last event of a stream the server ends because it is shutting down.
+#: Clients reconnect after ``retry`` milliseconds (to another instance, say).
+SHUTDOWN_EVENT = Event(data="server shutting down", event="shutdown", retry=3000)
 
-async def _encoded(events: AsyncIterable[Event]) -> AsyncIterator[bytes]:
-    async for event in events:
-        yield encode(event)
+KEEPALIVE_COMMENT = encode_comment("keep-alive")
 
 
-class EventStreamResponse(StreamingResponse):
-    """A ``text/event-stream`` response: one body message per event, no Content-Length."""
+async def _encoded_async(events: AsyncIterable[Event]) -> AsyncIterator[bytes]:
+    iterator = aiter(events)
+    try:
+        async for event in iterator:
+            yield encode(event)
+    finally:
+        # Closing this wrapper must close the producer too, now, not at garbage collection.
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def _encoded_sync(events: Iterable[Event]) -> Iterator[bytes]:
+    iterator = iter(events)
+    try:
+        for event in iterator:
+            yield encode(event)
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+class EventStreamResponse(StreamResponse):
+    """A ``text/event-stream`` response: one body message per event, no Content-Length.
+
+    Args:
+        events: the events, from an async or a sync iterable (a sync one is
+            iterated in a worker thread).
+        keepalive: seconds of silence after which a ``: keep-alive`` comment
+            is sent; ``None`` or ``0`` sends none.
+        shutdown: an event that, when set, ends the stream with
+            :data:`SHUTDOWN_EVENT`.
+        send_timeout: seconds a client may take to accept an event before the
+            stream is abandoned (see :class:`~impl.streaming.StreamResponse`).
+    """
 
     def __init__(
         self,
-        events: AsyncIterable[Event],
+        events: AsyncIterable[Event] | Iterable[Event],
         *,
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
+        keepalive: float | None = None,
+        shutdown: anyio.Event | None = None,
+        send_timeout: float | None = None,
     ) -> None:
+        content = (
+            _encoded_async(events) if isinstance(events, AsyncIterable) else _encoded_sync(events)
+        )
         super().__init__(
-            _encoded(events),
+            content,
             status_code=status_code,
             headers={**SSE_HEADERS, **(headers or {})},
             media_type="text/event-stream",
+            keepalive=KeepAlive(keepalive, KEEPALIVE_COMMENT) if keepalive else None,
+            shutdown=shutdown,
+            farewell=encode(SHUTDOWN_EVENT),
+            send_timeout=send_timeout,
         )

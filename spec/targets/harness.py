@@ -45,12 +45,17 @@ class Exchange:
         app_error: what the app raised, if it did.
         sends_after_disconnect: how many messages the app sent after it was told
             the client had gone.
+        body_messages_at_disconnect: how many body messages the app had sent
+            when the disconnect was delivered.
+        receive_calls: how many times the app called ``receive``.
     """
 
     messages: list[Message] = field(default_factory=list)
     app_done: anyio.Event = field(default_factory=anyio.Event)
     app_error: BaseException | None = None
     sends_after_disconnect: int = 0
+    body_messages_at_disconnect: int | None = None
+    receive_calls: int = 0
     _disconnected: anyio.Event = field(default_factory=anyio.Event)
     _started: anyio.Event = field(default_factory=anyio.Event)
     _body_out: MemoryObjectReceiveStream[Message] | None = None
@@ -102,6 +107,8 @@ class Exchange:
 
     def disconnect(self) -> None:
         """Tell the app the client has gone: ``receive`` returns ``http.disconnect`` from now on."""
+        if not self._disconnected.is_set():
+            self.body_messages_at_disconnect = len(self.body_messages)
         self._disconnected.set()
 
     @property
@@ -119,12 +126,17 @@ def build_scope(
     params: Sequence[tuple[str, str]] = (),
     headers: Sequence[tuple[str, str]] = (),
     http_version: str = "1.1",
+    spec_version: str = "2.3",
 ) -> Scope:
-    """Return an ASGI HTTP scope for a request from 127.0.0.1."""
+    """Return an ASGI HTTP scope for a request from 127.0.0.1.
+
+    The default ``spec_version`` is uvicorn's: 2.3, whose ``send`` does not
+    raise after a disconnect (pair "2.4" with ``send_after_disconnect="raise"``).
+    """
     query = urlencode(list(params)).encode("ascii")
     return {
         "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "asgi": {"version": "3.0", "spec_version": spec_version},
         "http_version": http_version,
         "method": method.upper(),
         "scheme": "http",
@@ -160,6 +172,7 @@ class _ServerSide:
         self.finished = False
 
     async def receive(self) -> Message:
+        self.state.receive_calls += 1
         if not self.request_sent:
             self.request_sent = True
             return {"type": "http.request", "body": self.request_body, "more_body": False}
@@ -196,7 +209,12 @@ class _ServerSide:
         self.state.messages.append(recorded)
         self.finished = not message.get("more_body", False)
         try:
-            await self.body_in.send(recorded)
+            # Like a server writing to a socket with room in its buffer, send
+            # returns without suspending unless the reader is behind.
+            try:
+                self.body_in.send_nowait(recorded)
+            except anyio.WouldBlock:
+                await self.body_in.send(recorded)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             # The check stopped reading: the client went away while send waited.
             self._gone()

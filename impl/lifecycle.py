@@ -1,0 +1,77 @@
+"""Tell streams that the server is shutting down, per app and never process-wide.
+
+uvicorn, on SIGTERM or SIGINT, stops accepting connections and then waits for
+the open ones to finish; it tells the app nothing until every response has
+ended (the lifespan shutdown comes last). An endless stream never ends, so the
+server never exits (unless run with ``--timeout-graceful-shutdown``, which
+cancels the streams without a word to their clients).
+
+:class:`ShutdownNotice` closes that gap for one app: at lifespan startup it
+puts a handler for SIGTERM and SIGINT in front of the one the server installed
+(uvicorn's ``handle_exit``) and calls it in turn; the handler sets an event
+that every stream of this app watches. Streams then send a last event and end,
+and the server exits as it meant to. The notice belongs to the app instance
+and is renewed at every lifespan startup, so a second server started later in
+the same process starts with a fresh, unset notice (the process-wide flag of
+sse-starlette carries the first server's shutdown into the second).
+
+Signals can only be handled in the main thread; an app served from another
+thread (the suite's in-process server) gets no notice, and its streams end
+when their clients leave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from types import FrameType
+from typing import Any
+
+import anyio
+
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+Handler = Callable[[int, FrameType | None], Any] | int | None
+
+
+class ShutdownNotice:
+    """An event set when the server serving this app is asked to shut down."""
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self._previous: dict[int, Handler] = {}
+
+    def trigger(self) -> None:
+        """Set the notice: every stream watching it ends."""
+        self.event.set()
+
+    @asynccontextmanager
+    async def watching_signals(self) -> AsyncIterator[None]:
+        """While the block runs (the app's lifespan), SIGTERM and SIGINT also set the notice.
+
+        asyncio is named directly: the handler runs between two bytecodes of the
+        loop's thread, where only ``call_soon_threadsafe`` may touch the loop.
+        """
+        self.event = anyio.Event()
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        loop = asyncio.get_running_loop()
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            loop.call_soon_threadsafe(self.trigger)
+            previous = self._previous.get(signum)
+            if callable(previous):
+                previous(signum, frame)
+
+        for signum in _SIGNALS:
+            self._previous[signum] = signal.signal(signum, handler)
+        try:
+            yield
+        finally:
+            for number, previous in self._previous.items():
+                if signal.getsignal(number) is handler:
+                    signal.signal(number, previous)
+            self._previous.clear()

@@ -1,0 +1,249 @@
+"""A streaming response that stops the moment its client leaves, and cleans up after itself.
+
+Starlette's ``StreamingResponse`` learns of a disconnect from a listener task
+waiting on ``receive()``. That task only runs when the response task yields to
+the event loop, and with uvicorn it may never: uvicorn's ``send`` returns
+without suspending while the socket takes the bytes (and silently after the
+client has gone), so a producer that never awaits keeps producing, and the
+whole server answers no one, until a socket buffer fills. Polling
+``request.is_disconnected()`` before each item notices at once but costs a
+round trip through ``receive`` per item. This module does neither:
+
+* one watcher task waits on ``receive()`` for ``http.disconnect`` (no polling);
+* after each item the stream passes one checkpoint (``anyio.lowlevel.checkpoint``,
+  a bare yield to the loop), so the watcher runs even when neither the producer
+  nor ``send`` ever suspends. The producer is asked for at most one more item
+  after the server has reported the disconnect.
+
+The contract of :class:`StreamResponse`:
+
+* each item the producer yields leaves as its own ``http.response.body``
+  message (``more_body`` true), and the producer is asked for item k+1 only
+  after ``send`` returned for item k; a finished producer gives one final,
+  empty message;
+* a sync iterable is iterated in a worker thread, one ``next()`` at a time, and
+  closed in a worker thread, so its ``finally`` blocks run too;
+* whatever ends the stream (the end of the producer, a disconnect, a send
+  timeout, server shutdown, cancellation, an error), the producer is closed,
+  running its ``finally`` blocks and ``async with`` exits, inside a shielded
+  scope bounded by ``cleanup_timeout``;
+* ``send_timeout``: a send the client does not take within that many seconds
+  (a client that stopped reading) ends the stream: cleanup runs, then
+  :class:`SlowClient` is raised so the server aborts the connection;
+* an exception from the producer is re-raised after cleanup, so the server
+  aborts the connection (no final chunk: the client can tell the body is
+  incomplete) and logs it, once;
+* ``keepalive``: bytes sent when nothing else was sent for ``interval``
+  seconds; ``None`` means no keep-alive task at all;
+* ``shutdown``: when that event is set the stream stops asking the producer,
+  sends ``farewell`` (if any) and ends cleanly, so the server can exit;
+* ``HEAD``: the headers only; the producer is closed without being started.
+
+Written by hand because no maintained library has these properties: Starlette's
+response is the one this module replaces, and sse-starlette keeps shutdown in
+process-wide state (a second server in the same process inherits the first
+one's shutdown).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+from starlette.background import BackgroundTask
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+Chunk = bytes | str
+Content = AsyncIterable[Chunk] | Iterable[Chunk]
+
+
+class SlowClient(Exception):
+    """The client did not take a chunk within the send timeout; the connection is to be aborted."""
+
+
+class KeepAlive:
+    """Send *payload* after *interval* seconds without any other send."""
+
+    def __init__(self, interval: float, payload: bytes) -> None:
+        if not interval > 0 or math.isinf(interval):
+            raise ValueError(f"keep-alive interval must be a positive number, not {interval!r}")
+        self.interval = interval
+        self.payload = payload
+
+
+class _Producer:
+    """One interface over async and sync iterables: ``next_item`` and ``aclose``."""
+
+    def __init__(self, content: Content) -> None:
+        self._async: AsyncIterator[Chunk] | None = None
+        self._sync: Iterator[Chunk] | None = None
+        if isinstance(content, AsyncIterable):
+            self._async = aiter(content)
+        else:
+            self._sync = iter(content)
+
+    async def next_item(self) -> Chunk | None:
+        """The next item, or ``None`` when the producer is exhausted."""
+        if self._async is not None:
+            try:
+                return await anext(self._async)
+            except StopAsyncIteration:
+                return None
+        assert self._sync is not None
+        return await anyio.to_thread.run_sync(next, self._sync, None)
+
+    async def aclose(self) -> None:
+        """Close the producer: its ``finally`` blocks and ``with`` exits run now."""
+        if self._async is not None:
+            aclose = getattr(self._async, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        elif self._sync is not None:
+            close = getattr(self._sync, "close", None)
+            if close is not None:
+                await anyio.to_thread.run_sync(close)
+
+
+class StreamResponse(Response):
+    """A streamed response with the contract of this module's docstring."""
+
+    def __init__(
+        self,
+        content: Content,
+        *,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        send_timeout: float | None = None,
+        keepalive: KeepAlive | None = None,
+        shutdown: anyio.Event | None = None,
+        farewell: bytes | None = None,
+        cleanup_timeout: float = 5.0,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        self.content = content
+        self.status_code = status_code
+        self.media_type = self.media_type if media_type is None else media_type
+        self.background = background
+        self.send_timeout = send_timeout
+        self.keepalive = keepalive
+        self.shutdown = shutdown
+        self.farewell = farewell
+        self.cleanup_timeout = cleanup_timeout
+        self.init_headers(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        producer = _Producer(self.content)
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
+            if scope.get("method") == "HEAD":
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            else:
+                await _Stream(self, producer, receive, send).run()
+        finally:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(self.cleanup_timeout):
+                await producer.aclose()
+        if self.background is not None:
+            await self.background()
+
+
+class _Stream:
+    """The state of one response while it streams."""
+
+    def __init__(
+        self, response: StreamResponse, producer: _Producer, receive: Receive, send: Send
+    ) -> None:
+        self.response = response
+        self.producer = producer
+        self.receive = receive
+        self.send = send
+        self.charset = response.charset
+        self.lock = anyio.Lock(fast_acquire=True)
+        self.last_sent = anyio.current_time()
+        self.finished = False
+        self.disconnected = False
+        self.shutting_down = False
+        self.timed_out = False
+        self.error: Exception | None = None
+
+    async def run(self) -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._watch_disconnect, group.cancel_scope)
+            if self.response.shutdown is not None:
+                group.start_soon(self._watch_shutdown, self.response.shutdown, group.cancel_scope)
+            if self.response.keepalive is not None:
+                group.start_soon(self._keep_alive, self.response.keepalive, group.cancel_scope)
+            try:
+                await self._pump(group.cancel_scope)
+            except Exception as error:  # re-raised below, unwrapped, after the tasks stop
+                self.error = error
+            group.cancel_scope.cancel()
+        if self.error is not None:
+            raise self.error
+        if self.timed_out:
+            raise SlowClient(f"a chunk was not taken within {self.response.send_timeout}s")
+        if self.disconnected:
+            return
+        if self.shutting_down and not self.finished:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(self.response.cleanup_timeout):
+                if self.response.farewell is not None:
+                    await self.send(_body(self.response.farewell))
+                await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        if self.finished:
+            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _pump(self, scope: anyio.CancelScope) -> None:
+        while True:
+            item = await self.producer.next_item()
+            if item is None:
+                self.finished = True
+                return
+            await self._send_chunk(
+                item.encode(self.charset) if isinstance(item, str) else item, scope
+            )
+            # Let the disconnect watcher run even if neither the producer nor send() suspends.
+            await anyio.lowlevel.checkpoint()
+
+    async def _send_chunk(self, chunk: bytes, scope: anyio.CancelScope) -> None:
+        timeout = self.response.send_timeout
+        async with self.lock:
+            with anyio.move_on_after(math.inf if timeout is None else timeout) as deadline:
+                await self.send(_body(chunk))
+            self.last_sent = anyio.current_time()
+        if deadline.cancelled_caught:
+            self.timed_out = True
+            scope.cancel()
+
+    async def _watch_disconnect(self, scope: anyio.CancelScope) -> None:
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                self.disconnected = True
+                scope.cancel()
+                return
+
+    async def _watch_shutdown(self, event: anyio.Event, scope: anyio.CancelScope) -> None:
+        await event.wait()
+        self.shutting_down = True
+        scope.cancel()
+
+    async def _keep_alive(self, keepalive: KeepAlive, scope: anyio.CancelScope) -> None:
+        while True:
+            await anyio.sleep_until(self.last_sent + keepalive.interval)
+            if anyio.current_time() >= self.last_sent + keepalive.interval:
+                await self._send_chunk(keepalive.payload, scope)
+
+
+def _body(chunk: bytes) -> dict[str, Any]:
+    return {"type": "http.response.body", "body": chunk, "more_body": True}
