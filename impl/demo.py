@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, Response
 
+from impl.lifecycle import ShutdownNotice
 from impl.settings import Settings
 from impl.sse import EventStreamResponse
+from impl.streaming import StreamResponse
 from spec.sse import Event
 
 
@@ -39,7 +41,14 @@ async def _resolve_inside(root: anyio.Path, name: str) -> anyio.Path | None:
     return None
 
 
-def build_router(settings: Settings) -> APIRouter:
+def _resume_after(last_event_id: str | None) -> int:
+    """The number of the last event a reconnecting client has (0 if none or not ours)."""
+    if last_event_id and last_event_id.isascii() and last_event_id.isdigit():
+        return int(last_event_id)
+    return 0
+
+
+def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
     """The demo routes, reading their pacing and file root from *settings*."""
     router = APIRouter()
 
@@ -51,8 +60,10 @@ def build_router(settings: Settings) -> APIRouter:
                 if number < settings.log_lines:
                     await anyio.sleep(settings.log_interval)
 
-        return StreamingResponse(
+        return StreamResponse(
             lines(),
+            shutdown=notice,
+            send_timeout=settings.send_timeout,
             media_type="text/plain; charset=utf-8",
             headers={
                 "X-Stream-Id": str(uuid.uuid4()),
@@ -62,16 +73,25 @@ def build_router(settings: Settings) -> APIRouter:
         )
 
     @router.get("/events")
-    async def events() -> Response:
+    async def events(request: Request) -> Response:
+        # Event n has id n, so a client that reconnects with Last-Event-ID: n
+        # resumes at n + 1 and misses nothing.
+        first = _resume_after(request.headers.get("last-event-id")) + 1
+
         async def produce() -> AsyncIterator[Event]:
-            for number in range(1, settings.event_count + 1):
+            for number in range(first, settings.event_count + 1):
                 payload = {"seq": number, "time": _now(), "message": f"update {number}"}
                 yield Event(data=json.dumps(payload), id=str(number))
                 await anyio.sleep(settings.event_interval)
             done = {"total": settings.event_count}
             yield Event(data=json.dumps(done), event="done", id=str(settings.event_count + 1))
 
-        return EventStreamResponse(produce())
+        return EventStreamResponse(
+            produce(),
+            keepalive=settings.keepalive,
+            shutdown=notice,
+            send_timeout=settings.send_timeout,
+        )
 
     @router.get("/download/{name}")
     async def download(name: str, request: Request) -> Response:

@@ -37,15 +37,34 @@ Handler = Callable[[int, FrameType | None], Any] | int | None
 
 
 class ShutdownNotice:
-    """An event set when the server serving this app is asked to shut down."""
+    """Set when the server serving this app is asked to shut down; streams wait on it.
+
+    Each waiter gets an event of its own, made in its own event loop, so one
+    app can serve streams from several loops (as the suite does); ``trigger``
+    must be called from the loop that serves the streams it ends.
+    """
 
     def __init__(self) -> None:
-        self.event = anyio.Event()
+        self.triggered = False
+        self._waiters: set[anyio.Event] = set()
         self._previous: dict[int, Handler] = {}
 
     def trigger(self) -> None:
-        """Set the notice: every stream watching it ends."""
-        self.event.set()
+        """Set the notice: every stream waiting on it ends."""
+        self.triggered = True
+        for waiter in list(self._waiters):
+            waiter.set()
+
+    async def wait(self) -> None:
+        """Return once the notice is set."""
+        if self.triggered:
+            return
+        waiter = anyio.Event()
+        self._waiters.add(waiter)
+        try:
+            await waiter.wait()
+        finally:
+            self._waiters.discard(waiter)
 
     @asynccontextmanager
     async def watching_signals(self) -> AsyncIterator[None]:
@@ -54,7 +73,7 @@ class ShutdownNotice:
         asyncio is named directly: the handler runs between two bytecodes of the
         loop's thread, where only ``call_soon_threadsafe`` may touch the loop.
         """
-        self.event = anyio.Event()
+        self.triggered = False
         if threading.current_thread() is not threading.main_thread():
             yield
             return

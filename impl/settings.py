@@ -19,6 +19,10 @@ class Settings:
         event_interval: seconds between two events of ``/events``.
         event_count: how many JSON events ``/events`` sends before ``done``.
         files_root: the directory ``/download/{name}`` serves from; nothing outside it is served.
+        keepalive: seconds of silence after which an SSE stream sends a comment
+            (``None`` or ``0``: never).
+        send_timeout: seconds a client may take to accept a chunk before its
+            stream is abandoned (``None``: wait for ever).
     """
 
     log_interval: float = 0.3
@@ -26,6 +30,8 @@ class Settings:
     event_interval: float = 1.0
     event_count: int = 10
     files_root: Path = field(default=_PACKAGE_FILES)
+    keepalive: float | None = 15.0
+    send_timeout: float | None = 30.0
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -37,4 +43,12 @@ class Settings:
             event_interval=float(env.get("STREAMSPEC_EVENT_INTERVAL", cls.event_interval)),
             event_count=int(env.get("STREAMSPEC_EVENT_COUNT", cls.event_count)),
             files_root=Path(env.get("STREAMSPEC_FILES_ROOT", str(_PACKAGE_FILES))),
+            keepalive=_seconds(env.get("STREAMSPEC_KEEPALIVE"), cls.keepalive),
+            send_timeout=_seconds(env.get("STREAMSPEC_SEND_TIMEOUT"), cls.send_timeout),
         )
+
+
+def _seconds(value: str | None, default: float | None) -> float | None:
+    if value is None:
+        return default
+    return float(value) if float(value) > 0 else None

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 
-import anyio
-
-from impl.streaming import KeepAlive, StreamResponse
+from impl.streaming import KeepAlive, ShutdownSignal, StreamResponse
 from spec.sse import Event, encode, encode_comment
 
 SSE_HEADERS = {
@@ -53,7 +51,7 @@ class EventStreamResponse(StreamResponse):
             iterated in a worker thread).
         keepalive: seconds of silence after which a ``: keep-alive`` comment
             is sent; ``None`` or ``0`` sends none.
-        shutdown: an event that, when set, ends the stream with
+        shutdown: a signal that, when it fires, ends the stream with
             :data:`SHUTDOWN_EVENT`.
         send_timeout: seconds a client may take to accept an event before the
             stream is abandoned (see :class:`~impl.streaming.StreamResponse`).
@@ -66,7 +64,7 @@ class EventStreamResponse(StreamResponse):
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
         keepalive: float | None = None,
-        shutdown: anyio.Event | None = None,
+        shutdown: ShutdownSignal | None = None,
         send_timeout: float | None = None,
     ) -> None:
         content = (

@@ -35,7 +35,7 @@ The contract of :class:`StreamResponse`:
   incomplete) and logs it, once;
 * ``keepalive``: bytes sent when nothing else was sent for ``interval``
   seconds; ``None`` means no keep-alive task at all;
-* ``shutdown``: when that event is set the stream stops asking the producer,
+* ``shutdown``: when that signal's ``wait()`` returns, the stream stops asking the producer,
   sends ``farewell`` (if any) and ends cleanly, so the server can exit;
 * ``HEAD``: the headers only; the producer is closed without being started.
 
@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.lowlevel
@@ -59,6 +59,12 @@ from starlette.types import Receive, Scope, Send
 
 Chunk = bytes | str
 Content = AsyncIterable[Chunk] | Iterable[Chunk]
+
+
+class ShutdownSignal(Protocol):
+    """Anything a stream can wait on to learn that the server is shutting down."""
+
+    async def wait(self) -> None: ...
 
 
 class SlowClient(Exception):
@@ -120,7 +126,7 @@ class StreamResponse(Response):
         media_type: str | None = None,
         send_timeout: float | None = None,
         keepalive: KeepAlive | None = None,
-        shutdown: anyio.Event | None = None,
+        shutdown: ShutdownSignal | None = None,
         farewell: bytes | None = None,
         cleanup_timeout: float = 5.0,
         background: BackgroundTask | None = None,
@@ -233,8 +239,8 @@ class _Stream:
                 scope.cancel()
                 return
 
-    async def _watch_shutdown(self, event: anyio.Event, scope: anyio.CancelScope) -> None:
-        await event.wait()
+    async def _watch_shutdown(self, signal: ShutdownSignal, scope: anyio.CancelScope) -> None:
+        await signal.wait()
         self.shutting_down = True
         scope.cancel()
 

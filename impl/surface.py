@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 
+import anyio
 from fastapi import APIRouter, Query
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response
 
+from impl.lifecycle import ShutdownNotice
+from impl.settings import Settings
 from impl.sse import EventStreamResponse
+from impl.streaming import StreamResponse
 from spec.sse import Event
 from spec.sse.encoder import validate
 from spec.surface import SSE_PATH, TEXT_PATH, event_from_json, text_chunks_from_json
-
-router = APIRouter()
 
 
 def _read_events(raw: str) -> list[Event]:
@@ -29,19 +31,11 @@ def _read_events(raw: str) -> list[Event]:
     return events
 
 
-async def _replay(events: Sequence[Event]) -> AsyncIterator[Event]:
+async def _replay(events: Sequence[Event], *, hold: bool) -> AsyncIterator[Event]:
     for event in events:
         yield event
-
-
-@router.get(SSE_PATH)
-async def sse(events: str = Query("[]")) -> Response:
-    """Stream the events the suite asked for, each refused up front if it cannot be carried."""
-    try:
-        chosen = _read_events(events)
-    except (ValueError, TypeError) as error:
-        return PlainTextResponse(f"refused: {error}\n", status_code=400)
-    return EventStreamResponse(_replay(chosen))
+    if hold:
+        await anyio.sleep_forever()
 
 
 async def _text(chunks: Sequence[str]) -> AsyncIterator[str]:
@@ -49,15 +43,41 @@ async def _text(chunks: Sequence[str]) -> AsyncIterator[str]:
         yield chunk
 
 
-@router.get(TEXT_PATH)
-async def text(chunks: str = Query("[]")) -> Response:
-    """Stream the text chunks the suite asked for, one body message each."""
-    try:
-        chosen = text_chunks_from_json(chunks)
-    except ValueError as error:
-        return PlainTextResponse(f"refused: {error}\n", status_code=400)
-    return StreamingResponse(
-        _text(chosen),
-        media_type="text/plain; charset=utf-8",
-        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
-    )
+def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
+    """The surface's SSE and text routes."""
+    router = APIRouter()
+
+    @router.get(SSE_PATH)
+    async def sse(
+        events: str = Query("[]"),
+        hold: bool = Query(False),
+        keepalive: float | None = Query(None, ge=0),
+    ) -> Response:
+        """Stream the events the suite asked for, each refused up front if it cannot be carried."""
+        try:
+            chosen = _read_events(events)
+        except (ValueError, TypeError) as error:
+            return PlainTextResponse(f"refused: {error}\n", status_code=400)
+        return EventStreamResponse(
+            _replay(chosen, hold=hold),
+            keepalive=settings.keepalive if keepalive is None else keepalive,
+            shutdown=notice,
+            send_timeout=settings.send_timeout,
+        )
+
+    @router.get(TEXT_PATH)
+    async def text(chunks: str = Query("[]")) -> Response:
+        """Stream the text chunks the suite asked for, one body message each."""
+        try:
+            chosen = text_chunks_from_json(chunks)
+        except ValueError as error:
+            return PlainTextResponse(f"refused: {error}\n", status_code=400)
+        return StreamResponse(
+            _text(chosen),
+            media_type="text/plain; charset=utf-8",
+            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+            shutdown=notice,
+            send_timeout=settings.send_timeout,
+        )
+
+    return router

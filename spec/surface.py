@@ -28,6 +28,9 @@ from spec.sse import Event
 
 SSE_PATH = "/conformance/sse"
 TEXT_PATH = "/conformance/text"
+ENDLESS_PATH = "/conformance/endless"
+OBSERVE_PATH = "/conformance/observe"
+FEED_PATH = "/conformance/feed"
 
 
 def event_to_json(event: Event) -> dict[str, Any]:
