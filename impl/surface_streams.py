@@ -35,6 +35,7 @@ def build_router(
 
     @router.get(ENDLESS_PATH)
     async def endless(
+        *,
         id: str = Query(..., min_length=1, max_length=100),
         kind: str = Query("async"),
         limit: int | None = Query(None, ge=0),
@@ -73,10 +74,10 @@ def build_router(
     async def publish(name: str, request: Request) -> Response:
         try:
             data = json.loads(await request.body())
-            if not isinstance(data, list) or not all(isinstance(d, str) for d in data):
-                raise ValueError("the body must be a JSON list of strings")
         except ValueError as error:
-            return PlainTextResponse(f"refused: {error}\n", status_code=400)
+            return PlainTextResponse(f"refused: the body is not JSON: {error}\n", status_code=400)
+        if not isinstance(data, list) or not all(isinstance(d, str) for d in data):
+            return PlainTextResponse("refused: the body must be a JSON list of strings\n", 400)
         feed = feeds.get(name)
         if feed is None:
             if len(feeds) >= _MAX_FEEDS:
