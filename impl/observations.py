@@ -18,8 +18,8 @@ from typing import Any
 class Record:
     """The facts about one stream's producer."""
 
-    started: bool = False
     produced: int = 0
+    started: threading.Event = field(default_factory=threading.Event)
     cleanup: threading.Event = field(default_factory=threading.Event)
 
     def as_json(self) -> dict[str, Any]:

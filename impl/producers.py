@@ -51,7 +51,7 @@ class Plan:
 
 
 async def _async_lines(plan: Plan, record: Record, *, awaits: bool) -> AsyncIterator[bytes]:
-    record.started = True
+    record.started.set()
     try:
         number = 0
         while plan.limit is None or number < plan.limit:
@@ -69,7 +69,7 @@ async def _async_lines(plan: Plan, record: Record, *, awaits: bool) -> AsyncIter
 
 
 def _sync_lines(plan: Plan, record: Record) -> Iterator[bytes]:
-    record.started = True
+    record.started.set()
     try:
         number = 0
         while plan.limit is None or number < plan.limit:

@@ -61,13 +61,17 @@ def build_router(
     @router.get(OBSERVE_PATH)
     async def observe(
         id: str = Query(..., min_length=1, max_length=100),
-        until: str | None = Query(None, pattern="^cleanup$"),
+        until: str | None = Query(None, pattern="^(started|cleanup)$"),
+        wait_seconds: float = Query(
+            _LONG_POLL_SECONDS, gt=0, le=_LONG_POLL_SECONDS, alias="timeout"
+        ),
     ) -> Response:
         record = observations.get(id)
         if record is None:
             return JSONResponse({"error": f"no stream with id {id!r}"}, status_code=404)
-        if until == "cleanup" and not record.cleanup.is_set():
-            await anyio.to_thread.run_sync(record.cleanup.wait, _LONG_POLL_SECONDS)
+        if until is not None:
+            event = record.started if until == "started" else record.cleanup
+            await anyio.to_thread.run_sync(event.wait, wait_seconds)
         return JSONResponse(record.as_json())
 
     @router.post(FEED_PATH + "/{name}")

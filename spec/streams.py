@@ -37,10 +37,16 @@ class Fetched:
 
 
 async def fetch(
-    client: StreamClient, method: str, path: str, *, params: Params = (), headers: Headers = ()
+    client: StreamClient,
+    method: str,
+    path: str,
+    *,
+    params: Params = (),
+    headers: Headers = (),
+    body: bytes = b"",
 ) -> Fetched:
     """Request *path* and read the body to its end, recording each chunk as it came."""
-    async with client.stream(method, path, params=params, headers=headers) as response:
+    async with client.stream(method, path, params=params, headers=headers, body=body) as response:
         fetched = Fetched(response.status, response.headers)
         try:
             async for chunk in response.chunks():

@@ -50,7 +50,13 @@ class StreamClient(Protocol):
     transport: str
 
     def stream(
-        self, method: str, path: str, *, params: Params = (), headers: Headers = ()
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = (),
+        headers: Headers = (),
+        body: bytes = b"",
     ) -> AbstractAsyncContextManager[StreamedResponse]:
         """The response, its body unread, while the ``async with`` block runs."""
         ...
@@ -88,10 +94,16 @@ class AsgiClient:
 
     @asynccontextmanager
     async def stream(
-        self, method: str, path: str, *, params: Params = (), headers: Headers = ()
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = (),
+        headers: Headers = (),
+        body: bytes = b"",
     ) -> AsyncIterator[StreamedResponse]:
         scope = harness.build_scope(method, path, params=params, headers=headers)
-        async with harness.exchange(self.app, scope) as exchange:
+        async with harness.exchange(self.app, scope, body=body) as exchange:
             await exchange.wait_start()
             yield _AsgiResponse(exchange)
 
@@ -123,10 +135,18 @@ class SocketClient:
 
     @asynccontextmanager
     async def stream(
-        self, method: str, path: str, *, params: Params = (), headers: Headers = ()
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = (),
+        headers: Headers = (),
+        body: bytes = b"",
     ) -> AsyncIterator[StreamedResponse]:
         async with (
             httpx.AsyncClient(base_url=self.base_url, timeout=_HANG_GUARD) as client,
-            client.stream(method, path, params=list(params), headers=list(headers)) as response,
+            client.stream(
+                method, path, params=list(params), headers=list(headers), content=body
+            ) as response,
         ):
             yield _SocketResponse(response)

@@ -48,6 +48,7 @@ class Exchange:
         body_messages_at_disconnect: how many body messages the app had sent
             when the disconnect was delivered.
         receive_calls: how many times the app called ``receive``.
+        send_blocked: set the first time ``send`` has to wait for the reader.
     """
 
     messages: list[Message] = field(default_factory=list)
@@ -56,6 +57,7 @@ class Exchange:
     sends_after_disconnect: int = 0
     body_messages_at_disconnect: int | None = None
     receive_calls: int = 0
+    send_blocked: anyio.Event = field(default_factory=anyio.Event)
     _disconnected: anyio.Event = field(default_factory=anyio.Event)
     _started: anyio.Event = field(default_factory=anyio.Event)
     _body_out: MemoryObjectReceiveStream[Message] | None = None
@@ -214,6 +216,7 @@ class _ServerSide:
             try:
                 self.body_in.send_nowait(recorded)
             except anyio.WouldBlock:
+                self.state.send_blocked.set()
                 await self.body_in.send(recorded)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             # The check stopped reading: the client went away while send waited.
