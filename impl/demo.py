@@ -52,7 +52,7 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
     """The demo routes, reading their pacing and file root from *settings*."""
     router = APIRouter()
 
-    @router.get("/logs/stream")
+    @router.api_route("/logs/stream", methods=["GET", "HEAD"])
     async def log_stream() -> Response:
         async def lines() -> AsyncIterator[str]:
             for number in range(1, settings.log_lines + 1):
@@ -72,7 +72,7 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
             },
         )
 
-    @router.get("/events")
+    @router.api_route("/events", methods=["GET", "HEAD"])
     async def events(request: Request) -> Response:
         # Event n has id n, so a client that reconnects with Last-Event-ID: n
         # resumes at n + 1 and misses nothing.
@@ -93,7 +93,7 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
             send_timeout=settings.send_timeout,
         )
 
-    @router.get("/download/{name}")
+    @router.api_route("/download/{name}", methods=["GET", "HEAD"])
     async def download(name: str, request: Request) -> Response:
         candidate = await _resolve_inside(anyio.Path(settings.files_root), name)
         if candidate is None:

@@ -24,7 +24,7 @@ class Record:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "started": self.started,
+            "started": self.started.is_set(),
             "produced": self.produced,
             "cleanup": self.cleanup.is_set(),
         }

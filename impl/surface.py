@@ -47,7 +47,7 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
     """The surface's SSE and text routes."""
     router = APIRouter()
 
-    @router.get(SSE_PATH)
+    @router.api_route(SSE_PATH, methods=["GET", "HEAD"])
     async def sse(
         events: str = Query("[]"),
         hold: bool = Query(False),
@@ -65,7 +65,7 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
             send_timeout=settings.send_timeout,
         )
 
-    @router.get(TEXT_PATH)
+    @router.api_route(TEXT_PATH, methods=["GET", "HEAD"])
     async def text(chunks: str = Query("[]")) -> Response:
         """Stream the text chunks the suite asked for, one body message each."""
         try:

@@ -33,7 +33,7 @@ def build_router(
     router = APIRouter()
     feeds: dict[str, Feed] = {}
 
-    @router.get(ENDLESS_PATH)
+    @router.api_route(ENDLESS_PATH, methods=["GET", "HEAD"])
     async def endless(
         *,
         id: str = Query(..., min_length=1, max_length=100),
@@ -89,7 +89,7 @@ def build_router(
             feed = feeds[name] = Feed(_FEED_CAPACITY)
         return JSONResponse({"ids": [str(feed.publish(d)) for d in data]})
 
-    @router.get(FEED_PATH + "/{name}")
+    @router.api_route(FEED_PATH + "/{name}", methods=["GET", "HEAD"])
     async def subscribe(name: str, request: Request) -> Response:
         feed = feeds.get(name)
         if feed is None:

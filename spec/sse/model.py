@@ -32,6 +32,11 @@ class Observed:
         )
 
 
+def as_dispatched(data: str) -> str:
+    """*data* as a client dispatches it: CR and CRLF line ends become LF."""
+    return "\n".join(split_lines(data))
+
+
 def expected_observation(events: Sequence[Event]) -> Observed:
     """What a WHATWG client dispatches when *events* are encoded correctly.
 
@@ -47,6 +52,6 @@ def expected_observation(events: Sequence[Event]) -> Observed:
             dispatched.append(RetryChange(event.retry))
         if event.id is not None:
             last_event_id = event.id
-        data = "\n".join(split_lines(event.data))
+        data = as_dispatched(event.data)
         dispatched.append(MessageEvent(event.event or "message", data, last_event_id))
     return Observed.of(dispatched)

@@ -1,0 +1,632 @@
+"""Cancellation and cleanup: a stream ends when its client leaves, and leaves nothing behind.
+
+A streaming response is a producer (a generator, a database cursor, a model
+emitting tokens) tied to one client. When the client goes away (a closed
+tab, a dropped network, a proxy timing out) the producer must stop, and its
+`finally` blocks and `async with` exits must run: they close the cursor,
+release the file, tell the model to stop. Tutorial code gets this wrong in two
+opposite ways:
+
+* a generator that never awaits anything between items is never interrupted:
+  with uvicorn, `send()` returns without yielding to the event loop, so
+  Starlette's disconnect listener never runs, the producer goes on for tens of
+  thousands of items after the client left, and the whole server answers no
+  one meanwhile;
+* polling `await request.is_disconnected()` before every item notices a
+  disconnect, but only between items (not while the producer waits), and at
+  the cost of a round trip through `receive()` per item (about five times
+  slower in our measurements).
+
+The right shape is one task waiting on `receive()` for `http.disconnect`, a
+checkpoint after each item, and cleanup in a shielded scope. The checks drive
+the endless producers of the conformance surface (`GET /conformance/endless`,
+async, sync and never-awaiting) and read what happened on the server through
+`GET /conformance/observe`. Most run over a real socket and at the ASGI
+message level, where the suite can deliver `http.disconnect` at an exact point
+and count what the app did after it.
+
+A resumable SSE stream gives every event an id, and a client that reconnects
+with `Last-Event-ID` gets exactly what it missed. A server that shuts down
+ends its streams itself, with a last event, rather than hanging or cutting
+them off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from spec.rules import MUST, SHOULD, Chapter, Source, expect, not_observable, violation
+from spec.sse import Comment, Decoder, Event, MessageEvent
+from spec.sse.model import as_dispatched
+from spec.streams import fetch
+from spec.surface import ENDLESS_PATH, FEED_PATH, OBSERVE_PATH, SSE_PATH, sse_params
+from spec.targets import harness
+from spec.targets.client import SocketClient, StreamClient
+from spec.targets.target import Target
+
+chapter = Chapter(__name__)
+
+ASGI_DISCONNECT = Source(
+    "ASGI HTTP spec",
+    "2.4 Disconnected Client",
+    "https://asgi.readthedocs.io/en/latest/specs/www.html#disconnected-client",
+)
+ASGI_BODY = Source(
+    "ASGI HTTP spec",
+    "Response Body",
+    "https://asgi.readthedocs.io/en/latest/specs/www.html#response-body-send-event",
+)
+RFC9112_CHUNKED = Source(
+    "RFC 9112",
+    "7.1 Chunked Transfer Coding (an incomplete body is detectable)",
+    "https://www.rfc-editor.org/rfc/rfc9112#section-7.1",
+)
+RFC9110_HEAD = Source(
+    "RFC 9110", "9.3.2 HEAD", "https://www.rfc-editor.org/rfc/rfc9110#section-9.3.2"
+)
+_SSE = "https://html.spec.whatwg.org/multipage/server-sent-events.html"
+SSE_RECONNECT = Source(
+    "WHATWG HTML", "9.2.4 The Last-Event-ID header", f"{_SSE}#the-last-event-id-header"
+)
+SSE_AUTHORING = Source("WHATWG HTML", "9.2.7 Authoring notes", f"{_SSE}#authoring-notes")
+STREAMSPEC = Source("streamspec", "Cancellation and cleanup", "#cancel")
+
+KINDS = ("async", "sync", "busy")
+#: Long enough that a producer stopped by the disconnect never reaches it.
+LIMIT = 50_000
+#: Seconds a check waits for something that should happen at once (a hang guard, not a verdict).
+GUARD = 10.0
+FEED_CAPACITY = 64
+#: Statuses that say the target does not offer an endpoint of the surface.
+_NOT_IMPLEMENTED = (404, 405, 501)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def endless(stream_id: str, kind: str = "async", **options: int | float) -> list[tuple[str, str]]:
+    """Query parameters for ``GET /conformance/endless``."""
+    return [("id", stream_id), ("kind", kind), *((k, str(v)) for k, v in options.items())]
+
+
+async def observe(
+    client: StreamClient, stream_id: str, until: str | None = None, wait: float = GUARD
+) -> dict[str, Any]:
+    """What the target reports about stream *stream_id*, waiting *until* something happened."""
+    params = [("id", stream_id)]
+    if until is not None:
+        params += [("until", until), ("timeout", str(wait))]
+    fetched = await fetch(client, "GET", OBSERVE_PATH, params=params)
+    if fetched.status in _NOT_IMPLEMENTED:
+        not_observable(
+            f"GET {OBSERVE_PATH} answered {fetched.status}: the target does not offer it"
+        )
+    expect(fetched.status, 200, f"status of GET {OBSERVE_PATH}")
+    facts: dict[str, Any] = json.loads(fetched.body)
+    return facts
+
+
+def app_of(target: Target) -> Any:
+    app = getattr(target, "app", None)
+    if app is None:
+        not_observable("the target is not an ASGI app, so the suite cannot deliver http.disconnect")
+    return app
+
+
+@asynccontextmanager
+async def asgi_exchange(
+    target: Target, path: str, params: list[tuple[str, str]], **options: Any
+) -> AsyncIterator[harness.Exchange]:
+    scope = harness.build_scope("GET", path, params=params)
+    async with harness.exchange(app_of(target), scope, **options) as exchange:
+        with anyio.fail_after(GUARD):
+            await exchange.wait_start()
+        yield exchange
+
+
+async def read_bytes(response: Any, at_least: int) -> bytes:
+    """Read the body until *at_least* bytes have arrived (or it ends)."""
+    received = b""
+    with anyio.fail_after(GUARD):
+        async for chunk in response.chunks():
+            received += chunk
+            if len(received) >= at_least:
+                break
+    return received
+
+
+def expect_cleanup(facts: dict[str, Any], what: str) -> None:
+    expect(facts.get("cleanup"), True, f"the producer's cleanup ran {what}")
+
+
+def expect_stopped(facts: dict[str, Any], limit: int, what: str) -> None:
+    if facts.get("produced", 0) >= limit:
+        violation(
+            f"items produced {what}",
+            f"the producer stopped well before its limit of {limit}",
+            f"it produced all {facts.get('produced')} (it was never stopped)",
+        )
+
+
+# --- The client leaves ------------------------------------------------------------
+
+CLEANUP = chapter.rule(
+    "CANCEL-CLEANUP-01",
+    MUST,
+    "When the client disconnects, the producer stops and its cleanup (finally blocks, "
+    "async with exits) runs, whether it is an async generator, a sync generator run in "
+    "a thread, or a generator that never awaits.",
+    ASGI_DISCONNECT,
+)
+
+
+@CLEANUP.check
+@pytest.mark.parametrize("kind", KINDS)
+async def check_cleanup_runs_after_disconnect(stream_client: StreamClient, kind: str) -> None:
+    """Read the first items, disconnect, and wait for the producer's ``finally`` to report."""
+    stream_id = new_id()
+    params = endless(stream_id, kind, limit=LIMIT)
+    async with stream_client.stream("GET", ENDLESS_PATH, params=params) as response:
+        expect(response.status, 200, "status of the endless stream")
+        await read_bytes(response, 4)
+    facts = await observe(stream_client, stream_id, until="cleanup")
+    expect_cleanup(facts, f"after the client of a {kind} producer left")
+    expect_stopped(facts, LIMIT, f"by a {kind} producer whose client left")
+
+
+PROMPT = chapter.rule(
+    "CANCEL-PROMPT-01",
+    MUST,
+    "Once the server has delivered http.disconnect, the producer is asked for at most "
+    "two more items, even if neither it nor send() ever yields to the event loop.",
+    ASGI_DISCONNECT,
+)
+
+
+@PROMPT.check
+@pytest.mark.parametrize("kind", KINDS)
+async def check_at_most_two_items_after_disconnect(target: Target, kind: str) -> None:
+    """Deliver ``http.disconnect`` after three body messages; count the items made after it."""
+    stream_id = new_id()
+    async with asgi_exchange(target, ENDLESS_PATH, endless(stream_id, kind, limit=LIMIT)) as ex:
+        seen = 0
+        with anyio.fail_after(GUARD):
+            async for _ in ex.iter_body():
+                seen += 1
+                if seen == 3:
+                    break
+        ex.disconnect()
+        with anyio.fail_after(GUARD):
+            await ex.app_done.wait()
+    facts = await _observe_in_process(target, stream_id)
+    at_disconnect = ex.body_messages_at_disconnect or 0
+    after = facts["produced"] - at_disconnect
+    if after > 2:
+        violation(
+            f"items a {kind} producer made after http.disconnect",
+            "at most 2",
+            f"{after} ({facts['produced']} in all, {at_disconnect} before the disconnect)",
+        )
+
+
+async def _observe_in_process(target: Target, stream_id: str) -> dict[str, Any]:
+    scope = harness.build_scope("GET", OBSERVE_PATH, params=[("id", stream_id)])
+    async with harness.exchange(app_of(target), scope) as exchange:
+        with anyio.fail_after(GUARD):
+            await exchange.app_done.wait()
+    if exchange.status in _NOT_IMPLEMENTED:
+        not_observable(f"GET {OBSERVE_PATH} answered {exchange.status}")
+    expect(exchange.status, 200, f"status of GET {OBSERVE_PATH}")
+    facts: dict[str, Any] = json.loads(exchange.body)
+    return facts
+
+
+EARLY = chapter.rule(
+    "CANCEL-EARLY-01",
+    MUST,
+    "A disconnect before the first chunk, while the producer waits for its first item, "
+    "ends the stream and runs the producer's cleanup.",
+    ASGI_DISCONNECT,
+)
+
+
+@EARLY.check
+async def check_disconnect_before_first_chunk(stream_client: StreamClient) -> None:
+    """The producer blocks before its first item; the client leaves after the headers."""
+    stream_id = new_id()
+    async with stream_client.stream("GET", ENDLESS_PATH, params=endless(stream_id, hold=0)) as r:
+        expect(r.status, 200, "status of the endless stream")
+        facts = await observe(stream_client, stream_id, until="started")
+        expect(facts.get("started"), True, "the producer started")
+    facts = await observe(stream_client, stream_id, until="cleanup")
+    expect_cleanup(facts, "after the client left before the first chunk")
+
+
+BLOCKED = chapter.rule(
+    "CANCEL-BLOCKED-01",
+    MUST,
+    "A disconnect while the producer waits on its own I/O interrupts the wait and runs "
+    "the producer's cleanup.",
+    ASGI_DISCONNECT,
+)
+
+
+@BLOCKED.check
+async def check_disconnect_while_producer_waits(stream_client: StreamClient) -> None:
+    """After three items the producer waits for ever; the client leaves after reading them."""
+    stream_id = new_id()
+    async with stream_client.stream("GET", ENDLESS_PATH, params=endless(stream_id, hold=3)) as r:
+        received = await read_bytes(r, len(b"1\n2\n3\n"))
+        expect(received, b"1\n2\n3\n", "the items before the producer blocks")
+    facts = await observe(stream_client, stream_id, until="cleanup")
+    expect_cleanup(facts, "after the client left while the producer waited")
+
+
+SENDING = chapter.rule(
+    "CANCEL-SENDING-01",
+    MUST,
+    "A disconnect while the server waits for the client to take a chunk ends the stream "
+    "and runs the producer's cleanup.",
+    ASGI_DISCONNECT,
+)
+
+
+@SENDING.check
+@pytest.mark.parametrize("kind", KINDS)
+async def check_disconnect_while_send_waits(target: Target, kind: str) -> None:
+    """The client reads one message, lets the app block in ``send``, then leaves."""
+    stream_id = new_id()
+    limit = 2000
+    params = endless(stream_id, kind, limit=limit)
+    async with asgi_exchange(target, ENDLESS_PATH, params, body_buffer=0) as ex:
+        body = ex.iter_body()
+        with anyio.fail_after(GUARD):
+            await body.__anext__()
+            await ex.send_blocked.wait()
+        ex.disconnect()
+        with anyio.fail_after(GUARD):
+            await ex.app_done.wait()
+    facts = await _observe_in_process(target, stream_id)
+    expect_cleanup(facts, "after the client left while send() waited")
+    expect_stopped(facts, limit, "after the client left while send() waited")
+
+
+SLOW = chapter.rule(
+    "CANCEL-SLOW-01",
+    MUST,
+    "A client that stops reading but keeps the connection open holds a stream only until "
+    "the configured send timeout: then the stream ends and the producer's cleanup runs.",
+    STREAMSPEC,
+)
+
+
+@SLOW.check
+async def check_send_timeout_ends_stream_of_silent_client(target: Target) -> None:
+    """At the message level: the app blocks in ``send`` for a client that reads nothing."""
+    stream_id = new_id()
+    params = endless(stream_id, limit=LIMIT, send_timeout=0.2)
+    async with asgi_exchange(target, ENDLESS_PATH, params, body_buffer=0) as ex:
+        with anyio.move_on_after(GUARD):
+            await ex.app_done.wait()
+        if not ex.app_done.is_set():
+            violation(
+                "the stream of a client that reads nothing",
+                "ended by the 0.2 s send timeout",
+                f"still running after {GUARD} s",
+            )
+        final = [m for m in ex.body_messages if not m.get("more_body", False)]
+        expect(final, [], "a final body message (the stream must be aborted, not completed)")
+    facts = await _observe_in_process(target, stream_id)
+    expect_cleanup(facts, "after the send timeout")
+
+
+@SLOW.check
+async def check_send_timeout_over_a_socket(live_url: str) -> None:
+    """Over TCP: a client requests 64 KiB items and never reads; memory stays bounded."""
+    stream_client = SocketClient(live_url)
+    stream_id = new_id()
+    size = 65536
+    query = "&".join(f"{k}={v}" for k, v in endless(stream_id, size=size, send_timeout=0.5))
+    host, port = live_url.removeprefix("http://").split(":")
+    async with await anyio.connect_tcp(host, int(port)) as connection:
+        request = f"GET {ENDLESS_PATH}?{query} HTTP/1.1\r\nHost: {host}\r\n\r\n"
+        await connection.send(request.encode())
+        facts = await observe(stream_client, stream_id, until="cleanup")
+    expect_cleanup(facts, "after a client that never read hit the send timeout")
+    buffered = facts.get("produced", 0) * size
+    if buffered > 64 << 20:
+        violation("bytes produced for a client that reads nothing", "at most 64 MiB", buffered)
+
+
+ERROR = chapter.rule(
+    "CANCEL-ERROR-01",
+    MUST,
+    "An exception in the producer mid-stream aborts the response without its final chunk, "
+    "so the client can tell the body is incomplete, and the server goes on serving.",
+    RFC9112_CHUNKED,
+)
+
+
+@ERROR.check
+async def check_producer_error_aborts_the_body(stream_client: StreamClient) -> None:
+    """The producer raises after three items: the client sees three items and a broken body."""
+    stream_id = new_id()
+    fetched = await fetch(stream_client, "GET", ENDLESS_PATH, params=endless(stream_id, fail=3))
+    expect(fetched.body, b"1\n2\n3\n", "the items sent before the producer failed")
+    expect(fetched.aborted, True, "the body was cut off (no final chunk)")
+    again = await fetch(stream_client, "GET", SSE_PATH, params=sse_params([Event("next")]))
+    expect(again.status, 200, "status of the next request after a failed stream")
+
+
+HEAD = chapter.rule(
+    "CANCEL-HEAD-01",
+    MUST,
+    "HEAD on a streaming route returns the headers without starting the producer.",
+    RFC9110_HEAD,
+)
+
+
+@HEAD.check
+async def check_head_does_not_start_the_producer(stream_client: StreamClient) -> None:
+    """HEAD on an endless stream: a status, headers, no body, and a producer never started."""
+    stream_id = new_id()
+    params = endless(stream_id, limit=1000)
+    fetched = await fetch(stream_client, "HEAD", ENDLESS_PATH, params=params)
+    expect(fetched.status, 200, "status of HEAD on the endless stream")
+    expect(fetched.body, b"", "the body of a HEAD response")
+    facts = await observe(stream_client, stream_id)
+    expect(facts.get("started"), False, "whether HEAD started the producer")
+
+
+LEAK = chapter.rule(
+    "CANCEL-LEAK-01",
+    MUST,
+    "No task, thread or file descriptor outlives a stream.",
+    ASGI_DISCONNECT,
+)
+
+
+def _resources() -> dict[str, int]:
+    return {
+        "tasks": len(asyncio.all_tasks()),
+        "threads": threading.active_count(),
+        "file descriptors": len(os.listdir("/proc/self/fd"))
+        if os.path.isdir("/proc/self/fd")
+        else 0,
+    }
+
+
+@LEAK.check
+async def check_nothing_outlives_a_stream(target: Target) -> None:
+    """Count tasks, threads and descriptors before and after streams of every kind."""
+
+    async def one_stream(kind: str) -> None:
+        async with asgi_exchange(target, ENDLESS_PATH, endless(new_id(), kind, limit=LIMIT)) as ex:
+            with anyio.fail_after(GUARD):
+                async for _ in ex.iter_body():
+                    break
+        with anyio.fail_after(GUARD):
+            await ex.app_done.wait()
+
+    for kind in KINDS:  # warm up: thread pools and lazy imports are not leaks
+        await one_stream(kind)
+    before = _resources()
+    for kind in KINDS:
+        await one_stream(kind)
+    await anyio.lowlevel.checkpoint()
+    expect(_resources(), before, "tasks, threads and file descriptors after the streams ended")
+
+
+POLLING = chapter.rule(
+    "CANCEL-POLL-01",
+    SHOULD,
+    "A stream learns of a disconnect from one pending receive(), not by polling receive() "
+    "for each item: a stream of 100 items calls receive() at most 3 times.",
+    ASGI_DISCONNECT,
+)
+
+
+@POLLING.check
+async def check_disconnect_is_awaited_not_polled(target: Target) -> None:
+    """Polling ``request.is_disconnected()`` per item costs a ``receive`` round trip per item.
+
+    Measured on uvicorn: five times slower than one waiting task, and blind to a
+    disconnect while the producer waits between items.
+    """
+    params = endless(new_id(), limit=100)
+    async with asgi_exchange(target, ENDLESS_PATH, params) as ex:
+        with anyio.fail_after(GUARD):
+            async for _ in ex.iter_body():
+                pass
+            await ex.app_done.wait()
+    if ex.receive_calls > 3:
+        violation("receive() calls for a stream of 100 items", "at most 3", ex.receive_calls)
+
+
+# --- Keep-alive -------------------------------------------------------------------
+
+KEEPALIVE = chapter.rule(
+    "CANCEL-KEEPALIVE-01",
+    SHOULD,
+    "An idle SSE stream sends a comment at least once per keep-alive interval, so that "
+    "proxies and clients do not take it for dead.",
+    SSE_AUTHORING,
+)
+
+
+def _idle_sse(client: StreamClient, keepalive: float) -> Any:
+    params = [*sse_params([Event("hello")]), ("hold", "true"), ("keepalive", str(keepalive))]
+    return client.stream("GET", SSE_PATH, params=params)
+
+
+@KEEPALIVE.check
+async def check_idle_stream_sends_keepalive_comments(stream_client: StreamClient) -> None:
+    """With a 50 ms interval, a comment follows the only event of an idle stream."""
+    async with _idle_sse(stream_client, 0.05) as response:
+        decoder = Decoder()
+        with anyio.move_on_after(GUARD):
+            async for chunk in response.chunks():
+                items = decoder.feed(chunk)
+                if any(isinstance(item, Comment) for item in items):
+                    return
+        violation("an idle stream with a 50 ms keep-alive", "a comment", f"none in {GUARD} s")
+
+
+NO_BUSY_LOOP = chapter.rule(
+    "CANCEL-KEEPALIVE-02",
+    MUST,
+    "With keep-alive disabled (interval 0), an idle SSE stream sends nothing and does not "
+    "spin: it uses no CPU while it waits.",
+    STREAMSPEC,
+)
+
+_WINDOW = 0.3
+
+
+@NO_BUSY_LOOP.check
+async def check_disabled_keepalive_sends_nothing(stream_client: StreamClient) -> None:
+    """Keep-alive 0: after its one event, the stream is silent for the whole window.
+
+    The window is an observation period, not a deadline: a correct stream sends
+    nothing however long it is watched.
+    """
+    async with _idle_sse(stream_client, 0) as response:
+        chunks = response.chunks()
+        decoder = Decoder()
+        with anyio.fail_after(GUARD):
+            while not any(isinstance(i, MessageEvent) for i in decoder.feed(await anext(chunks))):
+                pass
+        extra = b""
+        with anyio.move_on_after(_WINDOW):
+            async for chunk in chunks:
+                extra += chunk
+        expect(extra[:200], b"", f"bytes sent by an idle stream with keep-alive 0, in {_WINDOW} s")
+
+
+@NO_BUSY_LOOP.check
+async def check_disabled_keepalive_uses_no_cpu(target: Target) -> None:
+    """Keep-alive 0, in-process: the process's CPU time over the window stays under half of it."""
+    params = [*sse_params([Event("hello")]), ("hold", "true"), ("keepalive", "0")]
+    async with asgi_exchange(target, SSE_PATH, params) as ex:
+        with anyio.fail_after(GUARD):
+            async for _ in ex.iter_body():
+                break
+        start = time.process_time()
+        await anyio.sleep(_WINDOW)
+        used = time.process_time() - start
+    if used > _WINDOW / 2:
+        violation(f"CPU seconds used by an idle stream in {_WINDOW} s", "under half", used)
+
+
+# --- Resuming ---------------------------------------------------------------------
+
+EVERY_ID = chapter.rule(
+    "CANCEL-RESUME-01",
+    MUST,
+    "Every event of a resumable stream carries its own id, so that a client can say "
+    "where it stopped.",
+    SSE_RECONNECT,
+)
+
+
+async def publish(client: StreamClient, feed: str, data: list[str]) -> None:
+    body = json.dumps(data).encode()
+    fetched = await fetch(client, "POST", f"{FEED_PATH}/{feed}", body=body)
+    if fetched.status in _NOT_IMPLEMENTED:
+        not_observable(f"POST {FEED_PATH}/{{name}} answered {fetched.status}")
+    expect(fetched.status, 200, f"status of publishing to {FEED_PATH}/{feed}")
+
+
+async def read_feed(
+    client: StreamClient, feed: str, count: int, last_event_id: str | None = None
+) -> list[MessageEvent]:
+    """Subscribe to *feed* and read *count* events, then leave."""
+    headers = [("Last-Event-ID", last_event_id)] if last_event_id is not None else []
+    events: list[MessageEvent] = []
+    if count == 0:
+        return events
+    decoder = Decoder()
+    async with client.stream("GET", f"{FEED_PATH}/{feed}", headers=headers) as response:
+        expect(response.status, 200, f"status of GET {FEED_PATH}/{feed}")
+        with anyio.fail_after(GUARD):
+            async for chunk in response.chunks():
+                events += [i for i in decoder.feed(chunk) if isinstance(i, MessageEvent)]
+                if len(events) >= count:
+                    break
+    return events[:count]
+
+
+@EVERY_ID.check
+async def check_every_event_has_an_id(stream_client: StreamClient) -> None:
+    """Three published events arrive with three different, non-empty ids."""
+    feed = new_id()
+    await publish(stream_client, feed, ["a", "b", "c"])
+    ids = [event.last_event_id for event in await read_feed(stream_client, feed, 3)]
+    if "" in ids or len(set(ids)) != 3:
+        violation("the last event id after each of three events", "three different ids", ids)
+
+
+NO_LOSS = chapter.rule(
+    "CANCEL-RESUME-02",
+    MUST,
+    "A client that reconnects with Last-Event-ID receives exactly the events it missed: "
+    "none lost, none twice.",
+    SSE_RECONNECT,
+)
+
+
+@NO_LOSS.check
+@given(data=st.lists(st.text(max_size=8), min_size=1, max_size=12), split=st.integers(0, 12))
+async def check_reconnect_resumes_without_loss(
+    stream_client: StreamClient, data: list[str], split: int
+) -> None:
+    """For any events and any disconnect point, the two connections together carry each once."""
+    feed = new_id()
+    split = min(split, len(data))
+    await publish(stream_client, feed, data)
+    first = await read_feed(stream_client, feed, split)
+    resume_from = first[-1].last_event_id if first else None
+    rest = await read_feed(stream_client, feed, len(data) - split, resume_from)
+    expected = [as_dispatched(d) for d in data]
+    expect(
+        [e.data for e in first + rest], expected, f"events read by two connections cut at {split}"
+    )
+
+
+GAP = chapter.rule(
+    "CANCEL-RESUME-03",
+    MUST,
+    f"A client whose Last-Event-ID is no longer held (the replay buffer keeps at least "
+    f"the last {FEED_CAPACITY} events) first receives an event of type gap, then the "
+    f"events still held.",
+    STREAMSPEC,
+)
+
+
+@GAP.check
+async def check_client_too_far_behind_is_told(stream_client: StreamClient) -> None:
+    """After 70 events, the first is gone from a 64-event buffer: resuming there gets a gap."""
+    feed = new_id()
+    data = [str(n) for n in range(1, 71)]
+    await publish(stream_client, feed, data)
+    all_events = await read_feed(stream_client, feed, 1)
+    oldest = all_events[0]
+    events = await read_feed(stream_client, feed, 2, last_event_id="1")
+    if oldest.data == "1":
+        not_observable("the target's replay buffer still holds the first of 70 events")
+    expect(events[0].type, "gap", "type of the first event after resuming from a lost id")
+    expect(events[1].data, oldest.data, "the first event after the gap is the oldest held")
