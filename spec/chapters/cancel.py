@@ -37,7 +37,6 @@ import asyncio
 import json
 import os
 import threading
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -103,13 +102,11 @@ def endless(stream_id: str, kind: str = "async", **options: int | float) -> list
     return [("id", stream_id), ("kind", kind), *((k, str(v)) for k, v in options.items())]
 
 
-async def observe(
-    client: StreamClient, stream_id: str, until: str | None = None, wait: float = GUARD
-) -> dict[str, Any]:
+async def observe(client: StreamClient, stream_id: str, until: str | None = None) -> dict[str, Any]:
     """What the target reports about stream *stream_id*, waiting *until* something happened."""
     params = [("id", stream_id)]
     if until is not None:
-        params += [("until", until), ("timeout", str(wait))]
+        params += [("until", until), ("timeout", str(GUARD))]
     fetched = await fetch(client, "GET", OBSERVE_PATH, params=params)
     if fetched.status in _NOT_IMPLEMENTED:
         not_observable(
@@ -200,16 +197,10 @@ PROMPT = chapter.rule(
 @PROMPT.check
 @pytest.mark.parametrize("kind", KINDS)
 async def check_at_most_two_items_after_disconnect(target: Target, kind: str) -> None:
-    """Deliver ``http.disconnect`` after three body messages; count the items made after it."""
+    """The client leaves after three body messages; count the items made after that."""
     stream_id = new_id()
-    async with asgi_exchange(target, ENDLESS_PATH, endless(stream_id, kind, limit=LIMIT)) as ex:
-        seen = 0
-        with anyio.fail_after(GUARD):
-            async for _ in ex.iter_body():
-                seen += 1
-                if seen == 3:
-                    break
-        ex.disconnect()
+    params = endless(stream_id, kind, limit=LIMIT)
+    async with asgi_exchange(target, ENDLESS_PATH, params, disconnect_after=3) as ex:
         with anyio.fail_after(GUARD):
             await ex.app_done.wait()
     facts = await _observe_in_process(target, stream_id)
@@ -489,8 +480,8 @@ async def check_idle_stream_sends_keepalive_comments(stream_client: StreamClient
 NO_BUSY_LOOP = chapter.rule(
     "CANCEL-KEEPALIVE-02",
     MUST,
-    "With keep-alive disabled (interval 0), an idle SSE stream sends nothing and does not "
-    "spin: it uses no CPU while it waits.",
+    "With keep-alive disabled (interval 0), an idle SSE stream sends nothing at all: "
+    "no comment, and no flood from a keep-alive loop with a zero interval.",
     STREAMSPEC,
 )
 
@@ -515,21 +506,6 @@ async def check_disabled_keepalive_sends_nothing(stream_client: StreamClient) ->
             async for chunk in chunks:
                 extra += chunk
         expect(extra[:200], b"", f"bytes sent by an idle stream with keep-alive 0, in {_WINDOW} s")
-
-
-@NO_BUSY_LOOP.check
-async def check_disabled_keepalive_uses_no_cpu(target: Target) -> None:
-    """Keep-alive 0, in-process: the process's CPU time over the window stays under half of it."""
-    params = [*sse_params([Event("hello")]), ("hold", "true"), ("keepalive", "0")]
-    async with asgi_exchange(target, SSE_PATH, params) as ex:
-        with anyio.fail_after(GUARD):
-            async for _ in ex.iter_body():
-                break
-        start = time.process_time()
-        await anyio.sleep(_WINDOW)
-        used = time.process_time() - start
-    if used > _WINDOW / 2:
-        violation(f"CPU seconds used by an idle stream in {_WINDOW} s", "under half", used)
 
 
 # --- Resuming ---------------------------------------------------------------------

@@ -165,7 +165,9 @@ class _ServerSide:
         body: bytes,
         send_after_disconnect: SendAfterDisconnect,
         body_in: MemoryObjectSendStream[Message],
+        disconnect_after: int | None = None,
     ) -> None:
+        self.disconnect_after = disconnect_after
         self.state = state
         self.request_body = body
         self.send_after_disconnect = send_after_disconnect
@@ -210,6 +212,11 @@ class _ServerSide:
         recorded = dict(message)
         self.state.messages.append(recorded)
         self.finished = not message.get("more_body", False)
+        if (
+            self.disconnect_after is not None
+            and len(self.state.body_messages) >= self.disconnect_after
+        ):
+            self.state.disconnect()
         try:
             # Like a server writing to a socket with room in its buffer, send
             # returns without suspending unless the reader is behind.
@@ -234,6 +241,7 @@ async def exchange(
     body: bytes = b"",
     send_after_disconnect: SendAfterDisconnect = "ignore",
     body_buffer: float = math.inf,
+    disconnect_after: int | None = None,
 ) -> AsyncIterator[Exchange]:
     """Run *app* for one request while the block runs; disconnect and wait for it on exit.
 
@@ -244,6 +252,9 @@ async def exchange(
         body_buffer: how many body messages ``send`` queues before it blocks
             until the check reads one: ``0`` models a client that reads nothing
             until asked, ``inf`` one that never pushes back.
+        disconnect_after: the client leaves as soon as the app has sent this
+            many body messages, without the check having to run (an app that
+            never yields gives it no chance to).
 
     On leaving the block the client disconnects (if it has not) and the app
     gets the chance to finish; an app that outlives its disconnect by more than
@@ -252,7 +263,7 @@ async def exchange(
     state = Exchange()
     body_in, body_out = anyio.create_memory_object_stream[Message](body_buffer)
     state._body_out = body_out
-    server = _ServerSide(state, body, send_after_disconnect, body_in)
+    server = _ServerSide(state, body, send_after_disconnect, body_in, disconnect_after)
 
     async def run_app() -> None:
         try:
@@ -263,20 +274,30 @@ async def exchange(
             state.app_done.set()
             await body_in.aclose()
 
+    # Errors of the check's block are re-raised after the task group, so that
+    # they reach the check as they are, not wrapped in an ExceptionGroup.
+    block_error: Exception | None = None
+    hung = False
     async with anyio.create_task_group() as group:
         group.start_soon(run_app)
         try:
             yield state
+        except Exception as error:
+            block_error = error
         finally:
             state.disconnect()
             body_out.close()
             with anyio.move_on_after(_HANG_GUARD_SECONDS):
                 await state.app_done.wait()
             if not state.app_done.is_set():
+                hung = True
                 group.cancel_scope.cancel()
-                raise ProtocolError(
-                    f"the app still runs {_HANG_GUARD_SECONDS}s after the client disconnected"
-                )
+    if block_error is not None:
+        raise block_error
+    if hung:
+        raise ProtocolError(
+            f"the app still runs {_HANG_GUARD_SECONDS}s after the client disconnected"
+        )
 
 
 _HANG_GUARD_SECONDS = 10.0
