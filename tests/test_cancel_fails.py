@@ -19,12 +19,14 @@ from spec.chapters import cancel
 from spec.targets import harness
 from spec.targets.client import AsgiClient
 from spec.targets.server import serve
-from spec.targets.target import Target
+from spec.targets.target import Target, load_target
 from tests.broken import cancel_apps
 from tests.checks import checks_of, is_property
 from tests.expand import call_with, parameter_sets
 
-CHECKS = [c for c in checks_of("CANCEL-") if not is_property(c[2])]
+SHUTDOWN_RULES = ("CANCEL-SHUTDOWN-01", "CANCEL-SHUTDOWN-02")
+CHECKS = [c for c in checks_of("CANCEL-") if not is_property(c[2]) and c[0] not in SHUTDOWN_RULES]
+SHUTDOWN_CHECKS = checks_of("CANCEL-SHUTDOWN-")
 
 EXPECTED = {
     "plain": {
@@ -47,7 +49,28 @@ EXPECTED = {
 @pytest.fixture(autouse=True)
 def short_guards(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cancel, "GUARD", 1.0)
+    monkeypatch.setattr(cancel, "SHUTDOWN_GRACE", 3.0)
     monkeypatch.setattr(harness, "_HANG_GUARD_SECONDS", 1.0)
+
+
+async def shutdown_failures(target: str) -> set[str]:
+    """The shutdown checks that fail against the app named *target* (run in child processes)."""
+    failed = set()
+    for rule_id, _, check in SHUTDOWN_CHECKS:
+        try:
+            await check(target=load_target(target))
+        except pytest.skip.Exception:
+            raise
+        except Exception:
+            failed.add(rule_id)
+    return failed
+
+
+async def test_shutdown_checks_pass_on_the_reference_and_fail_where_they_should() -> None:
+    """An app whose endless stream ignores shutdown hangs; a process-wide flag leaks."""
+    assert await shutdown_failures("impl.app:app") == set()
+    assert "CANCEL-SHUTDOWN-01" in await shutdown_failures("tests.broken.cancel_apps:plain")
+    assert await shutdown_failures("tests.broken.global_shutdown:app") == {"CANCEL-SHUTDOWN-02"}
 
 
 async def failures(app: Any) -> dict[str, str]:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.run_suite import ROOT, run_spec
+from tests.run_suite import ROOT, SuiteRun, run_spec
 
 SSE_RULES = "--rules=SSE-ENC-*,SURFACE-SSE-*"
 
@@ -62,3 +62,38 @@ def test_unknown_target_is_a_clear_error() -> None:
     )  # fmt: skip
     assert completed.returncode != 0
     assert "cannot import no.such.module" in completed.stdout + completed.stderr
+
+
+def failing_checks(run: SuiteRun, rule_id: str) -> list[str]:
+    rule = next(r for r in run.report["rules"] if r["id"] == rule_id)
+    return [c["nodeid"].split("::")[-1] for c in rule["checks"] if c["outcome"] == "fail"]
+
+
+def test_plain_streaming_response_fails_cleanup(tmp_path: Path) -> None:
+    """Starlette's StreamingResponse: a sync generator's ``finally`` never runs after the client
+    leaves, and a generator that never awaits is never stopped."""
+    run = run_spec(tmp_path, "--rules=CANCEL-CLEANUP-01", "--target=tests.broken.cancel_apps:plain")
+    assert run.failing() == {"CANCEL-CLEANUP-01"}
+    failed = failing_checks(run, "CANCEL-CLEANUP-01")
+    assert any("sync" in check for check in failed), failed
+    assert any("busy" in check for check in failed), failed
+
+
+def test_polling_for_disconnects_fails_the_cost_rule(tmp_path: Path) -> None:
+    """The source document's ``await request.is_disconnected()`` before every item."""
+    run = run_spec(tmp_path, "--rules=CANCEL-POLL-01", "--target=tests.broken.cancel_apps:polling")
+    assert run.failing() == {"CANCEL-POLL-01"}
+
+
+def test_stream_without_ids_fails_resume_rules(tmp_path: Path) -> None:
+    """Without ids a reconnecting client cannot say where it stopped: hypothesis shows the loss."""
+    run = run_spec(tmp_path, "--rules=CANCEL-RESUME-*", "--target=tests.broken.cancel_apps:no_ids")
+    assert {"CANCEL-RESUME-01", "CANCEL-RESUME-02"} <= run.failing()
+
+
+def test_busy_keepalive_fails(tmp_path: Path) -> None:
+    """A keep-alive loop with interval 0 floods the idle stream with comments."""
+    run = run_spec(
+        tmp_path, "--rules=CANCEL-KEEPALIVE-02", "--target=tests.broken.cancel_apps:busy_keepalive"
+    )
+    assert run.failing() == {"CANCEL-KEEPALIVE-02"}

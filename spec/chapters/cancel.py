@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator
@@ -54,6 +55,7 @@ from spec.streams import fetch
 from spec.surface import ENDLESS_PATH, FEED_PATH, OBSERVE_PATH, SSE_PATH, sse_params
 from spec.targets import harness
 from spec.targets.client import SocketClient, StreamClient
+from spec.targets.process import free_port, run_child, uvicorn_command
 from spec.targets.target import Target
 
 chapter = Chapter(__name__)
@@ -86,8 +88,9 @@ STREAMSPEC = Source("streamspec", "Cancellation and cleanup", "#cancel")
 KINDS = ("async", "sync", "busy")
 #: Long enough that a producer stopped by the disconnect never reaches it.
 LIMIT = 50_000
-#: Seconds a check waits for something that should happen at once (a hang guard, not a verdict).
-GUARD = 10.0
+#: Seconds a check waits for something that should happen at once: a hang guard, which a
+#: correct target never comes near (``STREAMSPEC_HANG_GUARD`` changes it).
+GUARD = float(os.environ.get("STREAMSPEC_HANG_GUARD", "10"))
 FEED_CAPACITY = 64
 #: Statuses that say the target does not offer an endpoint of the surface.
 _NOT_IMPLEMENTED = (404, 405, 501)
@@ -606,3 +609,109 @@ async def check_client_too_far_behind_is_told(stream_client: StreamClient) -> No
         not_observable("the target's replay buffer still holds the first of 70 events")
     expect(events[0].type, "gap", "type of the first event after resuming from a lost id")
     expect(events[1].data, oldest.data, "the first event after the gap is the oldest held")
+
+
+# --- Shutdown ---------------------------------------------------------------------
+
+SHUTDOWN = chapter.rule(
+    "CANCEL-SHUTDOWN-01",
+    MUST,
+    "On SIGTERM, a server with endless streams open ends each of them with a final event "
+    "and a complete body, and exits, within a grace period (10 s here).",
+    STREAMSPEC,
+)
+
+SHUTDOWN_GRACE = 10.0
+
+
+def _importable(target: Target) -> str:
+    name = getattr(target, "name", "")
+    if ":" not in name or "://" in name:
+        not_observable("the target cannot be started as `uvicorn module:attr` by the suite")
+    return str(name)
+
+
+async def _read_first_event(response: Any, decoder: Decoder) -> None:
+    with anyio.fail_after(GUARD):
+        async for chunk in response.chunks():
+            if any(isinstance(i, MessageEvent) for i in decoder.feed(chunk)):
+                return
+
+
+async def _read_to_end(response: Any, decoder: Decoder) -> tuple[list[MessageEvent], str]:
+    """The events up to the end of the body, and how the body ended ("" when complete)."""
+    events: list[MessageEvent] = []
+    try:
+        with anyio.fail_after(SHUTDOWN_GRACE):
+            async for chunk in response.chunks():
+                events += [i for i in decoder.feed(chunk) if isinstance(i, MessageEvent)]
+    except TimeoutError:
+        return events, f"still open {SHUTDOWN_GRACE} s after SIGTERM"
+    except Exception as error:  # the body was cut off
+        return events, f"{type(error).__name__}: {error}"
+    return events, ""
+
+
+@SHUTDOWN.check
+async def check_sigterm_ends_streams_with_a_final_event(target: Target) -> None:
+    """Two idle endless SSE streams are open when the server gets SIGTERM."""
+    name = _importable(target)
+    port = free_port()
+    client = SocketClient(f"http://127.0.0.1:{port}")
+    params = [*sse_params([Event("hello")]), ("hold", "true"), ("keepalive", "0")]
+    with run_child(uvicorn_command(name, port)) as child:
+        await child.wait_for_line("Uvicorn running")
+        async with (
+            client.stream("GET", SSE_PATH, params=params) as first,
+            client.stream("GET", SSE_PATH, params=params) as second,
+        ):
+            decoders = (Decoder(), Decoder())
+            for response, decoder in zip((first, second), decoders, strict=True):
+                await _read_first_event(response, decoder)
+            child.terminate()
+            for response, decoder in zip((first, second), decoders, strict=True):
+                events, broken = await _read_to_end(response, decoder)
+                expect(broken, "", "how the stream ended after SIGTERM")
+                if not events:
+                    violation("events after SIGTERM", "a final event", "none")
+        status = await child.exited(within=SHUTDOWN_GRACE)
+        if status is None:
+            violation(
+                "the server after SIGTERM", f"exited within {SHUTDOWN_GRACE} s", "still running"
+            )
+
+
+SECOND_SERVER = chapter.rule(
+    "CANCEL-SHUTDOWN-02",
+    MUST,
+    "The shutdown of one server does not reach a server started later in the same process: "
+    "its streams run as if no shutdown had ever happened.",
+    STREAMSPEC,
+)
+
+
+@SECOND_SERVER.check
+async def check_second_server_is_not_shut_down(target: Target) -> None:
+    """Serve, SIGTERM, serve again in the same process: the second server streams in full."""
+    name = _importable(target)
+    ports = free_port(), free_port()
+    command = [sys.executable, "-m", "spec.targets.serve_twice", name, *map(str, ports)]
+    idle = [*sse_params([Event("hello")]), ("hold", "true"), ("keepalive", "0")]
+    finite = sse_params([Event("a"), Event("b"), Event("c")])
+    with run_child(command) as child:
+        await child.wait_for_line("serving 1")
+        async with SocketClient(f"http://127.0.0.1:{ports[0]}").stream(
+            "GET", SSE_PATH, params=idle
+        ) as response:
+            await _read_first_event(response, Decoder())
+            child.terminate()
+            await _read_to_end(response, Decoder())
+        await child.wait_for_line("serving 2")
+        fetched = await fetch(
+            SocketClient(f"http://127.0.0.1:{ports[1]}"), "GET", SSE_PATH, params=finite
+        )
+        decoder = Decoder()
+        events = [i for c in fetched.chunks for i in decoder.feed(c) if isinstance(i, MessageEvent)]
+        expect([e.data for e in events], ["a", "b", "c"], "events from the second server")
+        expect(fetched.aborted, False, "whether the second server's stream was cut off")
+        child.terminate()

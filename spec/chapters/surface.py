@@ -29,12 +29,48 @@ data: b
 
 or any byte sequence a client reads as the same event.
 
+Two optional parameters make the stream idle after its events: with
+`hold=true` the response stays open, sending nothing more, until the client
+leaves or the server shuts down; `keepalive=SECONDS` sets the interval of the
+keep-alive comments on that idle stream (`0`: none at all).
+
 ## `GET /conformance/text?chunks=JSON`
 
 Streams the strings of `JSON` (a list of strings) as a `text/plain;
 charset=utf-8` body: each string encoded as UTF-8 and sent as soon as it is
 produced, in order, then the end of the response. A malformed `chunks`
 parameter gets a 400.
+
+## `GET /conformance/endless?id=ID&kind=KIND`
+
+Streams numbered lines (`1\n`, `2\n`, ...) as `text/plain`, one line a body
+chunk, made by a producer of the given kind: `async` (an async generator that
+awaits between items), `busy` (an async generator that never awaits) or
+`sync` (a plain generator). The producer records under `ID` that it started,
+how many items it produced, and, from its `finally` block, that its cleanup
+ran. Optional parameters: `limit=N` ends the stream after N items; `hold=N`
+makes an async producer wait for ever, as on I/O that never completes, after
+N items; `fail=N` makes the producer raise after N items; `size=BYTES` pads
+each item to that size (dots before the number); `send_timeout=SECONDS` sets
+how long the server waits for a client to take a chunk before it abandons the
+stream. HEAD is answered with the headers only.
+
+## `GET /conformance/observe?id=ID`
+
+Answers JSON `{"started": bool, "produced": int, "cleanup": bool}` for the
+producer recorded under `ID` (404 if there is none). With `until=started` or
+`until=cleanup` it first waits until that is true, or until `timeout=SECONDS`
+(at most 10) have passed.
+
+## `POST /conformance/feed/{name}` and `GET /conformance/feed/{name}`
+
+A resumable SSE feed. POST a JSON list of strings: each becomes an event with
+that data and the next id of the feed (`{"ids": [...]}` is answered). GET
+streams the feed as `text/event-stream`: every event held after the one named
+by the `Last-Event-ID` request header (all held events without it), then live
+events as they are published, without end. The feed holds at least its last
+64 events. A client whose `Last-Event-ID` is not held first receives an event
+of type `gap` whose data is JSON `{"last_event_id": ..., "first_available": ...}`.
 """
 
 from __future__ import annotations

@@ -111,6 +111,7 @@ class AsgiClient:
 @dataclass
 class _SocketResponse:
     response: httpx.Response
+    _raw: AsyncIterator[bytes] | None = None
 
     @property
     def status(self) -> int:
@@ -121,7 +122,10 @@ class _SocketResponse:
         return [(name.lower(), value) for name, value in self.response.headers.multi_items()]
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        async for chunk in self.response.aiter_raw():
+        # One raw iterator for the response's life: reading may stop and resume.
+        if self._raw is None:
+            self._raw = self.response.aiter_raw()
+        async for chunk in self._raw:
             if chunk:
                 yield chunk
 

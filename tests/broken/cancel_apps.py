@@ -182,7 +182,6 @@ def cancel_app(variant: str) -> Starlette:
 
 
 plain = cancel_app("plain")
-unwatched = cancel_app("unwatched")
 polling = cancel_app("polling")
 no_ids = cancel_app("no_ids")
 busy_keepalive = cancel_app("busy_keepalive")
