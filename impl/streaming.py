@@ -28,8 +28,9 @@ The contract of :class:`StreamResponse`:
   running its ``finally`` blocks and ``async with`` exits, inside a shielded
   scope bounded by ``cleanup_timeout``;
 * ``send_timeout``: a send the client does not take within that many seconds
-  (a client that stopped reading) ends the stream: cleanup runs, then
-  :class:`SlowClient` is raised so the server aborts the connection;
+  (noticed within twice that) ends the stream, as for a client that stopped
+  reading: cleanup runs, then :class:`SlowClient` is raised so the server
+  aborts the connection;
 * an exception from the producer is re-raised after cleanup, so the server
   aborts the connection (no final chunk: the client can tell the body is
   incomplete) and logs it, once;
@@ -48,6 +49,7 @@ one's shutdown).
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
@@ -164,7 +166,13 @@ class StreamResponse(Response):
 
 
 class _Stream:
-    """The state of one response while it streams."""
+    """The state of one response while it streams.
+
+    The per-item path is kept short (it runs once per event for the fastest
+    producers): the send timeout is a watchdog task, not a cancel scope per
+    send, and the lock that keeps keep-alives out of a send exists only when
+    there are keep-alives.
+    """
 
     def __init__(
         self, response: StreamResponse, producer: _Producer, receive: Receive, send: Send
@@ -174,8 +182,9 @@ class _Stream:
         self.receive = receive
         self.send = send
         self.charset = response.charset
-        self.lock = anyio.Lock(fast_acquire=True)
-        self.last_sent = anyio.current_time()
+        self.lock = anyio.Lock(fast_acquire=True) if response.keepalive is not None else None
+        self.last_sent = time.monotonic()
+        self.sending_since: float | None = None
         self.finished = False
         self.disconnected = False
         self.shutting_down = False
@@ -184,16 +193,19 @@ class _Stream:
 
     async def run(self) -> None:
         async with anyio.create_task_group() as group:
-            group.start_soon(self._watch_disconnect, group.cancel_scope)
+            scope = group.cancel_scope
+            group.start_soon(self._watch_disconnect, scope)
             if self.response.shutdown is not None:
-                group.start_soon(self._watch_shutdown, self.response.shutdown, group.cancel_scope)
+                group.start_soon(self._watch_shutdown, self.response.shutdown, scope)
             if self.response.keepalive is not None:
-                group.start_soon(self._keep_alive, self.response.keepalive, group.cancel_scope)
+                group.start_soon(self._keep_alive, self.response.keepalive)
+            if self.response.send_timeout is not None:
+                group.start_soon(self._watch_sends, self.response.send_timeout, scope)
             try:
-                await self._pump(group.cancel_scope)
+                await self._pump()
             except Exception as error:  # re-raised below, unwrapped, after the tasks stop
                 self.error = error
-            group.cancel_scope.cancel()
+            scope.cancel()
         if self.error is not None:
             raise self.error
         if self.timed_out:
@@ -209,27 +221,25 @@ class _Stream:
         if self.finished:
             await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _pump(self, scope: anyio.CancelScope) -> None:
+    async def _pump(self) -> None:
         while True:
             item = await self.producer.next_item()
             if item is None:
                 self.finished = True
                 return
-            await self._send_chunk(
-                item.encode(self.charset) if isinstance(item, str) else item, scope
-            )
+            await self._send_chunk(item.encode(self.charset) if isinstance(item, str) else item)
             # Let the disconnect watcher run even if neither the producer nor send() suspends.
             await anyio.lowlevel.checkpoint()
 
-    async def _send_chunk(self, chunk: bytes, scope: anyio.CancelScope) -> None:
-        timeout = self.response.send_timeout
-        async with self.lock:
-            with anyio.move_on_after(math.inf if timeout is None else timeout) as deadline:
+    async def _send_chunk(self, chunk: bytes) -> None:
+        self.sending_since = time.monotonic()
+        if self.lock is None:
+            await self.send(_body(chunk))
+        else:
+            async with self.lock:
                 await self.send(_body(chunk))
-            self.last_sent = anyio.current_time()
-        if deadline.cancelled_caught:
-            self.timed_out = True
-            scope.cancel()
+        self.sending_since = None
+        self.last_sent = time.monotonic()
 
     async def _watch_disconnect(self, scope: anyio.CancelScope) -> None:
         while True:
@@ -244,11 +254,21 @@ class _Stream:
         self.shutting_down = True
         scope.cancel()
 
-    async def _keep_alive(self, keepalive: KeepAlive, scope: anyio.CancelScope) -> None:
+    async def _watch_sends(self, limit: float, scope: anyio.CancelScope) -> None:
+        """End the stream when one send has waited *limit* seconds (noticed within 2x)."""
         while True:
-            await anyio.sleep_until(self.last_sent + keepalive.interval)
-            if anyio.current_time() >= self.last_sent + keepalive.interval:
-                await self._send_chunk(keepalive.payload, scope)
+            await anyio.sleep(limit)
+            since = self.sending_since
+            if since is not None and time.monotonic() - since >= limit:
+                self.timed_out = True
+                scope.cancel()
+                return
+
+    async def _keep_alive(self, keepalive: KeepAlive) -> None:
+        while True:
+            await anyio.sleep(max(self.last_sent + keepalive.interval - time.monotonic(), 0))
+            if time.monotonic() >= self.last_sent + keepalive.interval:
+                await self._send_chunk(keepalive.payload)
 
 
 def _body(chunk: bytes) -> dict[str, Any]:
