@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
+from impl.gates import claim_or_refuse, gated, registry_of
 from impl.sse import EventStreamResponse
 from spec.sse import Event
 from spec.sse.encoder import validate
@@ -44,20 +45,26 @@ async def sse(events: str = Query("[]")) -> Response:
     return EventStreamResponse(_replay(chosen))
 
 
-async def _text(chunks: Sequence[str]) -> AsyncIterator[str]:
-    for chunk in chunks:
-        yield chunk
-
-
 @router.get(TEXT_PATH)
-async def text(chunks: str = Query("[]")) -> Response:
-    """Stream the text chunks the suite asked for, one body message each."""
+async def text(
+    request: Request,
+    chunks: str = Query("[]"),
+    gate: str | None = Query(None),
+    declare_length: bool = Query(False),
+) -> Response:
+    """Stream the text chunks the suite asked for, one body message each, at its gate if any."""
     try:
         chosen = text_chunks_from_json(chunks)
     except ValueError as error:
         return PlainTextResponse(f"refused: {error}\n", status_code=400)
+    claimed = claim_or_refuse(request, gate)
+    if isinstance(claimed, Response):
+        return claimed
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    if declare_length:
+        headers["Content-Length"] = str(sum(len(chunk.encode()) for chunk in chosen))
     return StreamingResponse(
-        _text(chosen),
+        gated(chosen, claimed, registry_of(request)),
         media_type="text/plain; charset=utf-8",
-        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+        headers=headers,
     )
