@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -128,6 +129,9 @@ class GateRegistry:
         # Who waits for a gate to be claimed: one event per waiter, made in the waiter's
         # own event loop (the same app may be served by several loops, one at a time).
         self._awaited: dict[str, list[anyio.Event]] = {}
+        # The last CAPACITY gates whose streams ended, so that a ``wait`` arriving after
+        # the end is answered at once.
+        self._ended: OrderedDict[str, Gate] = OrderedDict()
 
     def claim(self, name: str) -> Gate:
         """A new gate for a stream about to start; raise GateError (400, 409, 503)."""
@@ -140,6 +144,7 @@ class GateRegistry:
             raise GateError(503, f"too many gates at once (at most {CAPACITY})")
         gate = Gate(name)
         self._gates[name] = gate
+        self._ended.pop(name, None)
         for event in self._awaited.get(name, []):
             event.set()
         return gate
@@ -150,9 +155,10 @@ class GateRegistry:
     async def await_claim(self, name: str) -> Gate | None:
         """The gate *name* once a stream claims it (at once if one has), ``None`` after PATIENCE.
 
-        Raise GateError (503) when too many names are awaited at once.
+        A gate whose stream has recently ended is returned too (its ``ended`` is
+        set). Raise GateError (503) when too many names are awaited at once.
         """
-        gate = self._gates.get(name)
+        gate = self._gates.get(name) or self._ended.get(name)
         if gate is not None:
             return gate
         if len(self._awaited) >= CAPACITY and name not in self._awaited:
@@ -173,6 +179,9 @@ class GateRegistry:
         """Forget *gate*: its stream has ended."""
         if self._gates.get(gate.name) is gate:
             del self._gates[gate.name]
+            self._ended[gate.name] = gate
+            while len(self._ended) > CAPACITY:
+                self._ended.popitem(last=False)
         gate.end()
 
     def __len__(self) -> int:
