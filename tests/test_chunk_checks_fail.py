@@ -142,3 +142,34 @@ def test_ignored_gates_make_the_arrival_checks_not_observable(tmp_path: Path) ->
     assert {results[r] for r in ("CHUNK-FLOW-01", "CHUNK-FLOW-02", "CHUNK-LOG-01")} == {
         "not observable"
     }, results
+
+
+async def failing_surface_checks(app: Any) -> dict[str, str]:
+    """``{check name: rule ID}`` of the checks of the new surface rules that fail against *app*."""
+    failed: dict[str, str] = {}
+    for prefix in ("SURFACE-BYTES-", "SURFACE-LOG-", "SURFACE-GATE-"):
+        for rule_id, name, check in checks_of(prefix):
+            fixtures = inspect.signature(check).parameters
+            try:
+                if "target" in fixtures:
+                    await check(target=Target("under test", app))
+                else:
+                    await check(stream_client=AsgiClient(app))
+            except Exception:
+                failed[name] = rule_id
+    return failed
+
+
+async def test_the_reference_app_passes_the_new_surface_checks() -> None:
+    assert await failing_surface_checks(create_app()) == {}
+
+
+async def test_surface_checks_fail_on_unchecked_input_and_ignored_gates() -> None:
+    """Sizes that do not add up, a log line with LF, and a gate never waited at are each caught."""
+    assert set((await failing_surface_checks(chunking.unchecked_input)).values()) == {
+        "SURFACE-BYTES-01",
+        "SURFACE-LOG-01",
+    }
+    assert set((await failing_surface_checks(chunking.gate_ignored)).values()) == {
+        "SURFACE-GATE-01"
+    }

@@ -53,6 +53,7 @@ from hypothesis import strategies as st
 from spec import strategies
 from spec.feeding import cut
 from spec.gates import GateControl, new_gate
+from spec.messages import run_exchange, sent_bodies
 from spec.rules import MUST, Chapter, Source, expect, not_observable, violation
 from spec.streams import fetch
 from spec.surface import (
@@ -112,24 +113,6 @@ def _log_bytes(lines: Sequence[str]) -> list[bytes]:
 
 
 # Reading at the message level and on the wire
-
-
-async def run_exchange(
-    app: ASGIApp, method: str, path: str, params: Params, body: bytes = b""
-) -> harness.Exchange:
-    """Play one request against *app* at the message level and read its body to the end."""
-    scope = harness.build_scope(method, path, params=params)
-    with anyio.fail_after(_EXCHANGE_GUARD_SECONDS):
-        async with harness.exchange(app, scope, body=body) as exchange:
-            await exchange.wait_start()
-            async for _ in exchange.iter_body():
-                pass
-    return exchange
-
-
-def sent_bodies(exchange: harness.Exchange) -> list[bytes]:
-    """The non-empty bodies of the app's ``http.response.body`` messages so far."""
-    return [bytes(m.get("body", b"")) for m in exchange.body_messages if m.get("body")]
 
 
 async def read_raw(
