@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, Response
 
+from impl.logs import LogStreamResponse
 from impl.settings import Settings
 from impl.sse import EventStreamResponse
 from spec.sse import Event
@@ -47,19 +48,11 @@ def build_router(settings: Settings) -> APIRouter:
     async def log_stream() -> Response:
         async def lines() -> AsyncIterator[str]:
             for number in range(1, settings.log_lines + 1):
-                yield f"{_now()} INFO line {number} of {settings.log_lines}: ok\n"
+                yield f"{_now()} INFO line {number} of {settings.log_lines}: ok"
                 if number < settings.log_lines:
                     await anyio.sleep(settings.log_interval)
 
-        return StreamingResponse(
-            lines(),
-            media_type="text/plain; charset=utf-8",
-            headers={
-                "X-Stream-Id": str(uuid.uuid4()),
-                "Cache-Control": "no-cache",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return LogStreamResponse(lines(), headers={"X-Stream-Id": str(uuid.uuid4())})
 
     @router.get("/events")
     async def events() -> Response:
