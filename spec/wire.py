@@ -54,8 +54,9 @@ class RawResponse:
 class RawExchange:
     """A request sent on its own TCP connection and its response, read as it arrives."""
 
-    def __init__(self, stream: anyio.abc.ByteStream) -> None:
+    def __init__(self, stream: anyio.abc.ByteStream, host: str) -> None:
         self._stream = stream
+        self._host = host
         self._connection = h11.Connection(h11.CLIENT)
         self.response = RawResponse()
 
@@ -109,6 +110,33 @@ class RawExchange:
             await self._step()
         return self.response.body
 
+    async def again(self, method: str, target: str) -> RawResponse | None:
+        """Send a second request on the same connection and read its response to the end.
+
+        Bytes the server sent after the end of the first response (past its
+        Content-Length, or after its last chunk) make this response malformed:
+        WireError. ``None`` when the server does not keep the connection open.
+        """
+        connection = self._connection
+        if connection.our_state is not h11.DONE or connection.their_state is not h11.DONE:
+            return None
+        connection.start_next_cycle()
+        self.response = RawResponse()
+        try:
+            await self._send(
+                h11.Request(method=method, target=target, headers=[("Host", self._host)]),
+                h11.EndOfMessage(),
+            )
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, ConnectionError):
+            return None
+        try:
+            return await self.to_end()
+        except WireError:
+            # (read again: the state has moved on since the check above)
+            if self._connection.their_state is h11.CLOSED and not self.response.status:
+                return None
+            raise
+
     async def to_end(self) -> RawResponse:
         """Read the whole response; raise WireError if its framing breaks or it is cut."""
         await self.head()
@@ -135,7 +163,7 @@ async def open_raw(
     if body or method.upper() in {"POST", "PUT"}:
         request_headers.append(("Content-Length", str(len(body))))
     async with await anyio.connect_tcp(host, port) as stream:
-        exchange = RawExchange(stream)
+        exchange = RawExchange(stream, f"{host}:{port}")
         await exchange._send(
             h11.Request(method=method.upper(), target=target, headers=request_headers),
             *([h11.Data(data=body)] if body else []),

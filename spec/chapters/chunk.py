@@ -116,19 +116,41 @@ def _log_bytes(lines: Sequence[str]) -> list[bytes]:
 
 
 async def read_raw(
-    base_url: str, method: str, path: str, params: Params, body: bytes = b""
+    base_url: str,
+    method: str,
+    path: str,
+    params: Params,
+    body: bytes = b"",
+    *,
+    then_again: bool = False,
 ) -> RawResponse:
-    """Read one whole response off a raw socket; a framing error is a violation."""
+    """Read one whole response off a raw socket; a framing error is a violation.
+
+    With *then_again*, a second request (``GET /conformance/text``) follows on
+    the same connection: anything the server sent after the end of the first
+    response would spoil the second one.
+    """
+    what = f"the response to {method} {path} on the wire"
     with anyio.fail_after(_EXCHANGE_GUARD_SECONDS):
         async with open_raw(base_url, method, path, params=params, body=body) as raw:
             try:
-                return await raw.to_end()
+                response = await raw.to_end()
             except WireError as error:
                 violation(
-                    f"the response to {method} {path} on the wire",
+                    what,
                     "a complete HTTP/1.1 message",
                     f"{error}; received {len(raw.response.body)} body bytes",
                 )
+            if then_again:
+                try:
+                    await raw.again("GET", TEXT_PATH)
+                except WireError as error:
+                    violation(
+                        f"the next response on the connection after {what}",
+                        "a well-formed response: nothing sent past the end of the first",
+                        str(error),
+                    )
+    return response
 
 
 # Nothing held back, at both levels
@@ -291,9 +313,13 @@ LAST_CHUNK = chapter.rule(
 
 @LAST_CHUNK.check
 async def check_stream_ends_with_last_chunk(live_url: str) -> None:
-    """Read off a raw socket and parsed by h11, the text stream is chunked and ends properly."""
+    """Read off a raw socket and parsed by h11, the text stream is chunked and ends properly.
+
+    A second request follows on the same connection: anything sent after the
+    last chunk would spoil its response.
+    """
     for chunks in (TEXT_CHUNKS, []):
-        response = await read_raw(live_url, "GET", TEXT_PATH, text_params(chunks))
+        response = await read_raw(live_url, "GET", TEXT_PATH, text_params(chunks), then_again=True)
         what = f"the stream of {len(chunks)} chunks on the wire"
         expect(response.status, 200, f"{what}: status")
         if response.header("content-length") is not None:
@@ -433,7 +459,7 @@ UTF8_CUTS = chapter.rule(
 async def check_text_cut_inside_characters_decodes(
     live_url: str, case: tuple[str, list[bytes]]
 ) -> None:
-    """Hypothesis cuts UTF-8 text anywhere; the socket's bytes, decoded as they come, equal it."""
+    """Hypothesis cuts UTF-8 text anywhere; the bytes off the socket decode to the same text."""
     text, chunks = case
     response = await read_raw(
         live_url, "POST", BYTES_PATH, bytes_params([len(c) for c in chunks]), text.encode()
@@ -477,11 +503,15 @@ async def check_declared_length_is_sent_in_messages(target: Target) -> None:
 
 @LENGTH.check
 async def check_declared_length_is_sent_on_socket(live_url: str) -> None:
-    """Over a real socket, exactly Content-Length bytes arrive and the message ends there."""
+    """Over a real socket, exactly Content-Length bytes arrive, and nothing after them.
+
+    A second request follows on the same connection: bytes sent past the
+    declared length would be read as the start of its response.
+    """
     async with open_raw(live_url, "GET", TEXT_PATH, params=LENGTH_PARAMS) as raw:
         with anyio.fail_after(_EXCHANGE_GUARD_SECONDS):
             try:
-                await raw.to_end()
+                response = await raw.to_end()
             except WireError as error:
                 declared = _declared(raw.response.headers)
                 violation(
@@ -489,9 +519,17 @@ async def check_declared_length_is_sent_on_socket(live_url: str) -> None:
                     f"{declared} bytes",
                     f"{len(raw.response.body)} bytes, then: {error}",
                 )
-    declared = _declared(raw.response.headers)
-    expect(len(raw.response.body), declared, "body bytes received, against Content-Length")
-    expect(raw.response.body, LENGTH_BODY, "the body")
+            try:
+                await raw.again("GET", TEXT_PATH)
+            except WireError as error:
+                violation(
+                    "the next response on the connection",
+                    "a well-formed response: no body bytes past the declared Content-Length",
+                    str(error),
+                )
+    declared = _declared(response.headers)
+    expect(len(response.body), declared, "body bytes received, against Content-Length")
+    expect(response.body, LENGTH_BODY, "the body")
 
 
 LOG_ARRIVAL = chapter.rule(
