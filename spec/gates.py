@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from spec.rules import not_observable
 from spec.streams import fetch
 from spec.surface import gate_path
 from spec.targets.client import StreamClient
@@ -72,21 +71,23 @@ class GateControl:
         """Let the producer behind *name* run to its end (a gate already gone is fine)."""
         await fetch(self.client, "DELETE", gate_path(name))
 
-    async def blocked_after(self, name: str, produced: int) -> None:
+    async def held_after(self, name: str, produced: int) -> str | None:
         """Wait until the producer is blocked after its chunk number *produced*.
 
-        End the check as not observable when the target does not hold its
-        producer at the gate as the surface says.
+        Return ``None`` when it is, or why the target does not hold its
+        producer at the gate as the surface says (the check then ends as not
+        observable, outside any task group that would wrap the skip).
         """
         try:
             state = await self.wait(name)
         except GateControlError as error:
-            not_observable(f"the target's gate control does not work (SURFACE-GATE-01): {error}")
+            return f"the target's gate control does not work (SURFACE-GATE-01): {error}"
         if state != GateState(waiting=True, produced=produced):
-            not_observable(
+            return (
                 f"the target does not hold its producer at gate {name} (SURFACE-GATE-01): "
                 f"expected it waiting after chunk {produced}, it answered {state}"
             )
+        return None
 
     @asynccontextmanager
     async def unlocked_on_exit(self, name: str) -> AsyncIterator[None]:
