@@ -145,8 +145,14 @@ def test_coalescing_fails_the_message_property(tmp_path: Path) -> None:
     assert "check_any_chunking_gives_one_message_per_chunk" in failing_check_names(run.report)
 
 
-def test_buffering_producer_fails_with_the_right_rules(tmp_path: Path) -> None:
-    """Issue case (5): a producer that buffers its chunks before sending, run as a user runs it."""
+def test_buffering_producer_fails_with_the_right_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue case (5): a producer that buffers its chunks before sending, run as a user runs it.
+
+    The held-back chunks never come: the arrival guard is shortened so the run fails sooner.
+    """
+    monkeypatch.setenv("STREAMSPEC_ARRIVAL_GUARD", "0.5")
     run = run_spec(
         tmp_path,
         "--rules=CHUNK-FLOW-*,CHUNK-LOG-*,CHUNK-WIRE-*,CHUNK-LENGTH-*",
