@@ -55,7 +55,7 @@ import os
 from collections.abc import Sequence
 
 import anyio
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from spec import strategies
@@ -277,6 +277,7 @@ async def check_each_chunk_is_its_own_message(target: Target) -> None:
 @MESSAGES.check
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(chunks=byte_chunkings)
+@example(chunks=[b"a", b"", b"b", b"c" * 70000, b"d"])  # an empty chunk between others
 async def check_any_chunking_gives_one_message_per_chunk(
     target: Target, chunks: list[bytes]
 ) -> None:
@@ -441,6 +442,7 @@ REASSEMBLY = chapter.rule(
 @REASSEMBLY.check
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(chunks=byte_chunkings)
+@example(chunks=[b"", b"\xff", b"\x00\r\n", b"", b"x" * 65536, b"\xc3"])  # not UTF-8, empties
 async def check_any_bytes_reassemble_in_messages(target: Target, chunks: list[bytes]) -> None:
     """At the message level, the bodies joined equal the source, however it was cut."""
     source = b"".join(chunks)
@@ -454,6 +456,7 @@ async def check_any_bytes_reassemble_in_messages(target: Target, chunks: list[by
 @REASSEMBLY.check
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(chunks=byte_chunkings)
+@example(chunks=[b"", b"\xff", b"\x00\r\n", b"", b"x" * 65536, b"\xc3"])  # not UTF-8, empties
 async def check_any_bytes_reassemble_on_socket(live_url: str, chunks: list[bytes]) -> None:
     """Over a real socket, the body received equals the source, however it was cut."""
     source = b"".join(chunks)
@@ -476,6 +479,7 @@ UTF8_CUTS = chapter.rule(
 @UTF8_CUTS.check
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=text_cut_anywhere())
+@example(case=("é例🎉", [b"\xc3", b"\xa9\xe4", b"\xbe", b"\x8b\xf0\x9f", b"\x8e\x89"]))
 async def check_text_cut_inside_characters_decodes(
     live_url: str, case: tuple[str, list[bytes]]
 ) -> None:
