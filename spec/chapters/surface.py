@@ -75,9 +75,11 @@ stream abnormally, so a client that never opens its gate leaks nothing.
 `POST /conformance/gates/NAME/wait`
 : Answers `200` with `{"waiting": true, "produced": N}` as soon as the
   producer waits at the gate, having made `N` chunks, or with
-  `{"waiting": false, "produced": N}` once its stream has ended. The stream's
-  request may arrive after this call: the server waits for it (30 seconds or
-  more), then answers 404.
+  `{"waiting": false, "produced": N}` once its stream has ended (a server
+  remembers at least the last 64 gates whose streams ended, and answers for
+  them at once). The stream's request may arrive after this call: for a gate
+  it does not know, the server waits for the stream (30 seconds or more), then
+  answers 404.
 
 `POST /conformance/gates/NAME/open`
 : Lets the producer make one more chunk. `204`; `404` when no stream holds the gate.
