@@ -6,6 +6,9 @@ gate that is never opened to give up; no outcome depends on a duration.
 
 from __future__ import annotations
 
+import threading
+
+import anyio
 import pytest
 
 from impl import gates
@@ -14,7 +17,9 @@ from spec.gates import GateControl, GateState, new_gate
 from spec.streams import fetch
 from spec.surface import TEXT_PATH, gate_path, text_params
 from spec.targets import harness
-from spec.targets.client import AsgiClient
+from spec.targets.client import AsgiClient, SocketClient
+from spec.targets.server import serve
+from spec.wire import open_raw
 
 
 def registry(app: object) -> gates.GateRegistry:
@@ -89,3 +94,27 @@ async def test_control_of_an_unknown_gate_is_404(monkeypatch: pytest.MonkeyPatch
     for method, action in (("POST", "wait"), ("POST", "open"), ("DELETE", "")):
         fetched = await fetch(client, method, gate_path(new_gate(), action))
         assert fetched.status == 404, (method, action)
+
+
+async def test_a_client_that_leaves_frees_its_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over uvicorn: the client closes while the producer waits; the gate is released."""
+    app = create_app()
+    gate_registry = gates.GateRegistry()
+    app.state.gates = gate_registry
+    released = threading.Event()
+    release = gate_registry.release
+
+    def release_and_tell(gate: gates.Gate) -> None:
+        release(gate)
+        released.set()
+
+    monkeypatch.setattr(gate_registry, "release", release_and_tell)
+    name = new_gate()
+    with serve(app) as url:
+        params = [*text_params(["a", "b"]), ("gate", name)]
+        async with open_raw(url, "GET", TEXT_PATH, params=params) as raw:
+            assert await raw.body_until(1) == b"a"
+            assert await GateControl(SocketClient(url)).held_after(name, 1) is None
+        # The connection is closed: uvicorn tells the app, which stops the producer.
+        assert await anyio.to_thread.run_sync(released.wait, 10.0)
+    assert len(gate_registry) == 0
