@@ -63,6 +63,9 @@ class Gate:
         produced: how many chunks the producer has made so far.
         waiting: whether the producer is blocked at the gate right now.
         ended: whether the stream has ended (the gate is then out of the registry).
+        started: whether the producer has made a chunk (a gate claimed by a
+            request whose body never started is swept after PATIENCE).
+        claimed_at: when the stream's request claimed the gate (monotonic clock).
     """
 
     name: str
@@ -111,6 +114,7 @@ class Gate:
         self._notify()
 
     def end(self) -> None:
+        """Mark the stream ended, waking whoever waits for the producer."""
         self.ended = True
         self._notify()
 
@@ -161,6 +165,8 @@ class GateRegistry:
         gate = self._gates.get(name) or self._ended.get(name)
         if gate is not None:
             return gate
+        if not _NAME.match(name):
+            return None
         if len(self._awaited) >= CAPACITY and name not in self._awaited:
             raise GateError(503, f"too many gates awaited at once (at most {CAPACITY})")
         event = anyio.Event()
