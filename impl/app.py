@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from impl import demo, surface, surface_streams
+from impl import chunks, demo, gates, logs, surface, surface_streams
 from impl.lifecycle import ShutdownNotice
 from impl.observations import Observations
 from impl.settings import Settings
@@ -33,6 +33,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.include_router(demo.build_router(settings, notice))
     application.include_router(surface.build_router(settings, notice))
     application.include_router(surface_streams.build_router(settings, Observations(), notice))
+    application.include_router(chunks.router)
+    application.include_router(logs.router)
+    application.include_router(gates.router)
     return application
 
 

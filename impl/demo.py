@@ -17,9 +17,9 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.responses import FileResponse, Response
 
 from impl.lifecycle import ShutdownNotice
+from impl.logs import LogStreamResponse
 from impl.settings import Settings
 from impl.sse import EventStreamResponse
-from impl.streaming import StreamResponse
 from spec.sse import Event
 
 
@@ -56,20 +56,15 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
     async def log_stream() -> Response:
         async def lines() -> AsyncIterator[str]:
             for number in range(1, settings.log_lines + 1):
-                yield f"{_now()} INFO line {number} of {settings.log_lines}: ok\n"
+                yield f"{_now()} INFO line {number} of {settings.log_lines}: ok"
                 if number < settings.log_lines:
                     await anyio.sleep(settings.log_interval)
 
-        return StreamResponse(
+        return LogStreamResponse(
             lines(),
+            headers={"X-Stream-Id": str(uuid.uuid4())},
             shutdown=notice,
             send_timeout=settings.send_timeout,
-            media_type="text/plain; charset=utf-8",
-            headers={
-                "X-Stream-Id": str(uuid.uuid4()),
-                "Cache-Control": "no-cache",
-                "X-Content-Type-Options": "nosniff",
-            },
         )
 
     @router.api_route("/events", methods=["GET", "HEAD"])

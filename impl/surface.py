@@ -6,9 +6,10 @@ import json
 from collections.abc import AsyncIterator, Sequence
 
 import anyio
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
+from impl.gates import claim_or_refuse, gated, registry_of
 from impl.lifecycle import ShutdownNotice
 from impl.settings import Settings
 from impl.sse import EventStreamResponse
@@ -38,11 +39,6 @@ async def _replay(events: Sequence[Event], *, hold: bool) -> AsyncIterator[Event
         await anyio.sleep_forever()
 
 
-async def _text(chunks: Sequence[str]) -> AsyncIterator[str]:
-    for chunk in chunks:
-        yield chunk
-
-
 def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
     """The surface's SSE and text routes."""
     router = APIRouter()
@@ -66,16 +62,27 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
         )
 
     @router.api_route(TEXT_PATH, methods=["GET", "HEAD"])
-    async def text(chunks: str = Query("[]")) -> Response:
-        """Stream the text chunks the suite asked for, one body message each."""
+    async def text(
+        request: Request,
+        chunks: str = Query("[]"),
+        gate: str | None = Query(None),
+        declare_length: bool = Query(False),
+    ) -> Response:
+        """Stream the text chunks the suite asked for, one body message each, at its gate if any."""
         try:
             chosen = text_chunks_from_json(chunks)
         except ValueError as error:
             return PlainTextResponse(f"refused: {error}\n", status_code=400)
+        claimed = claim_or_refuse(request, gate)
+        if isinstance(claimed, Response):
+            return claimed
+        headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+        if declare_length:
+            headers["Content-Length"] = str(sum(len(chunk.encode()) for chunk in chosen))
         return StreamResponse(
-            _text(chosen),
+            gated(chosen, claimed, registry_of(request)),
             media_type="text/plain; charset=utf-8",
-            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+            headers=headers,
             shutdown=notice,
             send_timeout=settings.send_timeout,
         )

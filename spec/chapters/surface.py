@@ -41,6 +41,58 @@ charset=utf-8` body: each string encoded as UTF-8 and sent as soon as it is
 produced, in order, then the end of the response. A malformed `chunks`
 parameter gets a 400.
 
+Optional parameters: `gate=NAME` holds the producer at a gate (below);
+`declare_length=true` makes the response declare the body's length (its
+UTF-8 bytes) in `Content-Length` while it is still streamed chunk by chunk.
+
+## `POST /conformance/bytes?sizes=JSON`
+
+Streams the request body back as `application/octet-stream`, cut into chunks
+of the sizes in `JSON` (a list of integers, 0 included, adding up to the
+body's length), each chunk sent as soon as it is produced, in order. Sizes
+that are not such a list, or that do not add up to the body's length, get a
+400; a body too large for the server (at least 8 MiB must be accepted) gets a
+413. Optional: `gate=NAME`.
+
+## `GET /conformance/log?lines=JSON`
+
+Streams a text log as `text/plain; charset=utf-8`: each string of `JSON` (a
+list of strings) becomes one line, the string's UTF-8 followed by one line
+feed (byte 0x0A), each line its own chunk, sent as soon as it is produced.
+The server writes the line feed itself, with the code its real log streams
+use. A malformed `lines` parameter, or a line that contains CR or LF, gets a
+400. Optional: `gate=NAME`.
+
+## Gates: `gate=NAME` and `/conformance/gates/NAME`
+
+A gate lets the suite decide when a producer makes its next chunk, so that it
+can look at what a client has received while the producer is known to be
+blocked. `NAME` is 1 to 64 characters of `A-Z a-z 0-9 _ -`.
+
+A stream requested with `gate=NAME` makes its first chunk at once, then, before
+each further chunk, waits at the gate until it has been opened once more
+(openings add up). The gate belongs to that stream from the moment the request
+is accepted until the stream ends. A name already held by another stream gets
+a 409 and a malformed name a 400; a server may answer 503 when it holds too
+many gates. A producer may give up after waiting 30 seconds or more, ending its
+stream abnormally, so a client that never opens its gate leaks nothing.
+
+`POST /conformance/gates/NAME/wait`
+: Answers `200` with `{"waiting": true, "produced": N}` as soon as the
+  producer waits at the gate, having made `N` chunks, or with
+  `{"waiting": false, "produced": N}` once its stream has ended (a server
+  remembers at least the last 64 gates whose streams ended, and answers for
+  them at once). The stream's request may arrive after this call: for a gate
+  it does not know, the server waits for the stream (30 seconds or more), then
+  answers 404.
+
+`POST /conformance/gates/NAME/open`
+: Lets the producer make one more chunk. `204`; `404` when no stream holds the gate.
+
+`DELETE /conformance/gates/NAME`
+: Opens the gate for good: the producer runs to its end without waiting.
+  `204`; `404` when no stream holds the gate.
+
 ## `GET /conformance/endless?id=ID&kind=KIND`
 
 Streams numbered lines (`1\n`, `2\n`, ...) as `text/plain`, one line a body
@@ -75,11 +127,23 @@ of type `gap` whose data is JSON `{"last_event_id": ..., "first_available": ...}
 
 from __future__ import annotations
 
+from spec.gates import GateControl, GateState, new_gate
+from spec.messages import run_exchange
 from spec.rules import MUST, Chapter, Source, expect
 from spec.sse import Event
 from spec.streams import fetch
-from spec.surface import SSE_PATH, TEXT_PATH, sse_params, text_params
+from spec.surface import (
+    BYTES_PATH,
+    LOG_PATH,
+    SSE_PATH,
+    TEXT_PATH,
+    bytes_params,
+    gate_path,
+    sse_params,
+    text_params,
+)
 from spec.targets.client import StreamClient
+from spec.targets.target import Target
 
 chapter = Chapter(__name__)
 
@@ -157,3 +221,87 @@ async def check_malformed_chunks_get_400(stream_client: StreamClient) -> None:
     for raw in ("nope", '"text"', '["a", 1]'):
         fetched = await fetch(stream_client, "GET", TEXT_PATH, params=[("chunks", raw)])
         expect(fetched.status, 400, f"status of GET /conformance/text?chunks={raw}")
+
+
+BYTES_ENDPOINT = chapter.rule(
+    "SURFACE-BYTES-01",
+    MUST,
+    "POST /conformance/bytes streams its request body back cut at the requested sizes, and "
+    "answers 400 when the sizes are malformed or do not add up to the body's length.",
+    SURFACE,
+)
+
+
+@BYTES_ENDPOINT.check
+async def check_bytes_endpoint_echoes_and_refuses(target: Target) -> None:
+    """Three chunks come back as sent; bad or mismatched sizes each get a 400."""
+    body = b"\x00\xff\xfe-abc"
+    exchange = await run_exchange(target.app, "POST", BYTES_PATH, bytes_params([1, 0, 6]), body)
+    expect(exchange.status, 200, "status of POST /conformance/bytes")
+    expect(exchange.body, body, "body of POST /conformance/bytes")
+    for raw in ("nope", "[1, -1, 8]", '["8"]', "[3]", "[9]", "[true, 7]"):
+        exchange = await run_exchange(target.app, "POST", BYTES_PATH, [("sizes", raw)], body)
+        expect(exchange.status, 400, f"status of POST /conformance/bytes?sizes={raw}")
+
+
+LOG_ENDPOINT = chapter.rule(
+    "SURFACE-LOG-01",
+    MUST,
+    "GET /conformance/log answers 400 when the lines parameter is not a list of strings or a "
+    "line contains CR or LF.",
+    SURFACE,
+)
+
+
+@LOG_ENDPOINT.check
+async def check_malformed_log_lines_get_400(stream_client: StreamClient) -> None:
+    """Not JSON, not a list of strings, a line with LF or CR: each a 400, never a forged line."""
+    for raw in ("nope", '"line"', '["a", 1]', '["a\\nforged"]', '["a\\rb"]'):
+        fetched = await fetch(stream_client, "GET", LOG_PATH, params=[("lines", raw)])
+        expect(fetched.status, 400, f"status of GET /conformance/log?lines={raw}")
+
+
+GATES = chapter.rule(
+    "SURFACE-GATE-01",
+    MUST,
+    "A stream requested with gate=NAME makes its first chunk, then waits at the gate before "
+    "each further chunk until it is opened, as /conformance/gates/NAME reports.",
+    SURFACE,
+)
+
+
+@GATES.check
+async def check_gate_holds_the_producer(stream_client: StreamClient) -> None:
+    """Three gated chunks: the producer waits after the first and the second, then ends."""
+    gate = new_gate()
+    control = GateControl(stream_client)
+    chunks = ["one\n", "two\n", "three\n"]
+    params = [*text_params(chunks), ("gate", gate)]
+    states: list[GateState] = []
+    received = b""
+    async with (
+        stream_client.stream("GET", TEXT_PATH, params=params) as response,
+        control.unlocked_on_exit(gate),
+    ):
+        for _ in range(2):
+            states.append(await control.wait(gate))
+            await control.open(gate)
+        async for chunk in response.chunks():
+            received += chunk
+    states.append(await control.wait(gate))
+    expect(
+        states,
+        [GateState(True, 1), GateState(True, 2), GateState(False, 3)],
+        "what POST /conformance/gates/NAME/wait answered after each chunk and at the end",
+    )
+    expect(received, "".join(chunks).encode(), "body of the gated stream")
+
+
+@GATES.check
+async def check_gate_control_refuses_what_it_cannot_do(stream_client: StreamClient) -> None:
+    """Opening a gate no stream holds is a 404; a malformed gate name is a 400."""
+    fetched = await fetch(stream_client, "POST", gate_path(new_gate(), "open"))
+    expect(fetched.status, 404, "status of opening a gate no stream holds")
+    params = [*text_params(["x"]), ("gate", "no spaces/allowed")]
+    fetched = await fetch(stream_client, "GET", TEXT_PATH, params=params)
+    expect(fetched.status, 400, "status of a stream asked for with a malformed gate name")

@@ -1,0 +1,172 @@
+"""Read a response off a raw TCP connection, parsed by h11, its framing kept.
+
+httpx hides the transfer coding: it cannot say whether a chunked body ended
+with its last chunk, nor where the server's chunks began. Here the request
+goes out through an anyio TCP stream and the answer is parsed by h11, which
+validates the framing (a malformed chunk, or a connection closed before the
+last chunk, is a protocol error) and reports chunk boundaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
+
+import anyio
+import anyio.abc
+import h11
+
+Params = Sequence[tuple[str, str]]
+
+
+class WireError(AssertionError):
+    """The response broke HTTP/1.1 framing, or the connection ended inside it."""
+
+
+@dataclass
+class RawResponse:
+    """One response read off the wire.
+
+    Attributes:
+        body: the body bytes received so far, the transfer coding removed.
+        chunks: how many chunks of the chunked coding began so far.
+        complete: the end of the message was read (for chunked: its last chunk).
+    """
+
+    status: int = 0
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    chunks: int = 0
+    complete: bool = False
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((value for key, value in self.headers if key == name), None)
+
+    @property
+    def chunked(self) -> bool:
+        coding = self.header("transfer-encoding") or ""
+        return coding.lower().split(",")[-1].strip() == "chunked"
+
+
+class RawExchange:
+    """A request sent on its own TCP connection and its response, read as it arrives."""
+
+    def __init__(self, stream: anyio.abc.ByteStream, host: str) -> None:
+        self._stream = stream
+        self._host = host
+        self._connection = h11.Connection(h11.CLIENT)
+        self.response = RawResponse()
+
+    async def _send(self, *events: h11.Event) -> None:
+        for event in events:
+            data = self._connection.send(event)
+            if data:
+                await self._stream.send(data)
+
+    async def _next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
+        while True:
+            try:
+                event = self._connection.next_event()
+            except h11.RemoteProtocolError as error:
+                raise WireError(f"malformed response: {error}") from error
+            if event is not h11.NEED_DATA:
+                return event
+            try:
+                data = await self._stream.receive()
+            except (anyio.EndOfStream, anyio.BrokenResourceError, ConnectionError):
+                data = b""
+            self._connection.receive_data(data)
+
+    async def _step(self) -> None:
+        event = await self._next_event()
+        response = self.response
+        if isinstance(event, h11.Response):
+            response.status = event.status_code
+            response.headers = [
+                (bytes(name).decode("latin-1").lower(), bytes(value).decode("latin-1"))
+                for name, value in event.headers
+            ]
+        elif isinstance(event, h11.Data):
+            response.body += bytes(event.data)
+            response.chunks += int(event.chunk_start)
+        elif isinstance(event, h11.EndOfMessage):
+            response.complete = True
+        elif isinstance(event, h11.ConnectionClosed):
+            raise WireError("the connection closed before the response ended")
+
+    async def head(self) -> RawResponse:
+        """Read until the status line and headers have arrived."""
+        while not self.response.status:
+            await self._step()
+        return self.response
+
+    async def body_until(self, size: int) -> bytes:
+        """Read until at least *size* body bytes have arrived (or the body ended)."""
+        await self.head()
+        while len(self.response.body) < size and not self.response.complete:
+            await self._step()
+        return self.response.body
+
+    async def again(self, method: str, target: str) -> RawResponse | None:
+        """Send a second request on the same connection and read its response to the end.
+
+        Bytes the server sent after the end of the first response (past its
+        Content-Length, or after its last chunk) make this response malformed:
+        WireError. ``None`` when the server does not keep the connection open.
+        """
+        connection = self._connection
+        if connection.our_state is not h11.DONE or connection.their_state is not h11.DONE:
+            return None
+        connection.start_next_cycle()
+        self.response = RawResponse()
+        try:
+            await self._send(
+                h11.Request(method=method, target=target, headers=[("Host", self._host)]),
+                h11.EndOfMessage(),
+            )
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, ConnectionError):
+            return None
+        try:
+            return await self.to_end()
+        except WireError:
+            # (read again: the state has moved on since the check above)
+            if self._connection.their_state is h11.CLOSED and not self.response.status:
+                return None
+            raise
+
+    async def to_end(self) -> RawResponse:
+        """Read the whole response; raise WireError if its framing breaks or it is cut."""
+        await self.head()
+        while not self.response.complete:
+            await self._step()
+        return self.response
+
+
+@asynccontextmanager
+async def open_raw(
+    base_url: str,
+    method: str,
+    path: str,
+    *,
+    params: Params = (),
+    body: bytes = b"",
+    headers: Sequence[tuple[str, str]] = (),
+) -> AsyncIterator[RawExchange]:
+    """Send one HTTP/1.1 request to *base_url* (``http://host:port``) on a new connection."""
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    target = path + (f"?{urlencode(list(params))}" if params else "")
+    request_headers = [("Host", f"{host}:{port}"), *headers]
+    if body or method.upper() in {"POST", "PUT"}:
+        request_headers.append(("Content-Length", str(len(body))))
+    async with await anyio.connect_tcp(host, port) as stream:
+        exchange = RawExchange(stream, f"{host}:{port}")
+        await exchange._send(
+            h11.Request(method=method.upper(), target=target, headers=request_headers),
+            *([h11.Data(data=body)] if body else []),
+            h11.EndOfMessage(),
+        )
+        yield exchange

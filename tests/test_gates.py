@@ -1,0 +1,120 @@
+"""The reference app's gates hold no state longer than a stream, and refuse what they cannot do.
+
+The producer's patience is shortened (monkeypatched) where a test needs a
+gate that is never opened to give up; no outcome depends on a duration.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import anyio
+import pytest
+
+from impl import gates
+from impl.app import create_app
+from spec.gates import GateControl, GateState, new_gate
+from spec.streams import fetch
+from spec.surface import TEXT_PATH, gate_path, text_params
+from spec.targets import harness
+from spec.targets.client import AsgiClient, SocketClient
+from spec.targets.server import serve
+from spec.wire import open_raw
+
+
+def registry(app: object) -> gates.GateRegistry:
+    return app.state.gates  # type: ignore[attr-defined, no-any-return]
+
+
+async def test_a_finished_stream_leaves_no_gate() -> None:
+    app = create_app()
+    client = AsgiClient(app)
+    gate = new_gate()
+    params = [*text_params(["a", "b"]), ("gate", gate)]
+    async with client.stream("GET", TEXT_PATH, params=params) as response:
+        await GateControl(client).open(gate)
+        body = b"".join([chunk async for chunk in response.chunks()])
+    assert body == b"ab"
+    assert len(registry(app)) == 0
+    assert await GateControl(client).wait(gate) == GateState(waiting=False, produced=2)
+
+
+async def test_a_gate_never_opened_ends_its_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that never opens its gate: the producer gives up and the gate is gone."""
+    monkeypatch.setattr(gates, "PATIENCE", 0.05)
+    app = create_app()
+    gate = new_gate()
+    scope = harness.build_scope("GET", TEXT_PATH, params=[*text_params(["a", "b"]), ("gate", gate)])
+    async with harness.exchange(app, scope) as exchange:
+        await exchange.wait_start()
+        async for _ in exchange.iter_body():
+            pass
+    assert isinstance(exchange.app_error, gates.GateTimeout)
+    assert exchange.body == b"a"
+    assert len(registry(app)) == 0
+
+
+async def test_a_held_gate_name_is_refused_with_409() -> None:
+    app = create_app()
+    client = AsgiClient(app)
+    gate = new_gate()
+    params = [*text_params(["a", "b"]), ("gate", gate)]
+    async with (
+        client.stream("GET", TEXT_PATH, params=params),
+        GateControl(client).unlocked_on_exit(gate),
+    ):
+        second = await fetch(client, "GET", TEXT_PATH, params=params)
+    assert second.status == 409
+
+
+async def test_gates_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One gate more than the capacity gets 503; nothing is kept for it."""
+    monkeypatch.setattr(gates, "CAPACITY", 2)
+    app = create_app()
+    client = AsgiClient(app)
+    names = [new_gate() for _ in range(3)]
+    streams = [
+        client.stream("GET", TEXT_PATH, params=[*text_params(["a", "b"]), ("gate", name)])
+        for name in names[:2]
+    ]
+    async with streams[0], streams[1]:
+        third = await fetch(
+            client, "GET", TEXT_PATH, params=[*text_params(["a"]), ("gate", names[2])]
+        )
+        assert third.status == 503
+        assert len(registry(app)) == 2
+        for name in names[:2]:
+            await GateControl(client).unlock(name)
+    assert len(registry(app)) == 0
+
+
+async def test_control_of_an_unknown_gate_is_404(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gates, "PATIENCE", 0.05)
+    client = AsgiClient(create_app())
+    for method, action in (("POST", "wait"), ("POST", "open"), ("DELETE", "")):
+        fetched = await fetch(client, method, gate_path(new_gate(), action))
+        assert fetched.status == 404, (method, action)
+
+
+async def test_a_client_that_leaves_frees_its_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over uvicorn: the client closes while the producer waits; the gate is released."""
+    app = create_app()
+    gate_registry = gates.GateRegistry()
+    app.state.gates = gate_registry
+    released = threading.Event()
+    release = gate_registry.release
+
+    def release_and_tell(gate: gates.Gate) -> None:
+        release(gate)
+        released.set()
+
+    monkeypatch.setattr(gate_registry, "release", release_and_tell)
+    name = new_gate()
+    with serve(app) as url:
+        params = [*text_params(["a", "b"]), ("gate", name)]
+        async with open_raw(url, "GET", TEXT_PATH, params=params) as raw:
+            assert await raw.body_until(1) == b"a"
+            assert await GateControl(SocketClient(url)).held_after(name, 1) is None
+        # The connection is closed: uvicorn tells the app, which stops the producer.
+        assert await anyio.to_thread.run_sync(released.wait, 10.0)
+    assert len(gate_registry) == 0
