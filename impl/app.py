@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from impl import demo, surface
+from impl import demo, surface, surface_hdr
 from impl.settings import Settings
 
 
@@ -14,6 +14,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application = FastAPI(title="streamspec reference implementation", version="0.1.0")
     application.include_router(demo.build_router(settings))
     application.include_router(surface.router)
+    application.include_router(surface_hdr.router)
     return application
 
 

@@ -14,6 +14,7 @@ CHAPTERS = (
     "spec.chapters.sse_parsing",
     "spec.chapters.sse_encoding",
     "spec.chapters.surface",
+    "spec.chapters.headers",
 )
 
 
