@@ -72,7 +72,7 @@ from collections.abc import Iterator, Sequence
 import anyio
 import pytest
 
-from spec.intermediaries.asgi import behind
+from spec.intermediaries.asgi import behind, untraced
 from spec.intermediaries.nginx import (
     DEFAULT_LOCATION,
     DOCUMENTED_LOCATION,
@@ -215,7 +215,7 @@ def _behind_client(transport: str, target: Target, via: str) -> Iterator[StreamC
     if transport == "asgi":
         yield AsgiClient(app)
         return
-    with serve(app) as url:
+    with serve(untraced(app)) as url:
         yield SocketClient(url)
 
 

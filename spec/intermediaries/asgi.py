@@ -14,7 +14,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 Via = Literal["gzip", "basehttp"]
 VIAS: tuple[Via, ...] = ("gzip", "basehttp")
@@ -38,3 +38,36 @@ def behind(app: ASGIApp, via: Via) -> ASGIApp:
     for _ in range(BASEHTTP_LAYERS):
         wrapped = BaseHTTPMiddleware(wrapped, dispatch=_pass_through)
     return wrapped
+
+
+def untraced(app: ASGIApp) -> ASGIApp:
+    """*app* with what it raises turned into a 500 (or an ended response), never a traceback.
+
+    uvicorn logs an app's exception with its traceback from the server thread.
+    On CPython 3.11 formatting a traceback uses ``ast``, which is not safe
+    while pytest formats a failure in the main thread at the same moment
+    ("AST constructor recursion depth mismatch"). A middleware stack whose
+    client gave up (a held-back check) raises exactly then; the check has
+    already failed, so the traceback says nothing new.
+    """
+
+    async def call(scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, send_tracking)
+        except Exception as error:
+            if scope["type"] != "http":
+                raise
+            if not started:
+                body = f"the app raised {type(error).__name__}\n".encode()
+                headers = [(b"content-type", b"text/plain; charset=utf-8")]
+                await send({"type": "http.response.start", "status": 500, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+
+    return call

@@ -46,7 +46,10 @@ class NginxUnavailable(RuntimeError):
 
 
 def find_nginx() -> str | None:
-    """The nginx binary on PATH or in /usr/sbin, or ``None``."""
+    """The nginx binary: ``$STREAMSPEC_NGINX`` if set, else on PATH or in /usr/sbin; or ``None``."""
+    chosen = os.environ.get("STREAMSPEC_NGINX")
+    if chosen is not None:
+        return shutil.which(chosen)
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 
 
@@ -106,7 +109,9 @@ def running_nginx(upstream_url: str) -> Iterator[str]:
     """
     binary = find_nginx()
     if binary is None:
-        raise NginxUnavailable("nginx is not installed (Debian: apt-get install nginx)")
+        raise NginxUnavailable(
+            "nginx is not installed (Debian: apt-get install nginx; or set STREAMSPEC_NGINX)"
+        )
     upstream = urlsplit(upstream_url).netloc
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="streamspec-nginx-") as name:
