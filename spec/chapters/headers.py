@@ -1,4 +1,6 @@
-"""Headers, transfer and intermediaries: what a stream says about itself, and what survives the way.
+"""Headers, transfer and intermediaries
+
+What a stream says about itself, how it is framed, and what survives the way.
 
 A stream's bytes can be perfect and still reach nobody in time. The headers
 decide what the path does with them: a `Content-Length` makes a client wait
@@ -149,8 +151,8 @@ NOSNIFF = Source(
     "X-Content-Type-Options header",
     "https://fetch.spec.whatwg.org/#x-content-type-options-header",
 )
-SOURCE_DOCUMENT = Source(
-    "streamspec source document", "Case 1, text stream (X-Stream-Id)", "../shared/seed/README.md"
+FIELD_NAMES = Source(
+    "RFC 9110", "5.1 Field Names", "https://www.rfc-editor.org/rfc/rfc9110#section-5.1"
 )
 GZIP_MIDDLEWARE = Source(
     "Starlette documentation",
@@ -397,7 +399,7 @@ CUSTOM = chapter.rule(
     MUST,
     "A custom header the application sets on a stream, such as X-Stream-Id, reaches "
     "the client unchanged.",
-    SOURCE_DOCUMENT,
+    FIELD_NAMES,
 )
 
 
