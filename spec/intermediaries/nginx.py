@@ -60,7 +60,6 @@ def render_config(tmp: Path, port: int, upstream: str) -> str:
         "tmp": str(tmp),
         "port": str(port),
         "upstream": upstream,
-        "conf_dir": str(CONF_DIR),
     }.items():
         text = text.replace("{" + name + "}", value)
     return text
@@ -70,7 +69,10 @@ def _unprivileged() -> tuple[int, int] | None:
     """(uid, gid) of ``nobody`` when running as root, else ``None`` (already unprivileged)."""
     if os.geteuid() != 0:
         return None
-    nobody = pwd.getpwnam("nobody")
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        return None  # no such user: nginx runs as root, as a last resort
     return nobody.pw_uid, nobody.pw_gid
 
 
@@ -118,6 +120,8 @@ def running_nginx(upstream_url: str) -> Iterator[str]:
         tmp = Path(name)
         config = tmp / "nginx.conf"
         config.write_text(render_config(tmp, port, upstream))
+        # A copy beside the configuration: the checkout may not be readable by nobody.
+        shutil.copyfile(CONF_DIR / "sse-location.conf", tmp / "sse-location.conf")
         ids = _unprivileged()
         if ids is not None:
             os.chown(tmp, *ids)
