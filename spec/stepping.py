@@ -58,7 +58,12 @@ class ContentDecoder:
             violation("the Content-Encoding of the stream", "identity, gzip or deflate", coding)
 
     def feed(self, data: bytes) -> bytes:
-        return data if self._zlib is None else self._zlib.decompress(data)
+        if self._zlib is None:
+            return data
+        try:
+            return self._zlib.decompress(data)
+        except zlib.error as error:
+            violation("the content-coded body", "bytes that decode", f"zlib: {error}")
 
 
 @dataclass
@@ -103,7 +108,9 @@ class PacedStream:
         if not done(decoded):
             held = "held back" if guard.cancelled_caught else "missing: the stream ended"
             violation(
-                what, "delivered before the next item is produced", f"{held}; got {decoded!r}"
+                what,
+                "delivered before the next item is produced",
+                f"{held}; got {decoded[-200:]!r}",
             )
         return decoded
 
