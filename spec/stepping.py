@@ -24,7 +24,7 @@ import anyio
 from spec.rules import violation
 from spec.sse import Decoder, Event, MessageEvent
 from spec.sse.model import expected_observation
-from spec.streams import fetch
+from spec.streams import Fetched, fetch
 from spec.surface_hdr import (
     PACED_NEXT_PATH,
     PACED_SSE_PATH,
@@ -119,6 +119,20 @@ async def _go(client: StreamClient, key: str) -> None:
     fetched = await fetch(client, "GET", PACED_NEXT_PATH, params=[("pace", key)])
     if fetched.status >= 300:
         violation("the answer to GET /conformance/paced/next", "a 2xx", fetched.status)
+
+
+async def fetch_paced(
+    client: StreamClient, kind: str, items: Sequence[Event] | Sequence[str]
+) -> Fetched:
+    """A paced stream read whole, every go-ahead given before the request (no stepping)."""
+    key = new_pace_key()
+    for _ in items:
+        await _go(client, key)
+    if kind == "sse":
+        events = [i for i in items if isinstance(i, Event)]
+        return await fetch(client, "GET", PACED_SSE_PATH, params=paced_sse_params(events, key))
+    chunks = [i for i in items if isinstance(i, str)]
+    return await fetch(client, "GET", PACED_TEXT_PATH, params=paced_text_params(chunks, key))
 
 
 @asynccontextmanager

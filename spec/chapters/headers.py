@@ -93,10 +93,10 @@ from spec.rules import (
     violation,
 )
 from spec.sse import Event, encode
-from spec.stepping import open_paced, step_chunks, step_events
+from spec.stepping import fetch_paced, open_paced, step_chunks, step_events
 from spec.streams import Fetched, fetch
 from spec.surface import SSE_PATH, TEXT_PATH, sse_params, text_params
-from spec.surface_hdr import SSE_STOP_PATH
+from spec.surface_hdr import PACED_SSE_PATH, PACED_TEXT_PATH, SSE_STOP_PATH
 from spec.targets import harness
 from spec.targets.client import AsgiClient, SocketClient, StreamClient
 from spec.targets.server import serve
@@ -185,12 +185,15 @@ def _media_type(value: str | None) -> tuple[str, dict[str, str]]:
     return (value or "").split(";")[0].strip().lower(), params
 
 
-async def _sse(client: StreamClient) -> Fetched:
-    return await fetch(client, "GET", SSE_PATH, params=sse_params(EVENTS))
-
-
-async def _text(client: StreamClient) -> Fetched:
-    return await fetch(client, "GET", TEXT_PATH, params=text_params(CHUNKS))
+async def _streams(client: StreamClient, kind: str) -> list[tuple[str, Fetched]]:
+    """Every stream of *kind* the surface offers, read whole, by path (plain, then paced)."""
+    if kind == "sse":
+        plain = await fetch(client, "GET", SSE_PATH, params=sse_params(EVENTS))
+        paced = await fetch_paced(client, kind, EVENTS)
+        return [(SSE_PATH, plain), (PACED_SSE_PATH, paced)]
+    plain = await fetch(client, "GET", TEXT_PATH, params=text_params(CHUNKS))
+    paced = await fetch_paced(client, kind, CHUNKS)
+    return [(TEXT_PATH, plain), (PACED_TEXT_PATH, paced)]
 
 
 def _encoded_events() -> bytes:
@@ -248,12 +251,12 @@ SSE_TYPE = chapter.rule(
 @SSE_TYPE.check
 async def check_sse_content_type(stream_client: StreamClient) -> None:
     """The media type is text/event-stream; any charset parameter names UTF-8."""
-    fetched = await _sse(stream_client)
-    media_type, params = _media_type(fetched.header("content-type"))
-    expect(media_type, "text/event-stream", "media type of the event stream")
-    charset = params.get("charset")
-    if charset is not None:
-        expect(charset.lower(), "utf-8", "charset parameter of the event stream")
+    for path, fetched in await _streams(stream_client, "sse"):
+        media_type, params = _media_type(fetched.header("content-type"))
+        expect(media_type, "text/event-stream", f"media type of {path}")
+        charset = params.get("charset")
+        if charset is not None:
+            expect(charset.lower(), "utf-8", f"charset parameter of {path}")
 
 
 SSE_CACHE = chapter.rule(
@@ -267,11 +270,11 @@ SSE_CACHE = chapter.rule(
 @SSE_CACHE.check
 async def check_sse_cache_control(stream_client: StreamClient) -> None:
     """Cache-Control lists no-cache or no-store among its directives."""
-    fetched = await _sse(stream_client)
-    values = [v for k, v in fetched.headers if k == "cache-control"]
-    directives = {d.split("=")[0].strip().lower() for v in values for d in v.split(",")}
-    if not directives & {"no-cache", "no-store"}:
-        violation("Cache-Control of the event stream", "no-cache or no-store", values)
+    for path, fetched in await _streams(stream_client, "sse"):
+        values = [v for k, v in fetched.headers if k == "cache-control"]
+        directives = {d.split("=")[0].strip().lower() for v in values for d in v.split(",")}
+        if not directives & {"no-cache", "no-store"}:
+            violation(f"Cache-Control of {path}", "no-cache or no-store", values)
 
 
 SSE_ACCEL = chapter.rule(
@@ -285,9 +288,9 @@ SSE_ACCEL = chapter.rule(
 @SSE_ACCEL.check
 async def check_sse_x_accel_buffering(stream_client: StreamClient) -> None:
     """X-Accel-Buffering is present and says no."""
-    fetched = await _sse(stream_client)
-    value = fetched.header("x-accel-buffering")
-    expect((value or "").strip().lower(), "no", "X-Accel-Buffering of the event stream")
+    for path, fetched in await _streams(stream_client, "sse"):
+        value = fetched.header("x-accel-buffering")
+        expect((value or "").strip().lower(), "no", f"X-Accel-Buffering of {path}")
 
 
 SSE_LENGTH = chapter.rule(
@@ -301,8 +304,8 @@ SSE_LENGTH = chapter.rule(
 @SSE_LENGTH.check
 async def check_sse_has_no_content_length(stream_client: StreamClient) -> None:
     """No Content-Length header on the event stream."""
-    fetched = await _sse(stream_client)
-    expect(fetched.header("content-length"), None, "Content-Length of the event stream")
+    for path, fetched in await _streams(stream_client, "sse"):
+        expect(fetched.header("content-length"), None, f"Content-Length of {path}")
 
 
 SSE_CODING = chapter.rule(
@@ -336,8 +339,8 @@ SSE_STATUS = chapter.rule(
 @SSE_STATUS.check
 async def check_sse_status_200(stream_client: StreamClient) -> None:
     """The event stream's status is 200 (not 201, 203 or 206)."""
-    fetched = await _sse(stream_client)
-    expect(fetched.status, 200, "status of the event stream")
+    for path, fetched in await _streams(stream_client, "sse"):
+        expect(fetched.status, 200, f"status of {path}")
 
 
 SSE_STOP = chapter.rule(
@@ -371,10 +374,10 @@ TEXT_TYPE = chapter.rule(
 @TEXT_TYPE.check
 async def check_text_content_type(stream_client: StreamClient) -> None:
     """The media type is text/plain and its charset parameter is utf-8."""
-    fetched = await _text(stream_client)
-    media_type, params = _media_type(fetched.header("content-type"))
-    expect(media_type, "text/plain", "media type of the text stream")
-    expect((params.get("charset") or "").lower(), "utf-8", "charset of the text stream")
+    for path, fetched in await _streams(stream_client, "text"):
+        media_type, params = _media_type(fetched.header("content-type"))
+        expect(media_type, "text/plain", f"media type of {path}")
+        expect((params.get("charset") or "").lower(), "utf-8", f"charset of {path}")
 
 
 TEXT_NOSNIFF = chapter.rule(
@@ -389,9 +392,9 @@ TEXT_NOSNIFF = chapter.rule(
 @TEXT_NOSNIFF.check
 async def check_text_nosniff(stream_client: StreamClient) -> None:
     """X-Content-Type-Options is nosniff."""
-    fetched = await _text(stream_client)
-    value = fetched.header("x-content-type-options")
-    expect((value or "").strip().lower(), "nosniff", "X-Content-Type-Options of the text stream")
+    for path, fetched in await _streams(stream_client, "text"):
+        value = fetched.header("x-content-type-options")
+        expect((value or "").strip().lower(), "nosniff", f"X-Content-Type-Options of {path}")
 
 
 CUSTOM = chapter.rule(
