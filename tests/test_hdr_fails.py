@@ -53,14 +53,21 @@ MUST_FAIL: dict[str, set[str]] = {
         "check_sse_behind_gzip",
         "check_sse_behind_documented_location",
     },
-    "text_content_length": {"check_headers_before_first_chunk"},
+    "text_content_length": {
+        "check_headers_before_first_chunk",
+        "check_text_behind_documented_location",
+    },
     "compressed_sse": {"check_sse_coding_flushes_each_event", "check_sse_behind_gzip"},
     "compressed_text": {"check_text_behind_gzip"},
     "no_final_chunk": {"check_final_body_message", "check_chunked_framing_on_the_wire"},
     "deaf_to_disconnect": {"check_stream_ends_on_disconnect_behind_basehttp"},
 }
 
-NGINX_CHECKS = {"check_sse_behind_nginx_defaults", "check_sse_behind_documented_location"}
+NGINX_CHECKS = {
+    "check_sse_behind_nginx_defaults",
+    "check_sse_behind_documented_location",
+    "check_text_behind_documented_location",
+}
 
 
 class Surroundings:
