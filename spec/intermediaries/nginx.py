@@ -38,6 +38,7 @@ DOCUMENTED_LOCATION = "/documented"
 
 _STOP_GUARD_SECONDS = 10.0
 _START_GUARD_SECONDS = 10.0
+_START_ATTEMPTS = 3
 _PROBE_INTERVAL_SECONDS = 0.02
 
 
@@ -115,26 +116,15 @@ def running_nginx(upstream_url: str) -> Iterator[str]:
             "nginx is not installed (Debian: apt-get install nginx; or set STREAMSPEC_NGINX)"
         )
     upstream = urlsplit(upstream_url).netloc
-    port = _free_port()
     with tempfile.TemporaryDirectory(prefix="streamspec-nginx-") as name:
         tmp = Path(name)
-        config = tmp / "nginx.conf"
-        config.write_text(render_config(tmp, port, upstream))
         # A copy beside the configuration: the checkout may not be readable by nobody.
         shutil.copyfile(CONF_DIR / "sse-location.conf", tmp / "sse-location.conf")
         ids = _unprivileged()
         if ids is not None:
             os.chown(tmp, *ids)
-        command = [binary, "-p", str(tmp), "-c", str(config), "-e", str(tmp / "error.log")]
-        process = subprocess.Popen(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            user=None if ids is None else ids[0],
-            group=None if ids is None else ids[1],
-        )
+        process, port = _start(binary, tmp, upstream, ids)
         try:
-            _wait_until_listening(process, port, tmp / "error.log")
             yield f"http://127.0.0.1:{port}"
         finally:
             process.terminate()
@@ -143,3 +133,33 @@ def running_nginx(upstream_url: str) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _start(
+    binary: str, tmp: Path, upstream: str, ids: tuple[int, int] | None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start nginx on a free port; try another port if one was taken in between (3 tries)."""
+    config = tmp / "nginx.conf"
+    log = tmp / "error.log"
+    for attempt in range(_START_ATTEMPTS):
+        port = _free_port()
+        config.write_text(render_config(tmp, port, upstream))
+        command = [binary, "-p", str(tmp), "-c", str(config), "-e", str(log)]
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            user=None if ids is None else ids[0],
+            group=None if ids is None else ids[1],
+        )
+        try:
+            _wait_until_listening(process, port, log)
+        except NginxUnavailable:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            if attempt == _START_ATTEMPTS - 1:
+                raise
+        else:
+            return process, port
+    raise AssertionError("unreachable")  # pragma: no cover
