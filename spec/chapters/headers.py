@@ -513,16 +513,18 @@ HTTP10 = chapter.rule(
 
 @HTTP10.check
 async def check_http10_close_delimited(live_url: str) -> None:
-    """Raw HTTP/1.0 request: no Transfer-Encoding, no Content-Length, every byte, then close."""
-    raw = await exchange(
-        live_url, request_bytes(live_url, SSE_PATH, sse_params(EVENTS), http_version="1.0")
-    )
-    response = parse(raw)
-    expect(response.error, "", "the HTTP/1.0 answer as h11 parses it")
-    expect(response.status, 200, "status of the HTTP/1.0 answer")
-    expect(response.header("transfer-encoding"), None, "Transfer-Encoding answering HTTP/1.0")
-    expect(response.header("content-length"), None, "Content-Length of the HTTP/1.0 stream")
-    expect(response.body, _encoded_events(), "the close-delimited body")
+    """Raw HTTP/1.0 requests for an event and a text stream: no Transfer-Encoding, no
+    Content-Length, every byte, then close."""
+    cases = [(SSE_PATH, sse_params(EVENTS), _encoded_events())]
+    cases.append((TEXT_PATH, text_params(CHUNKS), "".join(CHUNKS).encode()))
+    for path, params, body in cases:
+        request = request_bytes(live_url, path, params, http_version="1.0")
+        response = parse(await exchange(live_url, request))
+        expect(response.error, "", f"the HTTP/1.0 answer for {path} as h11 parses it")
+        expect(response.status, 200, f"status of the HTTP/1.0 answer for {path}")
+        expect(response.header("transfer-encoding"), None, f"Transfer-Encoding of {path}, 1.0")
+        expect(response.header("content-length"), None, f"Content-Length of {path}, 1.0")
+        expect(response.body, body, f"the close-delimited body of {path}")
 
 
 @HTTP10.check
