@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from impl import chunks, demo, gates, logs, surface, surface_streams
+from impl import chunks, demo, gates, logs, surface, surface_hdr, surface_streams
 from impl.lifecycle import ShutdownNotice
 from impl.observations import Observations
 from impl.settings import Settings
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.include_router(chunks.router)
     application.include_router(logs.router)
     application.include_router(gates.router)
+    application.include_router(surface_hdr.router)
     return application
 
 

@@ -84,11 +84,12 @@ def summarise(rules: Iterable[Rule], outcomes: dict[str, list[CheckOutcome]]) ->
 
 def table(results: list[RuleResult], *, width: int = 100) -> list[str]:
     """A plain-text table, one line a rule, then the totals."""
-    lines = [f"{'rule':<14} {'level':<6} {'result':<15} {'checks':>7}  statement"]
+    id_width = max((len(entry.rule.id) for entry in results), default=4)
+    lines = [f"{'rule':<{id_width}} {'level':<6} {'result':<15} {'checks':>7}  statement"]
     for entry in results:
         passed = sum(1 for check in entry.checks if check.outcome == PASS)
         counts = f"{passed}/{len(entry.checks)}"
-        head = f"{entry.rule.id:<14} {entry.rule.level:<6} {entry.result:<15} {counts:>7}  "
+        head = f"{entry.rule.id:<{id_width}} {entry.rule.level:<6} {entry.result:<15} {counts:>7}  "
         statement = entry.rule.statement
         room = max(width - len(head), 20)
         if len(statement) > room:

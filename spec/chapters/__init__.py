@@ -15,6 +15,7 @@ CHAPTERS = (
     "spec.chapters.sse_encoding",
     "spec.chapters.chunk",
     "spec.chapters.cancel",
+    "spec.chapters.headers",
     "spec.chapters.surface",
 )
 

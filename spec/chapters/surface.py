@@ -123,6 +123,32 @@ by the `Last-Event-ID` request header (all held events without it), then live
 events as they are published, without end. The feed holds at least its last
 64 events. A client whose `Last-Event-ID` is not held first receives an event
 of type `gap` whose data is JSON `{"last_event_id": ..., "first_available": ...}`.
+
+## Paced streams: `GET /conformance/paced/sse` and `GET /conformance/paced/text`
+
+`GET /conformance/paced/sse?events=JSON&pace=KEY[&headers=JSON]` and
+`GET /conformance/paced/text?chunks=JSON&pace=KEY[&headers=JSON]` stream what
+`/conformance/sse` and `/conformance/text` stream, with the same headers,
+except that item *i* (counting from 0) is produced only after
+`GET /conformance/paced/next?pace=KEY` has been answered *i + 1* times.
+Go-aheads given before the stream starts count. Until the first go-ahead the
+response is open with nothing produced: its status and headers should already
+be on their way. `KEY` is 1 to 64 letters, digits, `-` or `_`, chosen by the
+suite, unique to one stream; `/conformance/paced/next` answers 204. A paced
+stream whose client disconnects ends, even while it waits.
+
+`headers` is a JSON object of response headers the stream must carry
+unchanged, as an app sets `X-Stream-Id`: names are `X-` followed by letters,
+digits and hyphens, values are visible ASCII and spaces. A value with CR, LF
+or NUL, or any malformed parameter, gets a 400 before anything is streamed.
+
+The header chapter uses these to see when headers leave and that each item
+reaches the client before the next one exists, through intermediaries too.
+
+## `GET /conformance/sse/stop`
+
+The answer a target gives an `EventSource` whose stream is over for good, so
+that it stops reconnecting: `204 No Content`, no body.
 """
 
 from __future__ import annotations

@@ -1,0 +1,690 @@
+"""Headers, transfer and intermediaries
+
+What a stream says about itself, how it is framed, and what survives the way.
+
+A stream's bytes can be perfect and still reach nobody in time. The headers
+decide what the path does with them: a `Content-Length` makes a client wait
+for a length that never comes, a cacheable event stream is replayed to the
+next visitor, a proxy that was not told otherwise collects the stream into a
+buffer and hands it on in lumps, a browser sniffing a `text/plain` body waits
+for its first kilobyte before showing a line. This chapter states what each
+kind of stream must say, how it must be framed on the wire, and checks that it
+reaches the client item by item through the components that usually sit in
+front of a Python app.
+
+How the checks see it:
+
+* **Headers** are read at the ASGI message level and over a real socket
+  (the `stream_client` transports).
+* **Framing** is read as raw bytes: the suite writes the request itself
+  (HTTP/1.1 and HTTP/1.0) and parses the answer with h11.
+* **Item by item** is shown with a *paced* stream (`GET /conformance/paced/sse`
+  and `/conformance/paced/text`, see the chapter "Conformance surface"): the
+  target produces item *i* only after the suite's go-ahead *i*, and the suite
+  gives go-ahead *i + 1* only once item *i* has reached it, decoded. Anything
+  that holds bytes back makes a step wait; after a few seconds (a hang guard,
+  not a measurement) the check fails naming the item that did not arrive.
+  With no go-ahead at all, the stream is held before its first item: that is
+  how the suite sees that the headers leave first.
+* **Intermediaries** are real: Starlette's `GZipMiddleware` and a stack of
+  three `BaseHTTPMiddleware` are wrapped around the target (both transports),
+  and Debian's nginx is started on a loopback port in front of the target's
+  uvicorn, with the configuration kept in `spec/intermediaries/nginx/`. Where
+  nginx is not installed, its rules are reported *not observable*, with the
+  reason, never passed.
+
+## nginx and `X-Accel-Buffering`
+
+With its defaults (`proxy_buffering on`), nginx reads a proxied response into
+buffers and passes it on when they fill or the response ends. A stream that
+sends `X-Accel-Buffering: no` switches that off for itself. The suite's tests
+show both halves: the reference stream steps through nginx's default location
+event by event, and the same stream through a location that ignores the header
+(`proxy_ignore_headers X-Accel-Buffering`) is held back: not even its headers
+arrive while the producer waits.
+
+The source document's nginx settings are shipped as
+`spec/intermediaries/nginx/sse-location.conf`, to include in the location
+that proxies a stream:
+
+```nginx
+location /events {
+    proxy_pass http://app;
+    include sse-location.conf;   # proxy_http_version 1.1; proxy_set_header Connection '';
+                                 # proxy_buffering off; proxy_cache off;
+                                 # chunked_transfer_encoding on;
+}
+```
+
+## Putting any chapter behind an intermediary
+
+`spec.intermediaries.asgi.behind(app, via)` wraps an app in the component
+named by `via` (`"gzip"` or `"basehttp"`), and
+`spec.intermediaries.nginx.running_nginx(url)` runs nginx in front of a
+served app. This chapter parametrizes its own intermediary checks; a chapter
+that needs one (disconnect cleanup behind `BaseHTTPMiddleware`, in the
+cancellation chapter) uses the same two helpers.
+"""
+
+from __future__ import annotations
+
+import email.message
+from collections.abc import Iterator, Sequence
+
+import anyio
+import pytest
+
+from spec.intermediaries.asgi import behind, untraced
+from spec.intermediaries.nginx import (
+    DEFAULT_LOCATION,
+    DOCUMENTED_LOCATION,
+    NginxUnavailable,
+    running_nginx,
+)
+from spec.rawhttp import exchange, parse, request_bytes
+from spec.rules import (
+    MUST,
+    SHOULD,
+    Chapter,
+    Source,
+    expect,
+    not_applicable,
+    not_observable,
+    violation,
+)
+from spec.sse import Event, encode
+from spec.stepping import fetch_paced, open_paced, step_chunks, step_events
+from spec.streams import Fetched, fetch
+from spec.surface import SSE_PATH, TEXT_PATH, sse_params, text_params
+from spec.surface_hdr import PACED_SSE_PATH, PACED_TEXT_PATH, SSE_STOP_PATH
+from spec.targets import harness
+from spec.targets.client import AsgiClient, SocketClient, StreamClient
+from spec.targets.server import serve
+from spec.targets.target import Target
+
+chapter = Chapter(__name__)
+
+_WHATWG = "https://html.spec.whatwg.org/multipage"
+SSE_MIME = Source(
+    "WHATWG HTML",
+    "IANA considerations: text/event-stream",
+    f"{_WHATWG}/iana.html#text/event-stream",
+)
+SSE_PROCESSING = Source(
+    "WHATWG HTML",
+    "9.2.3 Processing model",
+    f"{_WHATWG}/server-sent-events.html#sse-processing-model",
+)
+SSE_AUTHORING = Source(
+    "WHATWG HTML", "9.2.7 Authoring notes", f"{_WHATWG}/server-sent-events.html#authoring-notes"
+)
+NO_CACHE = Source(
+    "RFC 9111",
+    "5.2.2.4 no-cache, 5.2.2.5 no-store",
+    "https://www.rfc-editor.org/rfc/rfc9111#section-5.2.2.4",
+)
+NGINX_BUFFERING = Source(
+    "nginx documentation",
+    "ngx_http_proxy_module, proxy_buffering",
+    "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_buffering",
+)
+MESSAGE_BODY_LENGTH = Source(
+    "RFC 9112", "6.3 Message Body Length", "https://www.rfc-editor.org/rfc/rfc9112#section-6.3"
+)
+CHUNKED = Source(
+    "RFC 9112", "7.1 Chunked Transfer Coding", "https://www.rfc-editor.org/rfc/rfc9112#section-7.1"
+)
+TRANSFER_ENCODING = Source(
+    "RFC 9112", "6.1 Transfer-Encoding", "https://www.rfc-editor.org/rfc/rfc9112#section-6.1"
+)
+CONTENT_CODING = Source(
+    "RFC 9110", "8.4 Content-Encoding", "https://www.rfc-editor.org/rfc/rfc9110#section-8.4"
+)
+FIELD_VALUES = Source(
+    "RFC 9110", "5.5 Field Values", "https://www.rfc-editor.org/rfc/rfc9110#section-5.5"
+)
+TEXT_PLAIN = Source(
+    "RFC 2046", "4.1.2 Charset Parameter", "https://www.rfc-editor.org/rfc/rfc2046#section-4.1.2"
+)
+NOSNIFF = Source(
+    "WHATWG Fetch",
+    "X-Content-Type-Options header",
+    "https://fetch.spec.whatwg.org/#x-content-type-options-header",
+)
+FIELD_NAMES = Source(
+    "RFC 9110", "5.1 Field Names", "https://www.rfc-editor.org/rfc/rfc9110#section-5.1"
+)
+GZIP_MIDDLEWARE = Source(
+    "Starlette documentation",
+    "GZipMiddleware",
+    "https://www.starlette.io/middleware/#gzipmiddleware",
+)
+BASEHTTP_MIDDLEWARE = Source(
+    "Starlette documentation",
+    "BaseHTTPMiddleware",
+    "https://www.starlette.io/middleware/#basehttpmiddleware",
+)
+
+EVENTS = [Event("first", id="1"), Event('{"n": 2}', event="update", id="2"), Event("last")]
+CHUNKS = ["first line\n", "例子 ✓ second line\n", "last line\n" * 40]
+ACCEPT_GZIP = [("accept-encoding", "gzip, deflate")]
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _first(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    return next((value for key, value in headers if key == name), None)
+
+
+def _media_type(value: str | None) -> tuple[str, dict[str, str]]:
+    """The media type (lower-cased) and its parameters (names lower-cased), as RFC 9110 8.3."""
+    message = email.message.Message()
+    message["content-type"] = value or ""
+    params = {k.lower(): v for k, v in message.get_params(failobj=[])[1:]}
+    return (value or "").split(";")[0].strip().lower(), params
+
+
+async def _streams(client: StreamClient, kind: str) -> list[tuple[str, Fetched]]:
+    """Every stream of *kind* the surface offers, read whole, by path (plain, then paced)."""
+    if kind == "sse":
+        plain = await fetch(client, "GET", SSE_PATH, params=sse_params(EVENTS))
+        paced = await fetch_paced(client, kind, EVENTS)
+        return [(SSE_PATH, plain), (PACED_SSE_PATH, paced)]
+    plain = await fetch(client, "GET", TEXT_PATH, params=text_params(CHUNKS))
+    paced = await fetch_paced(client, kind, CHUNKS)
+    return [(TEXT_PATH, plain), (PACED_TEXT_PATH, paced)]
+
+
+def _encoded_events() -> bytes:
+    return b"".join(encode(event) for event in EVENTS)
+
+
+# -- fixtures: the target behind each intermediary ----------------------------------------
+
+
+@pytest.fixture(scope="session", params=["asgi", "socket"])
+def gzip_client(request: pytest.FixtureRequest, target: Target) -> Iterator[StreamClient]:
+    """The target behind Starlette's GZipMiddleware (defaults), over each transport."""
+    yield from _behind_client(request.param, target, "gzip")
+
+
+@pytest.fixture(scope="session", params=["asgi", "socket"])
+def basehttp_client(request: pytest.FixtureRequest, target: Target) -> Iterator[StreamClient]:
+    """The target behind three stacked BaseHTTPMiddleware, over each transport."""
+    yield from _behind_client(request.param, target, "basehttp")
+
+
+def _behind_client(transport: str, target: Target, via: str) -> Iterator[StreamClient]:
+    app = behind(target.app, "gzip" if via == "gzip" else "basehttp")
+    if transport == "asgi":
+        yield AsgiClient(app)
+        return
+    with serve(untraced(app)) as url:
+        yield SocketClient(url)
+
+
+@pytest.fixture(scope="session")
+def nginx_url(live_url: str) -> Iterator[str]:
+    """Debian's nginx on a loopback port in front of the served target.
+
+    Where nginx is missing or will not start, every check using it is not observable.
+    """
+    try:
+        with running_nginx(live_url) as url:
+            yield url
+    except NginxUnavailable as error:
+        not_observable(str(error))
+
+
+# -- SSE headers ---------------------------------------------------------------------------
+
+SSE_TYPE = chapter.rule(
+    "HDR-SSE-01",
+    MUST,
+    "An event stream is served with Content-Type text/event-stream, and a charset "
+    "parameter, if present, is utf-8.",
+    SSE_MIME,
+)
+
+
+@SSE_TYPE.check
+async def check_sse_content_type(stream_client: StreamClient) -> None:
+    """The media type is text/event-stream; any charset parameter names UTF-8."""
+    for path, fetched in await _streams(stream_client, "sse"):
+        media_type, params = _media_type(fetched.header("content-type"))
+        expect(media_type, "text/event-stream", f"media type of {path}")
+        charset = params.get("charset")
+        if charset is not None:
+            expect(charset.lower(), "utf-8", f"charset parameter of {path}")
+
+
+SSE_CACHE = chapter.rule(
+    "HDR-SSE-02",
+    MUST,
+    "An event stream carries Cache-Control with no-cache or no-store, so no cache replays it.",
+    NO_CACHE,
+)
+
+
+@SSE_CACHE.check
+async def check_sse_cache_control(stream_client: StreamClient) -> None:
+    """Cache-Control lists no-cache or no-store among its directives."""
+    for path, fetched in await _streams(stream_client, "sse"):
+        values = [v for k, v in fetched.headers if k == "cache-control"]
+        directives = {d.split("=")[0].strip().lower() for v in values for d in v.split(",")}
+        if not directives & {"no-cache", "no-store"}:
+            violation(f"Cache-Control of {path}", "no-cache or no-store", values)
+
+
+SSE_ACCEL = chapter.rule(
+    "HDR-SSE-03",
+    MUST,
+    "An event stream carries X-Accel-Buffering: no, so nginx passes it on unbuffered.",
+    NGINX_BUFFERING,
+)
+
+
+@SSE_ACCEL.check
+async def check_sse_x_accel_buffering(stream_client: StreamClient) -> None:
+    """X-Accel-Buffering is present and says no."""
+    for path, fetched in await _streams(stream_client, "sse"):
+        value = fetched.header("x-accel-buffering")
+        expect((value or "").strip().lower(), "no", f"X-Accel-Buffering of {path}")
+
+
+SSE_LENGTH = chapter.rule(
+    "HDR-SSE-04",
+    MUST,
+    "An event stream has no Content-Length: its length is not known when it starts.",
+    MESSAGE_BODY_LENGTH,
+)
+
+
+@SSE_LENGTH.check
+async def check_sse_has_no_content_length(stream_client: StreamClient) -> None:
+    """No Content-Length header on the event stream."""
+    for path, fetched in await _streams(stream_client, "sse"):
+        expect(fetched.header("content-length"), None, f"Content-Length of {path}")
+
+
+SSE_CODING = chapter.rule(
+    "HDR-SSE-05",
+    MUST,
+    "An event stream has no Content-Encoding unless every event is flushed on its own, "
+    "so each can be decoded as it arrives.",
+    CONTENT_CODING,
+)
+
+
+@SSE_CODING.check
+async def check_sse_coding_flushes_each_event(stream_client: StreamClient) -> None:
+    """Asked with Accept-Encoding: gzip, a compressed stream still steps event by event."""
+    async with open_paced(stream_client, "sse", EVENTS, request_headers=ACCEPT_GZIP) as stream:
+        coding = (stream.header("content-encoding") or "identity").strip().lower()
+        if coding == "identity":
+            return
+        await step_events(stream, EVENTS)
+
+
+SSE_STATUS = chapter.rule(
+    "HDR-SSE-06",
+    MUST,
+    "An event stream is answered with status 200: an EventSource fails the connection "
+    "on any other.",
+    SSE_PROCESSING,
+)
+
+
+@SSE_STATUS.check
+async def check_sse_status_200(stream_client: StreamClient) -> None:
+    """The event stream's status is 200 (not 201, 203 or 206)."""
+    for path, fetched in await _streams(stream_client, "sse"):
+        expect(fetched.status, 200, f"status of {path}")
+
+
+SSE_STOP = chapter.rule(
+    "HDR-SSE-07",
+    SHOULD,
+    "A stream that is over for good answers a reconnecting client with 204 No Content "
+    "and no body, which tells an EventSource to stop reconnecting.",
+    SSE_AUTHORING,
+)
+
+
+@SSE_STOP.check
+async def check_stop_is_204(stream_client: StreamClient) -> None:
+    """GET /conformance/sse/stop answers 204 with an empty body."""
+    fetched = await fetch(stream_client, "GET", SSE_STOP_PATH)
+    expect(fetched.status, 204, "status of GET /conformance/sse/stop")
+    expect(fetched.body, b"", "body of the 204 answer")
+
+
+# -- text stream headers -------------------------------------------------------------------
+
+TEXT_TYPE = chapter.rule(
+    "HDR-TEXT-01",
+    MUST,
+    "A text stream is served as text/plain with charset=utf-8 stated (text/plain "
+    "without a charset means US-ASCII).",
+    TEXT_PLAIN,
+)
+
+
+@TEXT_TYPE.check
+async def check_text_content_type(stream_client: StreamClient) -> None:
+    """The media type is text/plain and its charset parameter is utf-8."""
+    for path, fetched in await _streams(stream_client, "text"):
+        media_type, params = _media_type(fetched.header("content-type"))
+        expect(media_type, "text/plain", f"media type of {path}")
+        expect((params.get("charset") or "").lower(), "utf-8", f"charset of {path}")
+
+
+TEXT_NOSNIFF = chapter.rule(
+    "HDR-TEXT-02",
+    MUST,
+    "A text stream carries X-Content-Type-Options: nosniff, so a browser neither "
+    "sniffs it nor waits for bytes to sniff.",
+    NOSNIFF,
+)
+
+
+@TEXT_NOSNIFF.check
+async def check_text_nosniff(stream_client: StreamClient) -> None:
+    """X-Content-Type-Options is nosniff."""
+    for path, fetched in await _streams(stream_client, "text"):
+        value = fetched.header("x-content-type-options")
+        expect((value or "").strip().lower(), "nosniff", f"X-Content-Type-Options of {path}")
+
+
+CUSTOM = chapter.rule(
+    "HDR-TEXT-03",
+    MUST,
+    "A custom header the application sets on a stream, such as X-Stream-Id, reaches "
+    "the client unchanged.",
+    FIELD_NAMES,
+)
+
+
+async def _assert_custom_header_kept(client: StreamClient, kind: str, prefix: str = "") -> None:
+    """A paced stream of *kind* asked with custom headers keeps them and steps item by item."""
+    wanted = {"X-Stream-Id": "6f1c2b0e-stream-42", "X-Trace": "a b;c=d"}
+    items: list[Event] | list[str] = EVENTS if kind == "sse" else CHUNKS
+    async with open_paced(client, kind, items, custom_headers=wanted, path_prefix=prefix) as stream:
+        expect(stream.response.status, 200, f"status of the paced {kind} stream")
+        for name, value in wanted.items():
+            expect(stream.header(name), value, f"{name} of the {kind} stream")
+        if kind == "sse":
+            await step_events(stream, EVENTS)
+        else:
+            await step_chunks(stream, CHUNKS)
+
+
+@CUSTOM.check
+async def check_custom_header_on_text_stream(stream_client: StreamClient) -> None:
+    """X-Stream-Id and X-Trace asked for on a text stream come back byte for byte."""
+    await _assert_custom_header_kept(stream_client, "text")
+
+
+@CUSTOM.check
+async def check_custom_header_on_event_stream(stream_client: StreamClient) -> None:
+    """The same on an event stream."""
+    await _assert_custom_header_kept(stream_client, "sse")
+
+
+INJECTION = chapter.rule(
+    "HDR-INPUT-01",
+    MUST,
+    "No response header carries CR, LF or NUL taken from request input: a request "
+    "that would put one there is refused with a 4xx.",
+    FIELD_VALUES,
+)
+
+
+@INJECTION.check
+async def check_no_crlf_from_input_in_headers(stream_client: StreamClient) -> None:
+    """A custom header value holding CRLF, LF, CR or NUL is refused with a 4xx, never echoed."""
+    for value in ("a\r\nSet-Cookie: injected=1", "a\nX-Injected: 1", "a\rb", "a\x00b"):
+        for kind in ("text", "sse"):
+            items: list[Event] | list[str] = EVENTS if kind == "sse" else CHUNKS
+            async with open_paced(
+                stream_client, kind, items, custom_headers={"X-Stream-Id": value}
+            ) as stream:
+                status, headers = stream.response.status, stream.response.headers
+            carried = [(k, v) for k, v in headers if any(c in k + v for c in "\r\n\x00")]
+            if carried or _first(headers, "set-cookie") or _first(headers, "x-injected"):
+                violation(f"headers answering X-Stream-Id={value!r}", "nothing injected", headers)
+            if not 400 <= status < 500:
+                violation(f"status answering X-Stream-Id={value!r} ({kind})", "a 4xx", status)
+
+
+# -- transfer ------------------------------------------------------------------------------
+
+FRAMING = chapter.rule(
+    "HDR-XFER-01",
+    MUST,
+    "Over HTTP/1.1 a stream is sent with valid chunked framing, and a finite stream "
+    "ends with the last chunk.",
+    CHUNKED,
+)
+
+
+@FRAMING.check
+async def check_chunked_framing_on_the_wire(live_url: str) -> None:
+    """Raw bytes of an event stream and a text stream: chunked, valid to h11, ending 0 CRLF CRLF."""
+    cases = [(SSE_PATH, sse_params(EVENTS), _encoded_events())]
+    cases.append((TEXT_PATH, text_params(CHUNKS), "".join(CHUNKS).encode()))
+    for path, params, body in cases:
+        raw = await exchange(live_url, request_bytes(live_url, path, params))
+        response = parse(raw)
+        expect(response.error, "", f"framing of {path} as h11 parses it")
+        coding = (response.header("transfer-encoding") or "").split(",")[-1].strip().lower()
+        expect(coding, "chunked", f"the final transfer coding of {path}")
+        expect(response.complete, True, f"{path} ended with its last chunk")
+        expect(raw.endswith(b"0\r\n\r\n"), True, f"{path} ends with the last chunk 0 CRLF CRLF")
+        expect(response.body, body, f"the body of {path}")
+
+
+@FRAMING.check
+async def check_final_body_message(target: Target) -> None:
+    """At the message level, a finite stream ends with a body message whose more_body is false."""
+    for path, params in ((SSE_PATH, sse_params(EVENTS)), (TEXT_PATH, text_params(CHUNKS))):
+        async with harness.exchange(
+            target.app, harness.build_scope("GET", path, params=params)
+        ) as ex:
+            with anyio.fail_after(10):
+                await ex.app_done.wait()
+        if ex.app_error is not None:
+            violation(f"the app serving {path}", "returns normally", repr(ex.app_error))
+        if not ex.body_messages:
+            violation(f"the body messages of {path}", "at least one", "none")
+        last = ex.body_messages[-1]
+        expect(bool(last.get("more_body", False)), False, f"more_body of {path}'s last message")
+
+
+HTTP10 = chapter.rule(
+    "HDR-XFER-02",
+    MUST,
+    "An HTTP/1.0 request gets the stream as a close-delimited body: no chunked coding, "
+    "no Content-Length, the whole stream before the connection closes.",
+    TRANSFER_ENCODING,
+)
+
+
+@HTTP10.check
+async def check_http10_close_delimited(live_url: str) -> None:
+    """Raw HTTP/1.0 requests for an event and a text stream: no Transfer-Encoding, no
+    Content-Length, every byte, then close."""
+    cases = [(SSE_PATH, sse_params(EVENTS), _encoded_events())]
+    cases.append((TEXT_PATH, text_params(CHUNKS), "".join(CHUNKS).encode()))
+    for path, params, body in cases:
+        request = request_bytes(live_url, path, params, http_version="1.0")
+        response = parse(await exchange(live_url, request))
+        expect(response.error, "", f"the HTTP/1.0 answer for {path} as h11 parses it")
+        expect(response.status, 200, f"status of the HTTP/1.0 answer for {path}")
+        expect(response.header("transfer-encoding"), None, f"Transfer-Encoding of {path}, 1.0")
+        expect(response.header("content-length"), None, f"Content-Length of {path}, 1.0")
+        expect(response.body, body, f"the close-delimited body of {path}")
+
+
+@HTTP10.check
+async def check_http10_at_message_level(target: Target) -> None:
+    """An HTTP/1.0 scope gets the whole stream, ended, and no framing header set by the app."""
+    scope = harness.build_scope("GET", SSE_PATH, params=sse_params(EVENTS), http_version="1.0")
+    async with harness.exchange(target.app, scope) as ex:
+        with anyio.fail_after(10):
+            await ex.app_done.wait()
+    expect(ex.status, 200, "status answering an HTTP/1.0 scope")
+    for name in ("transfer-encoding", "content-length"):
+        expect(_first(ex.headers, name), None, f"{name} set by the app for HTTP/1.0")
+    expect(ex.body, _encoded_events(), "the body answering an HTTP/1.0 scope")
+    last = ex.body_messages[-1] if ex.body_messages else {"more_body": True}
+    expect(bool(last.get("more_body", False)), False, "more_body of the last message")
+
+
+HEADERS_FIRST = chapter.rule(
+    "HDR-XFER-03",
+    MUST,
+    "The status and headers are sent before the producer's first item is ready, so "
+    "the client knows the stream is open (an EventSource fires open).",
+    SSE_PROCESSING,
+)
+
+
+@HEADERS_FIRST.check
+async def check_headers_before_first_event(stream_client: StreamClient) -> None:
+    """A paced event stream held before its first event has already sent status 200."""
+    async with open_paced(stream_client, "sse", EVENTS) as stream:
+        expect(stream.response.status, 200, "status sent before the first event")
+        await step_events(stream, EVENTS)
+
+
+@HEADERS_FIRST.check
+async def check_headers_before_first_chunk(stream_client: StreamClient) -> None:
+    """A paced text stream held before its first chunk has already sent status 200."""
+    async with open_paced(stream_client, "text", CHUNKS) as stream:
+        expect(stream.response.status, 200, "status sent before the first chunk")
+        await step_chunks(stream, CHUNKS)
+
+
+# -- intermediaries ------------------------------------------------------------------------
+
+GZIP_SSE = chapter.rule(
+    "HDR-GZIP-01",
+    MUST,
+    "Behind Starlette's GZipMiddleware an event stream is sent uncompressed and "
+    "reaches the client event by event.",
+    GZIP_MIDDLEWARE,
+)
+
+
+@GZIP_SSE.check
+async def check_sse_behind_gzip(gzip_client: StreamClient) -> None:
+    """Accept-Encoding: gzip; the stream has no Content-Encoding and steps event by event."""
+    async with open_paced(gzip_client, "sse", EVENTS, request_headers=ACCEPT_GZIP) as stream:
+        expect(stream.header("content-encoding"), None, "Content-Encoding behind GZipMiddleware")
+        await step_events(stream, EVENTS)
+
+
+GZIP_TEXT = chapter.rule(
+    "HDR-GZIP-02",
+    MUST,
+    "Behind Starlette's GZipMiddleware a compressed text stream still delivers each "
+    "chunk decodable at the client before the next one is produced.",
+    GZIP_MIDDLEWARE,
+)
+
+
+@GZIP_TEXT.check
+async def check_text_behind_gzip(gzip_client: StreamClient) -> None:
+    """Accept-Encoding: gzip; each chunk decompresses at the client before the next is made.
+
+    GZipMiddleware sends the headers with the first body bytes (it decides on
+    compression then), so the first chunk is let go before the request.
+    """
+    async with open_paced(
+        gzip_client, "text", CHUNKS, request_headers=ACCEPT_GZIP, first_item_ready=True
+    ) as stream:
+        if (stream.header("content-encoding") or "identity").lower() == "identity":
+            not_applicable("GZipMiddleware left this target's text stream uncompressed")
+        await step_chunks(stream, CHUNKS)
+
+
+BASEHTTP = chapter.rule(
+    "HDR-BASEHTTP-01",
+    MUST,
+    "Behind stacked BaseHTTPMiddleware a stream still reaches the client item by item, "
+    "its headers unchanged.",
+    BASEHTTP_MIDDLEWARE,
+)
+
+
+@BASEHTTP.check
+async def check_sse_behind_basehttp(basehttp_client: StreamClient) -> None:
+    """Three BaseHTTPMiddleware in front: events step one by one, X-Stream-Id kept."""
+    await _assert_custom_header_kept(basehttp_client, "sse")
+
+
+@BASEHTTP.check
+async def check_text_behind_basehttp(basehttp_client: StreamClient) -> None:
+    """Three BaseHTTPMiddleware in front: text chunks step one by one, X-Stream-Id kept."""
+    await _assert_custom_header_kept(basehttp_client, "text")
+
+
+BASEHTTP_DISCONNECT = chapter.rule(
+    "HDR-BASEHTTP-02",
+    MUST,
+    "Behind stacked BaseHTTPMiddleware a stream still ends when its client disconnects.",
+    BASEHTTP_MIDDLEWARE,
+)
+
+
+@BASEHTTP_DISCONNECT.check
+async def check_stream_ends_on_disconnect_behind_basehttp(target: Target) -> None:
+    """A paced stream behind three layers, left waiting, returns once the client has gone.
+
+    This sees the app's call end; that the producer's own cleanup ran is the
+    cancellation chapter's to show (hook: ``behind(app, "basehttp")``).
+    """
+    app = behind(target.app, "basehttp")
+    async with open_paced(AsgiClient(app), "sse", EVENTS) as stream:
+        expect(stream.response.status, 200, "status behind BaseHTTPMiddleware")
+    # open_paced's exit disconnected the client; the harness fails if the app outlives it.
+
+
+NGINX_DEFAULT = chapter.rule(
+    "HDR-NGINX-01",
+    MUST,
+    "Behind nginx with its default proxy_buffering on, an event stream reaches the "
+    "client event by event.",
+    NGINX_BUFFERING,
+)
+
+
+@NGINX_DEFAULT.check
+async def check_sse_behind_nginx_defaults(nginx_url: str) -> None:
+    """Through nginx's default location, the paced events step one by one, X-Stream-Id kept."""
+    await _assert_custom_header_kept(SocketClient(nginx_url), "sse", DEFAULT_LOCATION)
+
+
+NGINX_DOCUMENTED = chapter.rule(
+    "HDR-NGINX-02",
+    MUST,
+    "Behind nginx with the source document's location block (proxy_buffering off, "
+    "proxy_cache off, Connection '', chunked), an event stream reaches the client "
+    "event by event.",
+    NGINX_BUFFERING,
+)
+
+
+@NGINX_DOCUMENTED.check
+async def check_sse_behind_documented_location(nginx_url: str) -> None:
+    """Through the location built from sse-location.conf, the paced events step one by one."""
+    await _assert_custom_header_kept(SocketClient(nginx_url), "sse", DOCUMENTED_LOCATION)
+
+
+@NGINX_DOCUMENTED.check
+async def check_text_behind_documented_location(nginx_url: str) -> None:
+    """The same block passes a text stream on chunk by chunk, though it does not say
+    X-Accel-Buffering: the block alone turns nginx's buffering off."""
+    await _assert_custom_header_kept(SocketClient(nginx_url), "text", DOCUMENTED_LOCATION)
