@@ -2,7 +2,7 @@
 
 * ``GET /logs/stream``: a live text log, one line a chunk, each ending in a real newline.
 * ``GET /events``: Server-Sent Events carrying JSON, each with an id, ending with ``event: done``.
-* ``GET /download/{name}``: a file from the configured root, read without blocking the loop.
+* ``GET /download/{name}``: a file from the configured root (:mod:`impl.download`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import anyio
-from fastapi import APIRouter, HTTPException, Request
-from starlette.responses import FileResponse, Response, StreamingResponse
+from fastapi import APIRouter
+from starlette.responses import Response, StreamingResponse
 
+from impl.download import FileDownload
 from impl.settings import Settings
 from impl.sse import EventStreamResponse
 from spec.sse import Event
@@ -23,20 +24,6 @@ from spec.sse import Event
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-async def _resolve_inside(root: anyio.Path, name: str) -> anyio.Path | None:
-    """The regular file *name* names inside *root*, symlinks resolved, or ``None``."""
-    if "\0" in name or "\\" in name:
-        return None
-    try:
-        resolved_root = await root.resolve()
-        candidate = await (resolved_root / name).resolve()
-        if candidate.is_relative_to(resolved_root) and await candidate.is_file():
-            return candidate
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 def build_router(settings: Settings) -> APIRouter:
@@ -73,11 +60,8 @@ def build_router(settings: Settings) -> APIRouter:
 
         return EventStreamResponse(produce())
 
-    @router.get("/download/{name}")
-    async def download(name: str, request: Request) -> Response:
-        candidate = await _resolve_inside(anyio.Path(settings.files_root), name)
-        if candidate is None:
-            raise HTTPException(status_code=404, detail="no such file")
-        return FileResponse(candidate, filename=candidate.name)
+    @router.api_route("/download/{name:path}", methods=["GET", "HEAD"])
+    async def download(name: str) -> Response:
+        return FileDownload(settings.files_root, name)
 
     return router

@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 
-from fastapi import APIRouter, Query
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
+from impl import conformance_files
+from impl.download import FileDownload
 from impl.sse import EventStreamResponse
 from spec.sse import Event
 from spec.sse.encoder import validate
-from spec.surface import SSE_PATH, TEXT_PATH, event_from_json, text_chunks_from_json
+from spec.surface import (
+    CHANGING_FILE,
+    FILES_PATH,
+    SSE_PATH,
+    TEXT_PATH,
+    event_from_json,
+    text_chunks_from_json,
+)
 
 router = APIRouter()
 
@@ -61,3 +72,20 @@ async def text(chunks: str = Query("[]")) -> Response:
         media_type="text/plain; charset=utf-8",
         headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
     )
+
+
+@router.api_route(FILES_PATH + "/{name:path}", methods=["GET", "HEAD"])
+async def conformance_file(name: str, request: Request) -> Response:
+    """A conformance file, served as every download is; ``?as=`` names it for the client."""
+    served = await anyio.to_thread.run_sync(conformance_files.root)
+    return FileDownload(served, name, filename=request.query_params.get("as"))
+
+
+@router.post(f"{FILES_PATH}/{CHANGING_FILE}")
+async def resize_changing_file(size: str = Query(...)) -> Response:
+    """Set the length of ``changing.bin`` in place (the suite grows or shrinks it mid-download)."""
+    try:
+        await anyio.to_thread.run_sync(conformance_files.resize_changing, int(size))
+    except ValueError as error:
+        return PlainTextResponse(f"refused: {error}\n", status_code=400)
+    return Response(status_code=204)
