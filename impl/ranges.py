@@ -26,7 +26,7 @@ from dataclasses import dataclass
 MAX_RANGES = 32
 """More range-specs than this in one header and the header is ignored (a full 200)."""
 
-_SPEC = re.compile(r"(?:(\d+)-(\d*)|-(\d+))")
+_SPEC = re.compile(r"(?:([0-9]+)-([0-9]*)|-([0-9]+))")
 _OWS = " \t"
 
 

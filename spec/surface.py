@@ -97,7 +97,7 @@ def text_chunks_from_json(raw: str) -> list[str]:
 # --- Files (chapter "File download") -------------------------------------------------------
 
 FILES_PATH = "/conformance/files"
-"""``GET|HEAD /conformance/files/{name}``: the conformance files; ``POST ...?size=N`` resizes one."""
+"""``GET|HEAD /conformance/files/{name}`` serves the conformance files (``POST`` resizes one)."""
 
 CHANGING_FILE = "changing.bin"
 """The one conformance file whose length the suite may set, in place, while it is downloaded."""
@@ -145,5 +145,10 @@ OUTSIDE_MARKER = b"streamspec: this file is outside the served root\n"
 
 
 def file_path(name: str) -> str:
-    """The request path of the conformance file *name*, percent-encoded as a browser would."""
-    return f"{FILES_PATH}/{quote(name, safe='/')}"
+    """The request path of the conformance file *name*, decoded (as ASGI's ``path`` holds it)."""
+    return f"{FILES_PATH}/{name}"
+
+
+def file_target(name: str) -> bytes:
+    """The request target of the conformance file *name*, percent-encoded for the wire."""
+    return f"{FILES_PATH}/{quote(name, safe='/')}".encode("ascii")

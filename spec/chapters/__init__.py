@@ -13,6 +13,7 @@ from types import ModuleType
 CHAPTERS = (
     "spec.chapters.sse_parsing",
     "spec.chapters.sse_encoding",
+    "spec.chapters.file",
     "spec.chapters.surface",
 )
 
