@@ -8,7 +8,9 @@ properties are shown failing in ``tests/test_file_suite_fails.py``.
 
 from __future__ import annotations
 
+import gc
 import inspect
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +25,12 @@ from tests.broken import file_apps
 from tests.checks import checks_of, is_property
 
 FILE_CHECKS = [c for c in checks_of("FILE-") if not is_property(c[2])]
+
+# The tutorial's generator and its like hold an open file; when the client leaves they are
+# dropped unclosed (a defect of theirs the cancellation chapter covers, not this one).
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
 
 _RESULTS: dict[str, dict[str, str]] = {}
 
@@ -52,6 +60,9 @@ async def failing_checks(
                     pass
                 except Exception:
                     failed[f"{name}[{transport}]"] = rule_id
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()  # here, not during a later test module
     return failed
 
 
