@@ -8,6 +8,8 @@ resolved by :mod:`impl.safe_path`, preconditions by :mod:`impl.validators`,
 * Reads never block the event loop: ``os.pread`` of :data:`CHUNK_SIZE` bytes in a
   worker thread (``anyio.to_thread``), at an explicit offset, from a descriptor
   opened once, whose ``fstat`` gives the length, the ETag and Last-Modified.
+  One chunk is read ahead while the previous one is sent, so the thread hop
+  overlaps the socket write (at most three chunks are held at once).
 * ``Content-Length`` holds whatever happens to the file: exactly the declared
   bytes are read and sent, never more, so a file that grows is cut at the length
   announced; a file that shrinks makes a read come back short, and the transfer
@@ -39,6 +41,7 @@ from pathlib import Path
 
 import anyio
 import anyio.to_thread
+from anyio.streams.memory import MemoryObjectSendStream
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -211,23 +214,43 @@ class FileDownload(Response):
             last_part = index == len(parts) - 1
             pending += part_head
             offset, end = first, last + 1
+            async with anyio.create_task_group() as group:
+                chunks_in, chunks = anyio.create_memory_object_stream[bytes](1)
+                group.start_soon(self._read_ahead, chunks_in, fd, first, end)
+                async with chunks:
+                    async for data in chunks:
+                        offset += len(data)
+                        final = last_part and offset == end and not tail and not separator
+                        body = pending + data if pending else data
+                        pending = b""
+                        await send(
+                            {"type": "http.response.body", "body": body, "more_body": not final}
+                        )
+            if offset < end:
+                raise FileShrank(
+                    f"{self.name}: the file ended at byte {offset} of the {end} announced"
+                )
+            pending += separator
+        if tail or separator or not parts:
+            await send({"type": "http.response.body", "body": pending + tail, "more_body": False})
+
+    async def _read_ahead(
+        self, chunks: MemoryObjectSendStream[bytes], fd: int, offset: int, end: int
+    ) -> None:
+        """Read bytes offset..end-1 in a worker thread, one chunk ahead of the sender.
+
+        Stops early, closing *chunks*, where the file ends: the sender sees fewer
+        bytes than it expects and aborts.
+        """
+        async with chunks:
             while offset < end:
                 data = await anyio.to_thread.run_sync(
                     os.pread, fd, min(self.chunk_size, end - offset), offset
                 )
                 if not data:
-                    raise FileShrank(
-                        f"{self.name}: the file ended at byte {offset} of the {end} announced"
-                    )
+                    return
                 offset += len(data)
-                if pending:
-                    data = pending + data
-                    pending = b""
-                final = last_part and offset == end and not tail and not separator
-                await send({"type": "http.response.body", "body": data, "more_body": not final})
-            pending += separator
-        if tail or separator or not parts:
-            await send({"type": "http.response.body", "body": pending + tail, "more_body": False})
+                await chunks.send(data)
 
 
 def _part_head(boundary: str, kind: str, first: int, last: int, length: int) -> bytes:
