@@ -1,8 +1,10 @@
 """The FILE chapter, run as a user runs it, fails broken downloads with the right rule IDs.
 
 Child ``pytest spec --target=...`` runs, one chapter part each, read through
-their JSON reports: the four downloads the issue names, and the hypothesis
-properties (which are only run by pytest) each on a download that breaks them.
+their JSON reports: the tutorial's download, and the hypothesis properties
+(which only pytest runs) each on a download that breaks them. The download
+that sends past its Content-Length (``reads_to_end``) and every other broken
+one are shown failing, check by check, in ``tests/test_file_checks_fail.py``.
 """
 
 from __future__ import annotations
@@ -36,13 +38,6 @@ def test_unchecked_join_fails_the_name_rules(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert run.failing() == {"FILE-NAME-01", "FILE-NAME-02"}
     assert "target=b'../outside.txt'" in run.output, "hypothesis shows the minimal target"
-
-
-def test_reading_to_end_of_file_oversends(tmp_path: Path) -> None:
-    """Non-blocking reads until end of file, under a Content-Length taken from ``stat``."""
-    run = run_spec(tmp_path, "--rules=FILE-LENGTH-*,FILE-LOOP-*", BROKEN + "reads_to_end")
-    assert run.returncode == 1
-    assert run.failing() == {"FILE-LENGTH-01", "FILE-LENGTH-02"}
 
 
 def test_unescaped_disposition_fails_the_name_property(tmp_path: Path) -> None:

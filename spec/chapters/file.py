@@ -37,7 +37,7 @@ import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from email.utils import formatdate, parsedate_to_datetime
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlencode
 
 import anyio
 import httpx
@@ -57,6 +57,7 @@ from spec.surface import (
     ZERO_FILES,
     file_bytes,
     file_path,
+    file_target,
 )
 from spec.targets import harness
 from spec.targets.client import AsgiClient, Headers, StreamClient
@@ -107,8 +108,17 @@ async def download(
     headers: Headers = (),
     download_as: str | None = None,
 ) -> Fetched:
-    """Request the conformance file *name* and read the whole response."""
+    """Request the conformance file *name* and read the whole response.
+
+    Over the socket the request is written by :func:`spec.rawhttp.raw_fetch` on a
+    fresh connection: the same wire as the socket client's, without building an
+    HTTP client (and its TLS context) for each of the properties' examples.
+    """
     params = [] if download_as is None else [("as", download_as)]
+    base_url = getattr(client, "base_url", None)
+    if client.transport == "socket" and base_url is not None:
+        query = b"?" + urlencode(params).encode("ascii") if params else b""
+        return await raw_fetch(base_url, method, file_target(name) + query, headers)
     return await fetch(client, method, file_path(name), params=params, headers=headers)
 
 
