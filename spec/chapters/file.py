@@ -21,6 +21,11 @@ Hostile names are sent over the socket as raw request targets (clients such as
 httpx remove `..` segments before sending). The file that grows and shrinks
 during a download is `changing.bin`, resized in place by the surface's `POST`.
 
+Several ranges may be coalesced when they overlap or touch, and a server may
+ignore a Range with more range-specs than it is willing to serve (RFC 9110
+section 14.2); the checks never ask for more than six at once (the reference
+serves up to 32, in sorted, coalesced parts, and ignores more).
+
 Two checks only apply to an app the suite serves in its own process, which is
 every ASGI target: the blocking check runs the app under a blocking-call
 detector ([blockbuster](https://pypi.org/project/blockbuster/)), and the memory
