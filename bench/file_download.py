@@ -32,10 +32,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.routing import Route
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from impl.download import FileDownload
 
 NAME = "large.bin"
 
@@ -47,14 +54,7 @@ def _free_port() -> int:
         return port
 
 
-def _app(kind: str, root: str) -> Callable[..., object]:
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import FileResponse, Response, StreamingResponse
-    from starlette.routing import Route
-
-    from impl.download import FileDownload
-
+def _app(kind: str, root: str) -> Starlette:
     async def file_chunk_generator(path: str, chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
         with open(path, "rb") as f:  # noqa: ASYNC230 -- the source document's blocking reads
             while chunk := f.read(chunk_size):
@@ -75,8 +75,6 @@ def _app(kind: str, root: str) -> Callable[..., object]:
 
 
 def _serve(kind: str, root: str, port: int) -> None:
-    import uvicorn
-
     uvicorn.run(_app(kind, root), host="127.0.0.1", port=port, http="h11", log_level="error")
 
 
@@ -85,9 +83,10 @@ def _wait_listening(port: int) -> None:
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
         except OSError:
             time.sleep(0.05)
+        else:
+            return
     raise RuntimeError(f"nothing listens on {port}")
 
 

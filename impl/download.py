@@ -52,7 +52,14 @@ from impl.safe_path import OpenFile, open_inside
 from impl.validators import Validators, not_modified, range_allowed
 
 CHUNK_SIZE = 1 << 20
-"""Bytes read (and sent) at a time; chosen with ``bench/file_download.py`` (see its docstring)."""
+"""Bytes read (and sent) at a time, chosen with ``bench/file_download.py``.
+
+On the project's 2-core machine (1 GiB from the page cache, uvicorn h11 on
+loopback, best of 5): 1 MiB chunks gave 1247 MiB/s, 4 MiB 1044, 256 KiB 679,
+64 KiB 212; in the same run Starlette's FileResponse gave 246, the source
+document's blocking generator 1656 and nginx's sendfile 2534. Larger chunks
+gain nothing and cost memory (three chunks are held per download).
+"""
 
 # Python's own table, not the machine's /etc/mime.types: the same type everywhere.
 _TYPES = mimetypes.MimeTypes(filenames=())
@@ -125,6 +132,11 @@ class FileDownload(Response):
                 group.start_soon(stop_on_disconnect)
                 await self._respond(scope, send, opened)
                 group.cancel_scope.cancel()
+        except BaseExceptionGroup as errors:
+            _, others = errors.split(FileShrank)
+            if others is None:  # only the file shrank: say so plainly, the server aborts
+                raise errors.exceptions[0] from None
+            raise
         finally:
             os.close(opened.fd)
 
