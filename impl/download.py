@@ -146,7 +146,7 @@ class FileDownload(Response):
         length = opened.stat.st_size
         validators = Validators.of(opened.stat)
         filename = self.filename if self.filename is not None else opened.name
-        kind = media_type(filename)
+        kind = media_type(opened.name)  # the stored file's type, whatever name it is offered under
         common = [
             ("accept-ranges", "bytes"),
             ("etag", validators.etag),
