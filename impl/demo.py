@@ -2,7 +2,7 @@
 
 * ``GET /logs/stream``: a live text log, one line a chunk, each ending in a real newline.
 * ``GET /events``: Server-Sent Events carrying JSON, each with an id, ending with ``event: done``.
-* ``GET /download/{name}``: a file from the configured root, read without blocking the loop.
+* ``GET /download/{name}``: a file from the configured root (:mod:`impl.download`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import anyio
-from fastapi import APIRouter, HTTPException, Request
-from starlette.responses import FileResponse, Response
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 
+from impl.download import FileDownload
 from impl.lifecycle import ShutdownNotice
 from impl.logs import LogStreamResponse
 from impl.settings import Settings
@@ -25,20 +26,6 @@ from spec.sse import Event
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-async def _resolve_inside(root: anyio.Path, name: str) -> anyio.Path | None:
-    """The regular file *name* names inside *root*, symlinks resolved, or ``None``."""
-    if "\0" in name or "\\" in name:
-        return None
-    try:
-        resolved_root = await root.resolve()
-        candidate = await (resolved_root / name).resolve()
-        if candidate.is_relative_to(resolved_root) and await candidate.is_file():
-            return candidate
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 def _resume_after(last_event_id: str | None) -> int:
@@ -88,11 +75,8 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
             send_timeout=settings.send_timeout,
         )
 
-    @router.api_route("/download/{name}", methods=["GET", "HEAD"])
-    async def download(name: str, request: Request) -> Response:
-        candidate = await _resolve_inside(anyio.Path(settings.files_root), name)
-        if candidate is None:
-            raise HTTPException(status_code=404, detail="no such file")
-        return FileResponse(candidate, filename=candidate.name)
+    @router.api_route("/download/{name:path}", methods=["GET", "HEAD"])
+    async def download(name: str) -> Response:
+        return FileDownload(settings.files_root, name)
 
     return router

@@ -6,9 +6,12 @@ import json
 from collections.abc import AsyncIterator, Sequence
 
 import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
+from impl import conformance_files
+from impl.download import FileDownload
 from impl.gates import claim_or_refuse, gated, registry_of
 from impl.lifecycle import ShutdownNotice
 from impl.settings import Settings
@@ -16,7 +19,14 @@ from impl.sse import EventStreamResponse
 from impl.streaming import StreamResponse
 from spec.sse import Event
 from spec.sse.encoder import validate
-from spec.surface import SSE_PATH, TEXT_PATH, event_from_json, text_chunks_from_json
+from spec.surface import (
+    CHANGING_FILE,
+    FILES_PATH,
+    SSE_PATH,
+    TEXT_PATH,
+    event_from_json,
+    text_chunks_from_json,
+)
 
 
 def _read_events(raw: str) -> list[Event]:
@@ -86,5 +96,20 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
             shutdown=notice,
             send_timeout=settings.send_timeout,
         )
+
+    @router.api_route(FILES_PATH + "/{name:path}", methods=["GET", "HEAD"])
+    async def conformance_file(name: str, request: Request) -> Response:
+        """A conformance file, served as every download is; ``?as=`` names it for the client."""
+        served = await anyio.to_thread.run_sync(conformance_files.root)
+        return FileDownload(served, name, filename=request.query_params.get("as"))
+
+    @router.post(f"{FILES_PATH}/{CHANGING_FILE}")
+    async def resize_changing_file(size: str = Query(...)) -> Response:
+        """Set the length of ``changing.bin`` in place (the suite resizes it mid-download)."""
+        try:
+            await anyio.to_thread.run_sync(conformance_files.resize_changing, int(size))
+        except ValueError as error:
+            return PlainTextResponse(f"refused: {error}\n", status_code=400)
+        return Response(status_code=204)
 
     return router

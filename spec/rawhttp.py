@@ -1,20 +1,25 @@
-"""One HTTP request written by hand over a TCP socket, its answer kept as raw bytes.
+"""HTTP/1.1 written by hand over a TCP socket, and the answer read with h11.
 
-The socket transport of :mod:`spec.targets.client` (httpx) removes the
-transfer coding before a check sees the body; the transfer rules need the bytes
-as they were framed. This module writes the request itself (so it can speak
-HTTP/1.0), keeps every byte, and parses them with h11, the sans-IO HTTP/1.1
-parser, which raises on any framing error.
+httpx, the suite's usual client, hides what some rules are about: it removes
+the transfer coding before a check sees the body, speaks only HTTP/1.1, and
+normalizes a URL before sending it (removing ``..`` segments, re-encoding
+percent signs). The checks that need the bytes as framed, an HTTP/1.0
+request, or a request target exactly as written use this module instead. It
+writes the request itself and parses the answer with h11, the sans-IO
+HTTP/1.1 parser uvicorn also uses, which raises on any framing error.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 import anyio
+import anyio.abc
 import h11
 
+from spec.streams import Fetched
 from spec.targets.client import Params
 
 _GUARD_SECONDS = 10.0
@@ -90,3 +95,56 @@ def parse(raw: bytes, *, method: bytes = b"GET") -> RawResponse:
         response.error = f"h11: {error}"
     response.body = bytes(body)
     return response
+
+
+# --- Request targets sent exactly as written (the FILE chapter) ---
+
+_HANG_GUARD_SECONDS = 30.0
+_READ_SIZE = 65536
+
+
+async def raw_fetch(
+    base_url: str, method: str, target: bytes, headers: Sequence[tuple[str, str]] = ()
+) -> Fetched:
+    """Send ``METHOD target HTTP/1.1`` to *base_url* and read the whole response."""
+    url = urlsplit(base_url)
+    host, port = url.hostname or "127.0.0.1", url.port or 80
+    connection = h11.Connection(h11.CLIENT)
+    request = h11.Request(
+        method=method,
+        target=target,
+        headers=[("Host", f"{host}:{port}"), ("Connection", "close"), *headers],
+    )
+    with anyio.fail_after(_HANG_GUARD_SECONDS):
+        async with await anyio.connect_tcp(host, port) as stream:
+            await stream.send(connection.send(request) + connection.send(h11.EndOfMessage()))
+            return await _read(stream, connection)
+
+
+async def _read(stream: anyio.abc.SocketStream, connection: h11.Connection) -> Fetched:
+    fetched: Fetched | None = None
+    while True:
+        try:
+            event = connection.next_event()
+        except h11.RemoteProtocolError as error:
+            if fetched is None:
+                raise
+            fetched.aborted, fetched.error = True, f"RemoteProtocolError: {error}"
+            return fetched
+        if event is h11.NEED_DATA:
+            try:
+                data = await stream.receive(_READ_SIZE)
+            except (anyio.EndOfStream, OSError):
+                data = b""
+            connection.receive_data(data)
+        elif isinstance(event, h11.Response):
+            headers = [
+                (bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in event.headers
+            ]
+            fetched = Fetched(event.status_code, headers)
+        elif isinstance(event, h11.Data) and fetched is not None:
+            fetched.chunks.append(bytes(event.data))
+        elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+            if fetched is None:
+                raise h11.RemoteProtocolError("the server closed the connection without a response")
+            return fetched

@@ -35,13 +35,25 @@ request for a stream is written.
     answers ``{"waiting": bool, "produced": int}`` once the producer waits
     there (or its stream has ended); ``POST .../NAME/open`` lets it make one
     more chunk; ``DELETE .../NAME`` opens the gate for good.
+    as it is produced, in order, then end the response.
+
+``GET|HEAD /conformance/files/{name}[?as=NAME]``
+    Download the conformance file *name* (:data:`CONFORMANCE_FILES`,
+    :data:`ZERO_FILES`, :data:`CHANGING_FILE`), served as any file download
+    of the target is; ``as`` names it in ``Content-Disposition`` instead.
+
+``POST /conformance/files/changing.bin?size=N``
+    Set the length of :data:`CHANGING_FILE` to *N* bytes in place, its
+    content always ``file_bytes("changing.bin", N)``; answer 204.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from spec.sse import Event
 
@@ -147,3 +159,63 @@ def log_lines_from_json(raw: str) -> list[str]:
 def gate_path(name: str, action: str = "") -> str:
     """The control path of gate *name*: ``/conformance/gates/NAME[/ACTION]``."""
     return f"{GATES_PATH}/{name}" + (f"/{action}" if action else "")
+
+
+# --- Files (chapter "File download") -------------------------------------------------------
+
+FILES_PATH = "/conformance/files"
+"""``GET|HEAD /conformance/files/{name}`` serves the conformance files (``POST`` resizes one)."""
+
+CHANGING_FILE = "changing.bin"
+"""The one conformance file whose length the suite may set, in place, while it is downloaded."""
+
+RECORD_SIZE = 32
+
+
+def file_bytes(name: str, size: int, start: int = 0) -> bytes:
+    """Bytes ``start`` to ``size`` of the conformance file *name* (see the surface chapter).
+
+    The content is a run of 32-byte records: record *k* is the first 8 hex digits
+    of SHA-256 of the UTF-8 name, a colon, *k* as 22 lower-case hex digits, and
+    a LF. Every offset of every file holds a byte the suite can predict, and a
+    slice taken from the wrong offset or from the wrong file differs.
+    """
+    tag = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8].encode("ascii")
+    first = start // RECORD_SIZE
+    last = -(-size // RECORD_SIZE)
+    run = b"".join(b"%s:%022x\n" % (tag, k) for k in range(first, last))
+    offset = first * RECORD_SIZE
+    return run[start - offset : size - offset]
+
+
+ZERO_FILES = {"zeros-64MiB.bin": 64 << 20, "zeros-1GiB.bin": 1 << 30}
+"""Conformance files of zero bytes (a server may create them sparse), by name: their sizes."""
+
+CONFORMANCE_FILES = {
+    "empty.txt": 0,
+    "small.txt": 1000,
+    "data.json": 120,
+    "image.png": 96,
+    "no-extension": 300,
+    "unknown.streamspec": 300,
+    "with space.txt": 200,
+    'quote".txt': 64,
+    "100%.txt": 64,
+    "résumé ✓.txt": 500,
+    "sub/nested.txt": 400,
+    "big.bin": 8 << 20,
+}
+"""The conformance files whose content is :func:`file_bytes`, by name (a path below the root)."""
+
+OUTSIDE_MARKER = b"streamspec: this file is outside the served root\n"
+"""The content of ``outside.txt``, the sibling of the served root no request may reach."""
+
+
+def file_path(name: str) -> str:
+    """The request path of the conformance file *name*, decoded (as ASGI's ``path`` holds it)."""
+    return f"{FILES_PATH}/{name}"
+
+
+def file_target(name: str) -> bytes:
+    """The request target of the conformance file *name*, percent-encoded for the wire."""
+    return f"{FILES_PATH}/{quote(name, safe='/')}".encode("ascii")

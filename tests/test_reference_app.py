@@ -70,3 +70,16 @@ async def test_download_refuses_names_outside_the_root(tmp_path: Path) -> None:
         fetched = await fetch(client, "GET", f"/download/{name}")
         assert fetched.status == 404, name
         assert b"secret" not in fetched.body
+
+
+async def test_download_answers_head_and_ranges(tmp_path: Path) -> None:
+    (tmp_path / "data.bin").write_bytes(bytes(range(256)))
+    client = AsgiClient(create_app(Settings(files_root=tmp_path)))
+    head = await fetch(client, "HEAD", "/download/data.bin")
+    assert head.status == 200
+    assert head.header("content-length") == "256"
+    assert head.body == b""
+    ranged = await fetch(client, "GET", "/download/data.bin", headers=[("range", "bytes=-2")])
+    assert ranged.status == 206
+    assert ranged.header("content-range") == "bytes 254-255/256"
+    assert ranged.body == bytes([254, 255])

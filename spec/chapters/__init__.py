@@ -16,6 +16,7 @@ CHAPTERS = (
     "spec.chapters.chunk",
     "spec.chapters.cancel",
     "spec.chapters.headers",
+    "spec.chapters.file",
     "spec.chapters.surface",
 )
 

@@ -149,6 +149,54 @@ reaches the client before the next one exists, through intermediaries too.
 
 The answer a target gives an `EventSource` whose stream is over for good, so
 that it stops reconnecting: `204 No Content`, no body.
+## `GET|HEAD /conformance/files/{name}[?as=NAME]`
+
+Downloads the conformance file `name` (a path below the served root, sent
+percent-encoded), served exactly as the target serves any file: the chapter
+"File download" holds it to every rule of a download. With `as`, the file is
+offered to the client under the name `NAME` in `Content-Disposition` (any
+text: the checks send quotes, backslashes, CR, LF, NUL and emoji in it), as an
+app does that stores a file under one name and offers it under another.
+
+The served root holds these files, whose content is given by a formula so
+that the suite knows every byte without sharing a file with the target. The
+content of a file named `N` of `S` bytes is the first `S` bytes of a run of
+32-byte records: record `k` (from 0) is the first 8 hex digits of the SHA-256
+of `N` in UTF-8, a colon, `k` in 22 lower-case hex digits, and LF
+(`spec.surface.file_bytes`):
+
+| name | bytes |
+| --- | --- |
+| `empty.txt` | 0 |
+| `small.txt` | 1000 |
+| `data.json` | 120 |
+| `image.png` | 96 |
+| `no-extension` | 300 |
+| `unknown.streamspec` | 300 |
+| `with space.txt` | 200 |
+| `quote".txt` | 64 |
+| `100%.txt` | 64 |
+| `résumé ✓.txt` (NFC) | 500 |
+| `sub/nested.txt` | 400 |
+| `big.bin` | 8 MiB (8388608) |
+| `changing.bin` | set by the `POST` below |
+
+Besides them: `zeros-64MiB.bin` and `zeros-1GiB.bin`, that many zero bytes (a
+server may create them sparse); `outside.txt`, a sibling of the root (not
+inside it) holding `streamspec: this file is outside the served root` and a
+LF; and three symlinks inside the root, `link-out.txt` → `../outside.txt`,
+`dir-out` → `..` and `link-in.txt` → `small.txt`. A target whose file system
+cannot hold one of these names or links leaves it out; the checks that need it
+then see a 404.
+
+## `POST /conformance/files/changing.bin?size=N`
+
+Sets the length of `changing.bin` to `N` bytes (0 to 64 MiB) in place: the
+same file (inode) is truncated, or extended with the formula's bytes, so that
+a download that has it open sees the change. Its content is always the first
+`N` bytes of the formula. Answers 204; a size out of range gets a 400. A
+target without this control answers anything else, and the checks of a file
+that changes during its download are then reported not observable.
 """
 
 from __future__ import annotations

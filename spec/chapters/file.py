@@ -1,0 +1,1111 @@
+"""File download
+
+A file download looks like the simplest stream there is, and it is where
+tutorial code goes wrong most quietly: it reads the file with blocking calls
+on the event loop, announces a `Content-Length` taken from the size before
+streaming and then sends whatever the file holds by the time it is read,
+writes the file name into `Content-Disposition` unescaped, and joins the name
+from the URL onto a directory. None of it shows in a demo; all of it shows in
+production: a stalled server, a corrupted keep-alive connection, a header
+injection, a file read from outside the served directory.
+
+This chapter states what a download must do, in the words of RFC 9110 (ranges,
+validators, conditional requests), RFC 6266 and RFC 8187 (the file name), and
+two requirements of its own that no RFC spells out: reads never block the event
+loop, and memory stays flat whatever the size of the file.
+
+The checks download the conformance files of the surface (`GET
+/conformance/files/{name}`, see the chapter "Conformance surface"), whose every
+byte the suite can predict, at the ASGI message level and over a real socket.
+Hostile names are sent over the socket as raw request targets (clients such as
+httpx remove `..` segments before sending). The file that grows and shrinks
+during a download is `changing.bin`, resized in place by the surface's `POST`.
+
+Several ranges may be coalesced when they overlap or touch, and a server may
+ignore a Range with more range-specs than it is willing to serve (RFC 9110
+section 14.2); the checks never ask for more than six at once (the reference
+serves up to 32, in sorted, coalesced parts, and ignores more).
+
+Two checks only apply to an app the suite serves in its own process, which is
+every ASGI target: the blocking check runs the app under a blocking-call
+detector ([blockbuster](https://pypi.org/project/blockbuster/)), and the memory
+check reads the process's resident set size from `/proc` while the suite's
+uvicorn serves the file. By default the memory check downloads a 64 MiB file;
+set `STREAMSPEC_LARGE_FILES=1` to download 1 GiB instead (a few seconds more).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from email.utils import formatdate, parsedate_to_datetime
+from urllib.parse import unquote_to_bytes, urlencode
+
+import anyio
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spec.disposition import parse as parse_disposition
+from spec.rawhttp import raw_fetch
+from spec.rules import MUST, Chapter, Source, expect, not_observable, violation
+from spec.streams import Fetched, fetch
+from spec.surface import (
+    CHANGING_FILE,
+    CONFORMANCE_FILES,
+    FILES_PATH,
+    OUTSIDE_MARKER,
+    ZERO_FILES,
+    file_bytes,
+    file_path,
+    file_target,
+)
+from spec.targets import harness
+from spec.targets.client import AsgiClient, Headers, StreamClient
+from spec.targets.target import Target
+
+chapter = Chapter(__name__)
+
+_RFC9110 = "https://www.rfc-editor.org/rfc/rfc9110"
+RANGES = Source("RFC 9110", "14 Range Requests", f"{_RFC9110}#section-14")
+RANGE_416 = Source("RFC 9110", "15.5.17 416 Range Not Satisfiable", f"{_RFC9110}#section-15.5.17")
+MULTIPART = Source("RFC 9110", "14.6 Media Type multipart/byteranges", f"{_RFC9110}#section-14.6")
+IF_RANGE = Source("RFC 9110", "13.1.5 If-Range", f"{_RFC9110}#section-13.1.5")
+ETAG = Source("RFC 9110", "8.8.3 ETag", f"{_RFC9110}#section-8.8.3")
+LAST_MODIFIED = Source("RFC 9110", "8.8.2 Last-Modified", f"{_RFC9110}#section-8.8.2")
+IF_NONE_MATCH = Source("RFC 9110", "13.1.2 If-None-Match", f"{_RFC9110}#section-13.1.2")
+IF_MODIFIED_SINCE = Source("RFC 9110", "13.1.3 If-Modified-Since", f"{_RFC9110}#section-13.1.3")
+HEAD = Source("RFC 9110", "9.3.2 HEAD", f"{_RFC9110}#section-9.3.2")
+CONTENT_TYPE = Source("RFC 9110", "8.3 Content-Type", f"{_RFC9110}#section-8.3")
+CONTENT_LENGTH = Source("RFC 9110", "8.6 Content-Length", f"{_RFC9110}#section-8.6")
+INCOMPLETE = Source(
+    "RFC 9112",
+    "8 Handling Incomplete Messages",
+    "https://www.rfc-editor.org/rfc/rfc9112#section-8",
+)
+DISPOSITION = Source(
+    "RFC 6266 / RFC 8187",
+    "4 Header Field Definition; 3.2 Parameter Value Character Encoding",
+    "https://www.rfc-editor.org/rfc/rfc6266#section-4",
+)
+FIELD_VALUES = Source("RFC 9110", "5.5 Field Values", f"{_RFC9110}#section-5.5")
+STREAMSPEC = Source("streamspec", "File download", "#file-download")
+TRAVERSAL = Source(
+    "RFC 3986 / streamspec",
+    "3.3 Path; 7.1 Security considerations (served root)",
+    "https://www.rfc-editor.org/rfc/rfc3986#section-3.3",
+)
+
+SMALL = "small.txt"
+SMALL_SIZE = CONFORMANCE_FILES[SMALL]
+SMALL_BYTES = file_bytes(SMALL, SMALL_SIZE)
+
+
+async def download(
+    client: StreamClient,
+    name: str,
+    *,
+    method: str = "GET",
+    headers: Headers = (),
+    download_as: str | None = None,
+) -> Fetched:
+    """Request the conformance file *name* and read the whole response.
+
+    Over the socket the request is written by :func:`spec.rawhttp.raw_fetch` on a
+    fresh connection: the same wire as the socket client's, without building an
+    HTTP client (and its TLS context) for each of the properties' examples.
+    """
+    params = [] if download_as is None else [("as", download_as)]
+    base_url = getattr(client, "base_url", None)
+    if client.transport == "socket" and base_url is not None:
+        query = b"?" + urlencode(params).encode("ascii") if params else b""
+        return await raw_fetch(base_url, method, file_target(name) + query, headers)
+    return await fetch(client, method, file_path(name), params=params, headers=headers)
+
+
+def media_type(fetched: Fetched) -> str:
+    """The media type of a response, lower-cased, parameters removed."""
+    return (fetched.header("content-type") or "").split(";")[0].strip().lower()
+
+
+def expect_whole(fetched: Fetched, name: str, what: str) -> None:
+    """*fetched* is a complete 200 carrying exactly the conformance file *name*."""
+    size = CONFORMANCE_FILES[name]
+    expect(fetched.status, 200, f"status of {what}")
+    if fetched.aborted:
+        violation(f"the body of {what}", "a complete body", fetched.error)
+    expect(fetched.header("content-length"), str(size), f"Content-Length of {what}")
+    if fetched.body != file_bytes(name, size):
+        violation(f"the body of {what}", f"the {size} bytes of {name}", _differ(fetched.body, name))
+
+
+def _differ(body: bytes, name: str) -> str:
+    expected = file_bytes(name, max(len(body), CONFORMANCE_FILES.get(name, 0)))
+    at = next((i for i, (a, b) in enumerate(zip(body, expected, strict=False)) if a != b), None)
+    where = f"first difference at byte {at}" if at is not None else "a prefix"
+    return f"{len(body)} bytes, {where}"
+
+
+# --- Serving and names ----------------------------------------------------------------------
+
+SERVE = chapter.rule(
+    "FILE-SERVE-01",
+    MUST,
+    "A GET of a file inside the served root answers 200 with a Content-Length equal to "
+    "the file's size and exactly its bytes, whatever characters its name holds.",
+    CONTENT_LENGTH,
+)
+
+
+@SERVE.check
+async def check_every_conformance_file_is_served_whole(stream_client: StreamClient) -> None:
+    """Every conformance file, among them names with spaces, quotes, ``%``, non-ASCII
+    letters and a subdirectory, an empty file and an 8 MiB one, comes back byte for byte."""
+    for name in CONFORMANCE_FILES:
+        fetched = await download(stream_client, name)
+        expect_whole(fetched, name, f"GET {name!r}")
+
+
+HOSTILE_TARGETS = (
+    b"../outside.txt",
+    b"..%2foutside.txt",
+    b"%2e%2e/outside.txt",
+    b"%2E%2E%2Foutside.txt",
+    b".%2e/outside.txt",
+    b"sub/../../outside.txt",
+    b"sub/..%2f..%2foutside.txt",
+    b"%252e%252e%252foutside.txt",
+    b"..%5coutside.txt",
+    b"sub%5c..%5c..%5coutside.txt",
+    b"%2fetc%2fpasswd",
+    b"/etc/passwd",
+    b"%2F..%2Foutside.txt",
+    b"link-out.txt",
+    b"dir-out/outside.txt",
+    b"small.txt%00",
+    b"small.txt%00.png",
+    b"outside.txt%00/../../outside.txt",
+    b"..",
+    b"%2e%2e",
+)
+"""Request targets below ``/conformance/files/`` that must not reach a byte of ``outside.txt``.
+
+``%252e`` is a percent sign followed by ``2e`` once the server has decoded the
+path: a server that decodes a second time walks out of the root.
+"""
+
+_LEAK_MARKERS = (OUTSIDE_MARKER, b"root:x:0:0")
+
+
+async def request_target(stream_client: StreamClient, target: bytes) -> Fetched:
+    """Send the raw request target *target* (below the files path) over the client's transport.
+
+    Over the socket the bytes go out exactly as given; at the ASGI level the
+    scope's ``path`` is the target percent-decoded once, as a server gives it.
+    """
+    full = FILES_PATH.encode("ascii") + b"/" + target
+    if stream_client.transport == "socket":
+        base_url = getattr(stream_client, "base_url", None)
+        if base_url is None:
+            not_observable("the socket client does not say which server it reads")
+        return await raw_fetch(base_url, "GET", full)
+    path = unquote_to_bytes(full).decode("utf-8", "surrogateescape")
+    return await fetch(stream_client, "GET", path)
+
+
+def expect_refused(fetched: Fetched, target: bytes) -> None:
+    """*fetched* answers a hostile target: 404 or 400, and nothing from outside the root."""
+    for marker in _LEAK_MARKERS:
+        if marker in fetched.body:
+            violation(
+                f"the body of GET .../{target.decode('latin-1')}",
+                "nothing from outside the served root",
+                f"{len(fetched.body)} bytes holding {marker!r}",
+            )
+    if fetched.status not in (400, 404):
+        violation(f"the status of GET .../{target.decode('latin-1')}", "404 or 400", fetched.status)
+
+
+NAMES = chapter.rule(
+    "FILE-NAME-01",
+    MUST,
+    "A name with a `..`, empty or `.` segment (percent-encoded or not), a backslash, a NUL "
+    "byte or an absolute path, or one that leads through a symlink out of the served root, "
+    "is answered 404 or 400 and no byte from outside the root is sent.",
+    TRAVERSAL,
+)
+
+
+@NAMES.check
+async def check_hostile_names_are_refused(stream_client: StreamClient) -> None:
+    """``../outside.txt`` and twenty other spellings of a way out (``%2e%2e``, ``%252e``,
+    ``..%5c``, ``/etc/passwd``, the symlinks ``link-out.txt`` and ``dir-out``, ``%00``):
+    each is refused with 404 or 400 and leaks nothing."""
+    for target in HOSTILE_TARGETS:
+        fetched = await request_target(stream_client, target)
+        expect_refused(fetched, target)
+
+
+_CLIMBS = st.sampled_from(
+    ["..", "%2e%2e", ".%2e", "%2E.", "%252e%252e", ".", "", "sub", "dir-out", "..%5c.."]
+)
+_ENDS = st.sampled_from(
+    [
+        "outside.txt", "link-out.txt", "small.txt", "sub/nested.txt", "etc/passwd",
+        "dir-out/outside.txt", "small.txt%00", "%00", "nested.txt",
+    ]
+)  # fmt: skip
+_SEPARATORS = st.sampled_from(["/", "/", "/", "%2f", "%2F", "%5c", "\\", "%252f"])
+
+
+@st.composite
+def hostile_targets(draw: st.DrawFn) -> bytes:
+    """A request target: climbing segments (``..`` spelled many ways, symlinks), then a name
+    inside or outside the root, joined by separators spelled many ways."""
+    segments = [*draw(st.lists(_CLIMBS, max_size=4)), draw(_ENDS)]
+    target = segments[0]
+    for segment in segments[1:]:
+        target += draw(_SEPARATORS) + segment
+    if draw(st.booleans()):
+        target = draw(_SEPARATORS) + target
+    return target.replace("\\", "%5c").encode("ascii")
+
+
+def _served_name(target: bytes) -> str | None:
+    """The conformance file a target names when it is a plain, legitimate name, else ``None``."""
+    name = unquote_to_bytes(target).decode("utf-8", "replace")
+    segments = name.split("/")
+    plain = all(s not in ("", ".", "..") for s in segments) and "\\" not in name
+    if plain and "\0" not in name and name in CONFORMANCE_FILES:
+        return name
+    return None
+
+
+NAMES_PROPERTY = chapter.rule(
+    "FILE-NAME-02",
+    MUST,
+    "For any request target below the download path, the answer is either exactly the "
+    "file inside the root that the target plainly names, or 404 or 400: never a byte "
+    "from outside the root, never a 500.",
+    TRAVERSAL,
+)
+
+
+@NAMES_PROPERTY.check
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(target=hostile_targets())
+async def check_any_target_is_served_exactly_or_refused(
+    stream_client: StreamClient, target: bytes
+) -> None:
+    """Hypothesis composes targets from ``..``, percent-encoded dots and separators,
+    backslashes, NUL and real names; each is the named file or a 404/400."""
+    fetched = await request_target(stream_client, target)
+    name = _served_name(target)
+    if name is not None and fetched.status == 200:
+        expect_whole(fetched, name, f"GET .../{target.decode()}")
+    else:
+        expect_refused(fetched, target)
+
+
+# --- Not blocking the loop, memory -----------------------------------------------------------
+
+
+@asynccontextmanager
+async def blocking_calls_detected() -> AsyncIterator[None]:
+    """Make a blocking call (file read, ``os.stat``, ``time.sleep``...) on any event loop raise."""
+    # Imported here so that a missing detector fails this rule's checks, not the whole suite.
+    from blockbuster import BlockBuster  # noqa: PLC0415
+
+    detector = BlockBuster()
+    detector.activate()
+    try:
+        yield
+    finally:
+        detector.deactivate()
+
+
+NON_BLOCKING = chapter.rule(
+    "FILE-LOOP-01",
+    MUST,
+    "Serving a file never makes a blocking file-system call (open, stat, read) on the "
+    "event loop's thread.",
+    STREAMSPEC,
+)
+
+
+@NON_BLOCKING.check
+async def check_reads_do_not_block_the_loop(target: Target) -> None:
+    """The 8 MiB file is downloaded at the ASGI level under a blocking-call detector: any
+    blocking call the app makes on the loop's thread raises inside the app, which fails."""
+    client = AsgiClient(target.app)
+    await download(client, "big.bin")  # the surface may make its files on first use
+    async with blocking_calls_detected():
+        fetched = await download(client, "big.bin")
+    if fetched.aborted or fetched.status != 200:
+        violation(
+            "GET big.bin under a blocking-call detector",
+            "a complete 200 without a blocking call on the loop",
+            f"status {fetched.status}, {fetched.error or 'no body error'}",
+        )
+    expect_whole(fetched, "big.bin", "GET big.bin under a blocking-call detector")
+
+
+@NON_BLOCKING.check
+async def check_reads_do_not_block_the_server_loop(live_url: str) -> None:
+    """The same over a real socket: uvicorn's loop runs under the detector while the suite reads."""
+    async with httpx.AsyncClient(base_url=live_url, timeout=30.0) as client:
+        await client.get(file_path("big.bin"))
+        async with blocking_calls_detected():
+            fetched = await _httpx_fetch(client, file_path("big.bin"))
+    if isinstance(fetched, BaseException):
+        violation(
+            "GET big.bin over a socket under a blocking-call detector",
+            "a complete response",
+            repr(fetched),
+        )
+    expect_whole(fetched, "big.bin", "GET big.bin over a socket under a blocking-call detector")
+
+
+async def _httpx_fetch(client: httpx.AsyncClient, path: str) -> Fetched | BaseException:
+    try:
+        async with client.stream("GET", path) as response:
+            fetched = Fetched(
+                response.status_code,
+                [(k.lower(), v) for k, v in response.headers.multi_items()],
+            )
+            async for chunk in response.aiter_raw():
+                fetched.chunks.append(chunk)
+            return fetched
+    except httpx.HTTPError as error:
+        return error
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm", "rb") as statm:
+        resident_pages = int(statm.read().split()[1])
+    return resident_pages * os.sysconf("SC_PAGE_SIZE")
+
+
+MEMORY_BOUND = 32 << 20
+"""How much the server's resident set may grow while it serves a large file."""
+
+FLAT_MEMORY = chapter.rule(
+    "FILE-MEM-01",
+    MUST,
+    "Serving a file of any size raises the server's resident memory by no more than a "
+    "few chunks (the check allows 32 MiB while 64 MiB, or 1 GiB, is downloaded).",
+    STREAMSPEC,
+)
+
+
+@FLAT_MEMORY.check
+async def check_memory_stays_flat(live_url: str) -> None:
+    """A file of zeros is read over a socket as fast as it comes; the resident set of the
+    process serving it (the suite's own: it runs the target's uvicorn) is sampled at
+    every chunk and may not rise by more than 32 MiB over where it started."""
+    if not os.path.exists("/proc/self/statm"):  # noqa: ASYNC240 -- procfs, never blocks
+        not_observable("the resident set size is read from /proc, which this system lacks")
+    large = os.environ.get("STREAMSPEC_LARGE_FILES") == "1"
+    name = "zeros-1GiB.bin" if large else "zeros-64MiB.bin"
+    size = ZERO_FILES[name]
+    async with httpx.AsyncClient(base_url=live_url, timeout=30.0) as client:
+        await client.head(file_path(name))
+        baseline = peak = _rss_bytes()
+        received = 0
+        async with client.stream("GET", file_path(name)) as response:
+            expect(response.status_code, 200, f"status of GET {name}")
+            async for chunk in response.aiter_raw():
+                received += len(chunk)
+                peak = max(peak, _rss_bytes())
+    expect(received, size, f"bytes of {name} received")
+    if peak - baseline > MEMORY_BOUND:
+        violation(
+            f"growth of the server's resident memory while serving {name}",
+            f"at most {MEMORY_BOUND >> 20} MiB",
+            f"{(peak - baseline) / (1 << 20):.1f} MiB",
+        )
+
+
+# --- Content-Length while the file changes ----------------------------------------------------
+
+CHANGING_SIZE = (16 << 20) + 12345
+"""The length ``changing.bin`` has when its download starts: large against any chunk size
+and against what loopback sockets buffer (the socket checks shrink their receive buffer),
+and no multiple of a chunk size, so that a read past the length is never cut at it."""
+
+
+async def resize(client: StreamClient, size: int) -> None:
+    """Ask the surface to set the length of ``changing.bin`` in place."""
+    async with client.stream(
+        "POST", file_path(CHANGING_FILE), params=[("size", str(size))]
+    ) as response:
+        async for _ in response.chunks():
+            pass
+        if response.status >= 300:
+            not_observable(f"the target cannot resize {CHANGING_FILE} (status {response.status})")
+
+
+async def _asgi_download_while_resizing(target: Target, new_size: int) -> harness.Exchange:
+    """Download ``changing.bin`` at the ASGI level, resizing it after the first body message.
+
+    The harness queues no body message (``body_buffer=0``): when the first one
+    has been read, the app has read at most one more chunk of the file.
+    """
+    control = AsgiClient(target.app)
+    await resize(control, CHANGING_SIZE)
+    scope = harness.build_scope("GET", file_path(CHANGING_FILE))
+    async with harness.exchange(target.app, scope, body_buffer=0) as exchange:
+        await exchange.wait_start()
+        body = exchange.iter_body()
+        await anext(body)
+        await resize(control, new_size)
+        async for _ in body:
+            pass
+        with anyio.fail_after(30):
+            await exchange.app_done.wait()
+    await resize(control, CHANGING_SIZE)
+    return exchange
+
+
+async def _socket_download_while_resizing(live_url: str, new_size: int) -> Fetched:
+    """The same over a socket whose receive buffer is 64 KiB, so the server cannot run ahead."""
+    options = [(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)]
+    transport = httpx.AsyncHTTPTransport(socket_options=options)
+    async with httpx.AsyncClient(base_url=live_url, timeout=30.0, transport=transport) as client:
+        control = await client.post(file_path(CHANGING_FILE), params={"size": CHANGING_SIZE})
+        if control.status_code >= 300:
+            not_observable(f"the target cannot resize {CHANGING_FILE} ({control.status_code})")
+        async with client.stream("GET", file_path(CHANGING_FILE)) as response:
+            fetched = Fetched(
+                response.status_code, [(k.lower(), v) for k, v in response.headers.multi_items()]
+            )
+            chunks = response.aiter_raw()
+            try:
+                fetched.chunks.append(await anext(chunks))
+                async with httpx.AsyncClient(base_url=live_url, timeout=30.0) as other:
+                    await other.post(file_path(CHANGING_FILE), params={"size": new_size})
+                async for chunk in chunks:
+                    fetched.chunks.append(chunk)
+            except httpx.TransportError as error:
+                fetched.aborted, fetched.error = True, f"{type(error).__name__}: {error}"
+        await client.post(file_path(CHANGING_FILE), params={"size": CHANGING_SIZE})
+    return fetched
+
+
+def _declared(headers: Sequence[tuple[str, str]]) -> int | None:
+    value = next((v for k, v in headers if k == "content-length"), None)
+    return int(value) if value is not None and value.isdigit() else None
+
+
+GROWS = chapter.rule(
+    "FILE-LENGTH-01",
+    MUST,
+    "When the file grows during the download, exactly the declared Content-Length bytes "
+    "are sent, they are the file's first bytes, and the response ends normally.",
+    CONTENT_LENGTH,
+)
+
+
+@GROWS.check
+async def check_growing_file_asgi(target: Target) -> None:
+    """At the ASGI level: ``changing.bin`` grows by 1 MiB after the first body message;
+    the body messages carry exactly the length announced, the last with ``more_body`` false."""
+    exchange = await _asgi_download_while_resizing(target, CHANGING_SIZE + (1 << 20))
+    expect(exchange.status, 200, "status of GET changing.bin")
+    expect(_declared(exchange.headers), CHANGING_SIZE, "Content-Length of GET changing.bin")
+    if exchange.app_error is not None:
+        violation("the download of a growing file", "a normal end", repr(exchange.app_error))
+    body = exchange.body
+    expect(len(body), CHANGING_SIZE, "bytes sent for a file that grew during the download")
+    expect(body == file_bytes(CHANGING_FILE, CHANGING_SIZE), True, "body equals the file's start")
+    final = exchange.body_messages[-1].get("more_body", False)
+    expect(final, False, "more_body of the last body message")
+
+
+@GROWS.check
+async def check_growing_file_socket(live_url: str) -> None:
+    """Over a socket: the client reads exactly the length announced and a proper end."""
+    fetched = await _socket_download_while_resizing(live_url, CHANGING_SIZE + (1 << 20))
+    expect(fetched.status, 200, "status of GET changing.bin")
+    if fetched.aborted:
+        violation("the download of a growing file", "a complete body", fetched.error)
+    expect(len(fetched.body), CHANGING_SIZE, "bytes received for a file that grew")
+    expect(fetched.body == file_bytes(CHANGING_FILE, CHANGING_SIZE), True, "body is the start")
+
+
+SHRINKS = chapter.rule(
+    "FILE-LENGTH-02",
+    MUST,
+    "When the file shrinks during the download, the response is aborted (the connection "
+    "closed without the end of the body), so the client can tell the body is incomplete; "
+    "it never ends normally short of its Content-Length.",
+    INCOMPLETE,
+)
+
+
+@SHRINKS.check
+async def check_shrinking_file_asgi(target: Target) -> None:
+    """At the ASGI level: ``changing.bin`` is cut to 8 MiB after the first body message; the
+    app must not send a final body message (``more_body`` false) short of the length announced:
+    it raises, or returns without ending the body, and the server drops the connection."""
+    exchange = await _asgi_download_while_resizing(target, CHANGING_SIZE // 2)
+    expect(_declared(exchange.headers), CHANGING_SIZE, "Content-Length of GET changing.bin")
+    body = exchange.body
+    if len(body) > CHANGING_SIZE:
+        violation("bytes sent for a file that shrank", f"<= {CHANGING_SIZE}", len(body))
+    ended = any(not m.get("more_body", False) for m in exchange.body_messages)
+    if ended and len(body) < CHANGING_SIZE:
+        violation(
+            "the end of a download whose file shrank",
+            "an aborted response (no final body message)",
+            f"a normal end after {len(body)} of {CHANGING_SIZE} bytes",
+        )
+    expect(body == file_bytes(CHANGING_FILE, len(body)), True, "what was sent is the file's start")
+
+
+@SHRINKS.check
+async def check_shrinking_file_socket(live_url: str) -> None:
+    """Over a socket: the client sees the connection end before the length announced."""
+    fetched = await _socket_download_while_resizing(live_url, CHANGING_SIZE // 2)
+    if not fetched.aborted:
+        violation(
+            "the download of a file that shrank",
+            "an incomplete body (the connection closed early)",
+            f"a complete body of {len(fetched.body)} bytes",
+        )
+    body = fetched.body
+    expect(body == file_bytes(CHANGING_FILE, len(body)), True, "what arrived is the file's start")
+
+
+# --- Content-Disposition, Content-Type ------------------------------------------------------
+
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+
+
+def expect_disposition(fetched: Fetched, name: str, what: str) -> None:
+    """*fetched* offers *name* in a Content-Disposition a strict RFC 6266 parser reads back."""
+    expect(fetched.status, 200, f"status of {what}")
+    value = fetched.header("content-disposition")
+    if value is None:
+        violation(f"Content-Disposition of {what}", "a header naming the file", None)
+    try:
+        parsed = parse_disposition(value)
+    except ValueError as error:
+        violation(f"Content-Disposition of {what}", "RFC 6266 syntax", str(error))
+    if parsed.type not in ("attachment", "inline"):
+        violation(f"disposition type of {what}", "attachment or inline", parsed.type)
+    expect(parsed.filename(), name, f"the file name a client reads from {value!r}")
+
+
+DISPOSITION_NAME = chapter.rule(
+    "FILE-DISP-01",
+    MUST,
+    "Content-Disposition follows RFC 6266 and gives the client back the file's exact name: "
+    "quotes and backslashes escaped, any other name in an RFC 8187 `filename*`.",
+    DISPOSITION,
+)
+
+
+@DISPOSITION_NAME.check
+async def check_disposition_of_real_names(stream_client: StreamClient) -> None:
+    """The files named with a space, a quote, ``%`` and non-ASCII letters are offered by name."""
+    for name in ("small.txt", "with space.txt", 'quote".txt', "100%.txt", "résumé ✓.txt"):
+        fetched = await download(stream_client, name)
+        expect_disposition(fetched, name.rsplit("/", 1)[-1], f"GET {name!r}")
+
+
+@DISPOSITION_NAME.check
+async def check_disposition_of_awkward_names(stream_client: StreamClient) -> None:
+    """Names given with ``?as=``: backslashes, quotes, ``/``, ``;``, ``'``, emoji, NUL."""
+    names = ['a\\b".txt', "\\", '"', "a/b.txt", "x; filename=evil.exe", "it's.txt", "🙂.txt", "\0"]
+    for name in names:
+        fetched = await download(stream_client, SMALL, download_as=name)
+        expect_disposition(fetched, name, f"GET {SMALL}?as={name!r}")
+
+
+@DISPOSITION_NAME.check
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(min_size=1, max_size=24))
+async def check_any_name_round_trips(stream_client: StreamClient, name: str) -> None:
+    """Hypothesis draws any name; the client reads exactly that name back."""
+    fetched = await download(stream_client, SMALL, download_as=name)
+    expect_disposition(fetched, name, f"GET {SMALL}?as={name!r}")
+
+
+NO_INJECTION = chapter.rule(
+    "FILE-DISP-02",
+    MUST,
+    "No CR, LF, NUL or other control character from a file name ever reaches a response "
+    "header, and no header is added by one.",
+    FIELD_VALUES,
+)
+
+
+@NO_INJECTION.check
+async def check_names_cannot_inject_headers(stream_client: StreamClient) -> None:
+    """Names holding CRLF, LF, CR, NUL, DEL and an attempted ``Set-Cookie`` are downloaded;
+    every header value is free of control characters and no ``set-cookie`` appears."""
+    names = [
+        "a\r\nSet-Cookie: injected=1",
+        "b\nSet-Cookie: injected=2",
+        "c\rx",
+        "d\0e",
+        "f\x7fg",
+        "\r\n\r\n<html>",
+    ]
+    for name in names:
+        fetched = await download(stream_client, SMALL, download_as=name)
+        what = f"GET {SMALL}?as={name!r}"
+        if fetched.status >= 500:
+            violation(f"status of {what}", "a response carrying the name safely", fetched.status)
+        for key, value in fetched.headers:
+            if key == "set-cookie":
+                violation(f"headers of {what}", "no Set-Cookie", value)
+            if not _FIELD_VALUE.fullmatch(value):
+                violation(f"header {key} of {what}", "no control character", value)
+
+
+CONTENT_TYPES = {
+    "small.txt": "text/plain",
+    "data.json": "application/json",
+    "image.png": "image/png",
+    "no-extension": "application/octet-stream",
+    "unknown.streamspec": "application/octet-stream",
+}
+
+TYPE = chapter.rule(
+    "FILE-TYPE-01",
+    MUST,
+    "Content-Type is the media type of the file's extension, and application/octet-stream "
+    "when the extension is unknown or missing.",
+    CONTENT_TYPE,
+)
+
+
+@TYPE.check
+async def check_content_type_from_extension(stream_client: StreamClient) -> None:
+    """``.txt``, ``.json`` and ``.png`` get their registered types; others are octet-stream."""
+    for name, expected in CONTENT_TYPES.items():
+        fetched = await download(stream_client, name)
+        expect(media_type(fetched), expected, f"media type of GET {name}")
+
+
+# --- Validators, HEAD, conditional requests ---------------------------------------------------
+
+ACCEPT_RANGES = chapter.rule(
+    "FILE-META-01",
+    MUST,
+    "A file download announces `Accept-Ranges: bytes`.",
+    Source("RFC 9110", "14.3 Accept-Ranges", f"{_RFC9110}#section-14.3"),
+)
+
+
+@ACCEPT_RANGES.check
+async def check_accept_ranges(stream_client: StreamClient) -> None:
+    """GET of a file answers with ``Accept-Ranges: bytes``."""
+    fetched = await download(stream_client, SMALL)
+    expect(fetched.header("accept-ranges"), "bytes", "Accept-Ranges of a download")
+
+
+_STRONG_ETAG = re.compile(r'"[\x21\x23-\x7e\x80-\xff]*"')
+
+STRONG_ETAG = chapter.rule(
+    "FILE-META-02",
+    MUST,
+    "A file download carries a strong ETag that stays the same while the file does and "
+    "changes when the file changes.",
+    ETAG,
+)
+
+
+async def _etag(client: StreamClient, name: str) -> str:
+    fetched = await download(client, name, method="HEAD")
+    value = fetched.header("etag")
+    if value is None:
+        violation(f"ETag of {name}", "a strong entity tag", None)
+    return value
+
+
+@STRONG_ETAG.check
+async def check_strong_stable_etag(stream_client: StreamClient) -> None:
+    """The ETag is a quoted opaque tag without ``W/``, the same on two requests."""
+    first = await _etag(stream_client, SMALL)
+    if not _STRONG_ETAG.fullmatch(first):
+        violation(f"ETag of {SMALL}", "a strong entity tag", first)
+    expect(await _etag(stream_client, SMALL), first, f"ETag of {SMALL} asked again")
+
+
+@STRONG_ETAG.check
+async def check_etag_changes_with_the_file(stream_client: StreamClient) -> None:
+    """``changing.bin`` cut by one byte gets a new ETag."""
+    await resize(stream_client, CHANGING_SIZE)
+    before = await _etag(stream_client, CHANGING_FILE)
+    await resize(stream_client, CHANGING_SIZE - 1)
+    after = await _etag(stream_client, CHANGING_FILE)
+    await resize(stream_client, CHANGING_SIZE)
+    if after == before:
+        violation("ETag after the file changed", f"anything but {before}", after)
+
+
+_IMF_FIXDATE = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"\d{4} \d{2}:\d{2}:\d{2} GMT"
+)
+
+LAST_MODIFIED_DATE = chapter.rule(
+    "FILE-META-03",
+    MUST,
+    "A file download carries Last-Modified as an IMF-fixdate.",
+    LAST_MODIFIED,
+)
+
+
+@LAST_MODIFIED_DATE.check
+async def check_last_modified(stream_client: StreamClient) -> None:
+    """``Last-Modified`` is present and an IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``)."""
+    fetched = await download(stream_client, SMALL)
+    value = fetched.header("last-modified")
+    if value is None or not _IMF_FIXDATE.fullmatch(value):
+        violation(f"Last-Modified of {SMALL}", "an IMF-fixdate", value)
+
+
+HEAD_RULE = chapter.rule(
+    "FILE-HEAD-01",
+    MUST,
+    "HEAD of a file answers the status and headers GET would, and no body.",
+    HEAD,
+)
+
+_REPRESENTATION_HEADERS = (
+    "content-type",
+    "content-length",
+    "etag",
+    "last-modified",
+    "accept-ranges",
+    "content-disposition",
+)
+
+
+@HEAD_RULE.check
+async def check_head_is_get_without_body(stream_client: StreamClient) -> None:
+    """For ``small.txt`` and the 8 MiB file: HEAD's headers are GET's; its body is empty."""
+    for name in (SMALL, "big.bin"):
+        got = await download(stream_client, name)
+        head = await download(stream_client, name, method="HEAD")
+        expect(head.status, got.status, f"status of HEAD {name}")
+        for header in _REPRESENTATION_HEADERS:
+            expect(head.header(header), got.header(header), f"{header} of HEAD {name}")
+        expect(len(head.body), 0, f"body bytes of HEAD {name}")
+
+
+NOT_MODIFIED_ETAG = chapter.rule(
+    "FILE-COND-01",
+    MUST,
+    "A GET whose If-None-Match lists the file's entity tag (weak comparison) or is `*` "
+    "answers 304 with the ETag and no body; any other If-None-Match gets the file.",
+    IF_NONE_MATCH,
+)
+
+
+@NOT_MODIFIED_ETAG.check
+async def check_if_none_match(stream_client: StreamClient) -> None:
+    """The current tag, ``*``, ``W/`` + the tag and a list holding it give 304; a stale tag 200."""
+    etag = await _etag(stream_client, SMALL)
+    for condition in (etag, "*", f"W/{etag}", f'"stale", {etag}'):
+        fetched = await download(stream_client, SMALL, headers=[("if-none-match", condition)])
+        expect(fetched.status, 304, f"status of GET with If-None-Match: {condition}")
+        expect(fetched.body, b"", "body of a 304")
+        expect(fetched.header("etag"), etag, "ETag of a 304")
+    fetched = await download(stream_client, SMALL, headers=[("if-none-match", '"stale"')])
+    expect_whole(fetched, SMALL, 'GET with If-None-Match: "stale"')
+
+
+NOT_MODIFIED_DATE = chapter.rule(
+    "FILE-COND-02",
+    MUST,
+    "A GET without If-None-Match whose If-Modified-Since is a valid date no earlier than "
+    "Last-Modified answers 304; an earlier or invalid date gets the file.",
+    IF_MODIFIED_SINCE,
+)
+
+
+@NOT_MODIFIED_DATE.check
+async def check_if_modified_since(stream_client: StreamClient) -> None:
+    """Last-Modified itself gives 304; a day before it, or a malformed date, gives the file;
+    a non-matching If-None-Match takes precedence over a matching If-Modified-Since."""
+    first = await download(stream_client, SMALL)
+    last_modified = first.header("last-modified")
+    if last_modified is None:
+        violation(f"Last-Modified of {SMALL}", "a date to send back", None)
+    fetched = await download(stream_client, SMALL, headers=[("if-modified-since", last_modified)])
+    expect(fetched.status, 304, f"status of GET with If-Modified-Since: {last_modified}")
+    expect(fetched.body, b"", "body of a 304")
+    earlier = parsedate_to_datetime(last_modified).timestamp() - 86400
+    for condition in (formatdate(earlier, usegmt=True), "not a date"):
+        fetched = await download(stream_client, SMALL, headers=[("if-modified-since", condition)])
+        expect_whole(fetched, SMALL, f"GET with If-Modified-Since: {condition}")
+    both = [("if-none-match", '"stale"'), ("if-modified-since", last_modified)]
+    fetched = await download(stream_client, SMALL, headers=both)
+    expect_whole(fetched, SMALL, "GET with a stale If-None-Match and a current If-Modified-Since")
+
+
+# --- Range requests ---------------------------------------------------------------------------
+
+
+def expect_single_range(fetched: Fetched, first: int, last: int, what: str) -> None:
+    """*fetched* is a 206 carrying bytes first..last of ``small.txt``."""
+    expect(fetched.status, 206, f"status of {what}")
+    expect(
+        fetched.header("content-range"),
+        f"bytes {first}-{last}/{SMALL_SIZE}",
+        f"Content-Range of {what}",
+    )
+    expect(fetched.header("content-length"), str(last - first + 1), f"Content-Length of {what}")
+    expect(fetched.body, SMALL_BYTES[first : last + 1], f"body of {what}")
+
+
+SINGLE_RANGE = chapter.rule(
+    "FILE-RANGE-01",
+    MUST,
+    "A satisfiable single range (`a-b`, open `a-`, suffix `-n`) answers 206 with "
+    "Content-Range `bytes first-last/length` and exactly those bytes.",
+    RANGES,
+)
+
+SINGLE_CASES = (
+    ("bytes=0-0", 0, 0),
+    ("bytes=10-19", 10, 19),
+    ("bytes=990-", 990, 999),
+    ("bytes=-10", 990, 999),
+    ("bytes=-5000", 0, 999),
+    ("bytes=995-2000", 995, 999),
+    ("BYTES=1-2", 1, 2),
+    ("bytes=0-9, 1200-1300", 0, 9),
+)
+
+
+@SINGLE_RANGE.check
+async def check_single_ranges(stream_client: StreamClient) -> None:
+    """Plain, open, suffix, over-long suffix, clamped, upper-case unit, and one satisfiable range
+    beside an unsatisfiable one: each a 206 of the right slice of ``small.txt``."""
+    for header, first, last in SINGLE_CASES:
+        fetched = await download(stream_client, SMALL, headers=[("range", header)])
+        expect_single_range(fetched, first, last, f"GET with Range: {header}")
+
+
+def multipart_parts(fetched: Fetched) -> list[tuple[str, str, bytes]]:
+    """The parts of a multipart/byteranges body: ``(content type, content range, body)``."""
+    content_type = fetched.header("content-type") or ""
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    if match is None:
+        violation("Content-Type of a multipart response", "a boundary parameter", content_type)
+    delimiter = b"--" + match.group(1).encode("latin-1")
+    sections = fetched.body.split(delimiter)
+    if len(sections) < 3 or not sections[-1].startswith(b"--"):
+        violation(
+            "a multipart/byteranges body", "parts and a closing delimiter", fetched.body[:200]
+        )
+    parts = []
+    for section in sections[1:-1]:
+        head, separator, body = section.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        if not separator or not body.endswith(b"\r\n"):
+            violation(
+                "a part of a multipart/byteranges body",
+                "headers, CRLF CRLF, body CRLF",
+                section[:200],
+            )
+        lines = (line.partition(":") for line in head.decode("latin-1").split("\r\n"))
+        headers = {k.strip().lower(): v.strip() for k, _, v in lines}
+        parts.append((headers.get("content-type", ""), headers.get("content-range", ""), body[:-2]))
+    return parts
+
+
+def covered(fetched: Fetched, what: str) -> set[int]:
+    """Check every part of a 206 against the source, and return the offsets it carries."""
+    if media_type(fetched) == "multipart/byteranges":
+        parts = multipart_parts(fetched)
+        declared = fetched.header("content-length")
+        if declared is not None:
+            expect(int(declared), len(fetched.body), f"Content-Length of {what}")
+    else:
+        parts = [("", fetched.header("content-range") or "", fetched.body)]
+    offsets: set[int] = set()
+    for _, content_range, body in parts:
+        match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", content_range)
+        if match is None:
+            violation(
+                f"Content-Range of a part of {what}", "bytes first-last/length", content_range
+            )
+        first, last, length = (int(g) for g in match.groups())
+        expect(length, SMALL_SIZE, f"complete length in {content_range}")
+        expect(body, SMALL_BYTES[first : last + 1], f"the part {content_range} of {what}")
+        offsets |= set(range(first, last + 1))
+    return offsets
+
+
+MULTIPLE_RANGES = chapter.rule(
+    "FILE-RANGE-02",
+    MUST,
+    "Several satisfiable ranges answer 206 multipart/byteranges, each part with its "
+    "Content-Range and exactly those bytes (overlapping ranges may be coalesced).",
+    MULTIPART,
+)
+
+
+@MULTIPLE_RANGES.check
+async def check_multiple_ranges(stream_client: StreamClient) -> None:
+    """``0-9,20-29``, ``-5,0-4`` and ``100-199,150-250,900-`` come back as multipart parts
+    covering every byte asked for, each part the right slice."""
+    for header, wanted in (
+        ("bytes=0-9,20-29", {*range(10), *range(20, 30)}),
+        ("bytes=-5,0-4", {*range(995, 1000), *range(5)}),
+        ("bytes=100-199, 150-250 ,900-", {*range(100, 251), *range(900, 1000)}),
+    ):
+        fetched = await download(stream_client, SMALL, headers=[("range", header)])
+        what = f"GET with Range: {header}"
+        expect(fetched.status, 206, f"status of {what}")
+        expect(media_type(fetched), "multipart/byteranges", f"media type of {what}")
+        missing = wanted - covered(fetched, what)
+        if missing:
+            violation(f"the parts of {what}", "every byte asked for", f"{len(missing)} missing")
+
+
+UNSATISFIABLE = chapter.rule(
+    "FILE-RANGE-03",
+    MUST,
+    "A range set none of whose ranges overlaps the file answers 416 with "
+    "`Content-Range: bytes */LENGTH`.",
+    RANGE_416,
+)
+
+
+@UNSATISFIABLE.check
+async def check_unsatisfiable_ranges(stream_client: StreamClient) -> None:
+    """Starting at or past the end, a zero-length suffix, and any range of the empty file."""
+    cases = [
+        (SMALL, "bytes=1000-", SMALL_SIZE),
+        (SMALL, "bytes=5000-6000", SMALL_SIZE),
+        (SMALL, "bytes=-0", SMALL_SIZE),
+        (SMALL, "bytes=1000-1000, 2000-", SMALL_SIZE),
+        ("empty.txt", "bytes=0-", 0),
+    ]
+    for name, header, length in cases:
+        fetched = await download(stream_client, name, headers=[("range", header)])
+        what = f"GET {name} with Range: {header}"
+        expect(fetched.status, 416, f"status of {what}")
+        expect(fetched.header("content-range"), f"bytes */{length}", f"Content-Range of {what}")
+
+
+IGNORED = chapter.rule(
+    "FILE-RANGE-04",
+    MUST,
+    "A malformed or inverted Range, or one in an unknown unit, is ignored: the whole file "
+    "with 200, never a malformed 206 and never a 5xx.",
+    Source("RFC 9110", "14.2 Range", f"{_RFC9110}#section-14.2"),
+)
+
+MALFORMED_RANGES = (
+    "bytes=abc",
+    "bytes=9-3",
+    "bytes=0-5,9-3",
+    "bytes",
+    "bytes=",
+    "bytes=-",
+    "bytes=--5",
+    "bytes=1-2-3",
+    "bytes=0x10-0x20",
+    "bytes=+1-2",
+    "items=0-5",
+    "bytes=0-5;x",
+    "=0-5",
+)
+
+
+@IGNORED.check
+async def check_malformed_ranges_get_the_whole_file(stream_client: StreamClient) -> None:
+    """``bytes=abc``, inverted ``9-3`` (alone or beside a valid range), ``bytes``, ``-``,
+    ``--5``, ``1-2-3``, hex, ``+1``, an unknown unit and trailing junk: each gets
+    ``small.txt`` whole, with 200."""
+    for header in MALFORMED_RANGES:
+        fetched = await download(stream_client, SMALL, headers=[("range", header)])
+        expect_whole(fetched, SMALL, f"GET with Range: {header}")
+
+
+IF_RANGE_RULE = chapter.rule(
+    "FILE-RANGE-05",
+    MUST,
+    "If-Range applies the Range only when it holds the file's current strong ETag (or its "
+    "Last-Modified date); a stale or weak validator gets the whole file with 200.",
+    IF_RANGE,
+)
+
+
+@IF_RANGE_RULE.check
+async def check_if_range(stream_client: StreamClient) -> None:
+    """The current ETag gives the 206; a stale tag, the weak form of the current one and a
+    date a day before Last-Modified give the whole file."""
+    etag = await _etag(stream_client, SMALL)
+    ranged = [("range", "bytes=10-19")]
+    fetched = await download(stream_client, SMALL, headers=[*ranged, ("if-range", etag)])
+    expect_single_range(fetched, 10, 19, f"GET with If-Range: {etag}")
+    got = await download(stream_client, SMALL)
+    earlier = parsedate_to_datetime(got.header("last-modified") or "").timestamp() - 86400
+    for validator in ('"stale"', f"W/{etag}", formatdate(earlier, usegmt=True)):
+        fetched = await download(stream_client, SMALL, headers=[*ranged, ("if-range", validator)])
+        expect_whole(fetched, SMALL, f"GET with Range and If-Range: {validator}")
+
+
+@st.composite
+def range_specs(draw: st.DrawFn) -> tuple[str, set[int]]:
+    """A valid range set over ``small.txt`` and the offsets its satisfiable ranges select."""
+    specs: list[str] = []
+    wanted: set[int] = set()
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["int", "open", "suffix"]))
+        if kind == "suffix":
+            size = draw(st.integers(1, SMALL_SIZE + 50))
+            specs.append(f"-{size}")
+            wanted |= set(range(max(SMALL_SIZE - size, 0), SMALL_SIZE))
+            continue
+        first = draw(st.integers(0, SMALL_SIZE + 20))
+        if kind == "open":
+            specs.append(f"{first}-")
+            wanted |= set(range(first, SMALL_SIZE))
+        else:
+            last = draw(st.integers(first, first + 300))
+            specs.append(f"{first}-{last}")
+            wanted |= set(range(first, min(last, SMALL_SIZE - 1) + 1))
+    space = draw(st.sampled_from([",", ", ", " , "]))
+    return "bytes=" + space.join(specs), wanted
+
+
+RANGE_PROPERTY = chapter.rule(
+    "FILE-RANGE-06",
+    MUST,
+    "For any valid set of ranges, the 206 response carries every byte asked for, each part "
+    "equal to the same slice of the file; a set with no satisfiable range gets 416.",
+    RANGES,
+)
+
+
+@RANGE_PROPERTY.check
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=range_specs())
+async def check_any_ranges_are_slices_of_the_file(
+    stream_client: StreamClient, drawn: tuple[str, set[int]]
+) -> None:
+    """Hypothesis draws up to six int, open and suffix ranges, overlapping or not, some past
+    the end; the response's parts are slices of ``small.txt`` that cover all it asked for."""
+    header, wanted = drawn
+    fetched = await download(stream_client, SMALL, headers=[("range", header)])
+    what = f"GET with Range: {header}"
+    if not wanted:
+        expect(fetched.status, 416, f"status of {what}")
+        return
+    expect(fetched.status, 206, f"status of {what}")
+    missing = wanted - covered(fetched, what)
+    if missing:
+        violation(f"the parts of {what}", "every byte asked for", f"{len(missing)} missing")

@@ -1,0 +1,295 @@
+"""File downloads broken on purpose, each in one way, serving the surface's conformance files.
+
+Each is an ASGI app with ``/conformance/files/{name}`` (and the ``POST`` that
+resizes ``changing.bin``), so the FILE chapter can be run against it:
+``pytest spec --target=tests.broken.file_apps:tutorial``. :data:`BROKEN` maps
+each to the rules it must be caught breaking.
+
+Three kinds:
+
+* whole implementations as people write them: the source document's blocking
+  generator, Starlette's ``FileResponse``, a name joined onto the root unchecked,
+  a reader that reads to end of file, one that reads the whole file into memory;
+* the reference download with one request header taken away before it sees it
+  (``Range``, ``If-Range``, the conditionals) or one method changed;
+* the reference download with one response header spoiled on the way out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import anyio
+import anyio.lowlevel
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from impl import conformance_files
+from impl.app import create_app
+from impl.safe_path import is_acceptable_name
+from spec.surface import CHANGING_FILE, FILES_PATH
+from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
+
+Serve = Callable[[Path, str, Request], Awaitable[Response]]
+"""Answer a request for *name* below the root (the root and the request given)."""
+
+
+async def _resize(request: Request) -> Response:
+    size = int(request.query_params["size"])
+    await anyio.to_thread.run_sync(conformance_files.resize_changing, size)
+    return Response(status_code=204)
+
+
+def files_app(serve: Serve, *, name_checked: bool = True) -> Starlette:
+    """An app whose conformance files are answered by *serve*.
+
+    With *name_checked*, names are vetted as the reference does before *serve*
+    sees them (so that each app differs from a correct one in one way).
+    """
+
+    async def endpoint(request: Request) -> Response:
+        root = await anyio.to_thread.run_sync(conformance_files.root)
+        name = request.path_params["name"]
+        if name_checked and not await anyio.to_thread.run_sync(_inside, root, name):
+            return PlainTextResponse("no such file\n", status_code=404)
+        return await serve(root, name, request)
+
+    return Starlette(
+        routes=[
+            Route(f"{FILES_PATH}/{CHANGING_FILE}", _resize, methods=["POST"]),
+            Route(FILES_PATH + "/{name:path}", endpoint, methods=["GET", "HEAD"]),
+        ]
+    )
+
+
+def _inside(root: Path, name: str) -> bool:
+    if not is_acceptable_name(name):
+        return False
+    real = os.path.realpath(root / name)
+    return real.startswith(os.path.realpath(root) + os.sep) and os.path.isfile(real)
+
+
+def _download_name(name: str, request: Request) -> str:
+    return request.query_params.get("as", name.rsplit("/", 1)[-1])
+
+
+# --- whole implementations ---------------------------------------------------------------------
+
+
+async def file_chunk_generator(
+    file_path: str, chunk_size: int = 1024 * 1024
+) -> AsyncIterator[bytes]:
+    """The source document's generator, as printed: blocking ``open()`` and ``read()``."""
+    with open(file_path, "rb") as f:  # noqa: ASYNC230 -- the defect under test
+        while True:
+            chunk = f.read(chunk_size)
+            if not chunk:
+                break
+            yield chunk
+            await anyio.lowlevel.checkpoint()
+
+
+async def _tutorial(root: Path, name: str, request: Request) -> Response:
+    file_path = str(root / name)
+    file_size = os.path.getsize(file_path)  # noqa: ASYNC240 -- as the source document does
+    return StreamingResponse(
+        file_chunk_generator(file_path),
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_download_name(name, request)}"',
+            "Content-Length": str(file_size),
+        },
+    )
+
+
+async def _starlette(root: Path, name: str, request: Request) -> Response:
+    return FileResponse(root / name, filename=_download_name(name, request))
+
+
+async def _naive_join(root: Path, name: str, request: Request) -> Response:
+    path = root / name
+    if not path.is_file():
+        return PlainTextResponse("no such file\n", status_code=404)
+    return FileResponse(path, filename=path.name)
+
+
+async def _to_end_of_file(path: Path) -> AsyncIterator[bytes]:
+    async with await anyio.open_file(path, "rb") as file:
+        while chunk := await file.read(1 << 20):
+            yield chunk
+
+
+async def _reads_to_end(root: Path, name: str, request: Request) -> Response:
+    """Non-blocking reads and a Content-Length from ``stat``, but reading until end of file."""
+    path = root / name
+    size = (await anyio.Path(path).stat()).st_size
+    return StreamingResponse(
+        _to_end_of_file(path),
+        media_type="application/octet-stream",
+        headers={"Content-Length": str(size)},
+    )
+
+
+class _WholeFile(Response):
+    """Reads the whole file into memory (in a thread), then sends it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(media_type="application/octet-stream")
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.body = await anyio.to_thread.run_sync(self.path.read_bytes)
+        self.headers["content-length"] = str(len(self.body))
+        await super().__call__(scope, receive, send)
+
+
+async def _buffers(root: Path, name: str, request: Request) -> Response:
+    return _WholeFile(root / name)
+
+
+async def _refuses_everything(root: Path, name: str, request: Request) -> Response:
+    return PlainTextResponse("no such file\n", status_code=404)
+
+
+# --- the reference, with one request header taken away or one response header spoiled ----------
+
+
+def _reference() -> ASGIApp:
+    return create_app()
+
+
+def without_request_headers(app: ASGIApp, *names: bytes) -> ASGIApp:
+    """*app*, which never sees the request headers *names*."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = [(k, v) for k, v in scope["headers"] if k.lower() not in names]
+            scope = {**scope, "headers": headers}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def with_request(app: ASGIApp, change: Callable[[Scope], Scope]) -> ASGIApp:
+    """*app*, seeing each request scope as *change* rewrites it."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        await app(change(scope) if scope["type"] == "http" else scope, receive, send)
+
+    return wrapped
+
+
+Spoil = Callable[[Scope, int, list[tuple[bytes, bytes]]], list[tuple[bytes, bytes]]]
+
+
+def with_response_headers(app: ASGIApp, spoil: Spoil) -> ASGIApp:
+    """*app*, whose response headers *spoil* rewrites (given the scope and the status)."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        async def spoiling_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = spoil(scope, message["status"], list(message.get("headers", [])))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await app(scope, receive, spoiling_send)
+
+    return wrapped
+
+
+def _set(name: bytes, value: Callable[[bytes], bytes]) -> Spoil:
+    def spoil(
+        scope: Scope, status: int, headers: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        return [(k, value(v) if k == name else v) for k, v in headers]
+
+    return spoil
+
+
+def _drop(name: bytes, *, status: int | None = None) -> Spoil:
+    def spoil(
+        scope: Scope, got: int, headers: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        if status is not None and got != status:
+            return headers
+        return [(k, v) for k, v in headers if k != name]
+
+    return spoil
+
+
+def _raw_disposition(
+    scope: Scope, status: int, headers: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """``attachment; filename="NAME"`` with the name as given: unescaped, CR/LF and all."""
+    name = Request(scope).query_params.get("as", scope["path"].rsplit("/", 1)[-1])
+    value = f'attachment; filename="{name}"'.encode()
+    return [(k, value if k == b"content-disposition" else v) for k, v in headers]
+
+
+def _first_range_only(scope: Scope) -> Scope:
+    headers = [(k, v.split(b",")[0] if k == b"range" else v) for k, v in scope["headers"]]
+    return {**scope, "headers": headers}
+
+
+def _head_as_get(scope: Scope) -> Scope:
+    return {**scope, "method": "GET"} if scope["method"] == "HEAD" else scope
+
+
+def _constant_etag(value: bytes) -> bytes:
+    return b'"same-for-every-version"'
+
+
+tutorial = files_app(_tutorial)
+starlette = files_app(_starlette)
+naive_join = files_app(_naive_join, name_checked=False)
+reads_to_end = files_app(_reads_to_end)
+buffers = files_app(_buffers)
+refuses_everything = files_app(_refuses_everything)
+ignores_range = without_request_headers(_reference(), b"range")
+ignores_if_range = without_request_headers(_reference(), b"if-range")
+no_conditionals = without_request_headers(_reference(), b"if-none-match", b"if-modified-since")
+first_range_only = with_request(_reference(), _first_range_only)
+head_as_get = with_request(_reference(), _head_as_get)
+weak_etag = with_response_headers(_reference(), _set(b"etag", lambda v: b"W/" + v))
+constant_etag = with_response_headers(_reference(), _set(b"etag", _constant_etag))
+no_accept_ranges = with_response_headers(_reference(), _drop(b"accept-ranges"))
+no_last_modified = with_response_headers(_reference(), _drop(b"last-modified"))
+octet_stream = with_response_headers(
+    _reference(), _set(b"content-type", lambda v: b"application/octet-stream")
+)
+no_content_range_on_416 = with_response_headers(_reference(), _drop(b"content-range", status=416))
+raw_disposition = with_response_headers(_reference(), _raw_disposition)
+
+
+BROKEN: dict[str, set[str]] = {
+    "tutorial": {"FILE-LOOP-01", "FILE-LENGTH-01", "FILE-LENGTH-02", "FILE-RANGE-01"},
+    "starlette": {"FILE-LENGTH-01", "FILE-LENGTH-02", "FILE-RANGE-04", "FILE-COND-01"},
+    "naive_join": {"FILE-NAME-01"},
+    "reads_to_end": {"FILE-LENGTH-01", "FILE-LENGTH-02"},
+    "buffers": {"FILE-MEM-01", "FILE-LENGTH-02"},
+    "refuses_everything": {"FILE-SERVE-01"},
+    "ignores_range": {"FILE-RANGE-01", "FILE-RANGE-02", "FILE-RANGE-03", "FILE-RANGE-05"},
+    "ignores_if_range": {"FILE-RANGE-05"},
+    "no_conditionals": {"FILE-COND-01", "FILE-COND-02"},
+    "first_range_only": {"FILE-RANGE-02"},
+    "head_as_get": {"FILE-HEAD-01"},
+    "weak_etag": {"FILE-META-02"},
+    "constant_etag": {"FILE-META-02"},
+    "no_accept_ranges": {"FILE-META-01"},
+    "no_last_modified": {"FILE-META-03", "FILE-COND-02"},
+    "octet_stream": {"FILE-TYPE-01"},
+    "no_content_range_on_416": {"FILE-RANGE-03"},
+    "raw_disposition": {"FILE-DISP-01", "FILE-DISP-02"},
+}
+"""Each broken app, by attribute name, and the rules (non-property checks) it must fail."""
+
+
+def apps() -> Iterator[tuple[str, ASGIApp]]:
+    """``(name, app)`` for every broken app of :data:`BROKEN`."""
+    for name in BROKEN:
+        yield name, globals()[name]
