@@ -12,6 +12,7 @@ chunk; the fixture ``stream_client`` hands it each transport in turn:
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ Params = Sequence[tuple[str, str]]
 Headers = Sequence[tuple[str, str]]
 
 _HANG_GUARD = httpx.Timeout(30.0)
+# httpx builds an SSL context for every client it makes (loading the CA bundle,
+# a tenth of a second), even for plain HTTP; the socket client makes one per
+# request, so it shares this one.
+_SSL = ssl.create_default_context()
 
 
 class StreamedResponse(Protocol):
@@ -148,7 +153,7 @@ class SocketClient:
         body: bytes = b"",
     ) -> AsyncIterator[StreamedResponse]:
         async with (
-            httpx.AsyncClient(base_url=self.base_url, timeout=_HANG_GUARD) as client,
+            httpx.AsyncClient(base_url=self.base_url, timeout=_HANG_GUARD, verify=_SSL) as client,
             client.stream(
                 method, path, params=list(params), headers=list(headers), content=body
             ) as response,
