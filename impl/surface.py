@@ -11,9 +11,24 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from impl.sse import EventStreamResponse
 from spec.sse import Event
 from spec.sse.encoder import validate
-from spec.surface import SSE_PATH, TEXT_PATH, event_from_json, text_chunks_from_json
+from spec.surface import (
+    CAPABILITIES_PATH,
+    SSE_PATH,
+    TEXT_PATH,
+    event_from_json,
+    text_chunks_from_json,
+)
 
 router = APIRouter()
+
+CAPABILITIES = {"sse": True, "text": True, "files": False, "observe": False}
+"""What the reference app serves of the conformance surface (see spec.capabilities)."""
+
+
+@router.get(CAPABILITIES_PATH)
+async def capabilities() -> dict[str, bool]:
+    """Declare which streams this app serves and which observations it offers."""
+    return CAPABILITIES
 
 
 def _read_events(raw: str) -> list[Event]:

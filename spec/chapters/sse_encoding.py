@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spec import strategies
+from spec.capabilities import requires
 from spec.feeding import cut
 from spec.rules import MUST, Chapter, Source, expect, violation
 from spec.sse import Decoder, Event, MessageEvent
@@ -36,6 +37,7 @@ from spec.surface import SSE_PATH, sse_params
 from spec.targets.client import StreamClient
 
 chapter = Chapter(__name__)
+pytestmark = requires("sse")
 
 _BASE = "https://html.spec.whatwg.org/multipage/server-sent-events.html"
 FORMAT = Source("WHATWG HTML", "9.2.5 Parsing an event stream", f"{_BASE}#parsing-an-event-stream")
