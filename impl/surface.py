@@ -21,7 +21,7 @@ from spec.surface import (
 
 router = APIRouter()
 
-CAPABILITIES = {"sse": True, "text": True, "files": False, "observe": False}
+CAPABILITIES = {"sse": True, "text": True, "comments": True, "files": False, "observe": False}
 """What the reference app serves of the conformance surface (see spec.capabilities)."""
 
 

@@ -5,9 +5,9 @@ booleans, for example ``{"sse": true, "text": true, "files": false,
 "observe": false}`` (the chapter "Conformance surface" is the contract). Two
 sorts of capability:
 
-* a *stream* capability (``sse``, ``text``, ``files``) says which streams the
-  target serves; a rule about a stream it declares it does not serve is
-  **not applicable**;
+* a *stream* capability (``sse``, ``text``, ``files``, ``comments``) says
+  which streams (and SSE comments) the target serves; a rule about a stream it
+  declares it does not serve is **not applicable**;
 * an *observation* capability (``observe``) says the target lets the suite see
   server-side facts; a rule that needs one it does not offer is **not
   observable**.
@@ -37,8 +37,10 @@ import pytest
 
 from spec.rules import not_applicable, not_observable
 
-STREAMS = ("sse", "text", "files")
-"""Capabilities that make rules applicable: the streams a target serves."""
+STREAMS = ("sse", "text", "files", "comments")
+"""Capabilities that make rules applicable: the streams a target serves, and
+``comments``: its SSE stream writes the ``comment`` member of an event (some
+libraries offer no way to send a comment)."""
 
 OBSERVATIONS = ("observe",)
 """Capabilities that make rules observable. ``observe``: the observation

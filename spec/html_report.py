@@ -175,8 +175,20 @@ def _unjudged(reports: Sequence[dict[str, Any]]) -> str:
     return f"<ul>{''.join(items)}</ul>"
 
 
-def render(reports: Sequence[dict[str, Any]], *, title: str | None = None) -> str:
-    """The HTML page for *reports* (one target, or a matrix of several)."""
+def without(report: dict[str, Any], about: str) -> dict[str, Any]:
+    """*report* without the rules whose checks judge *about*, its totals counted again."""
+    rules = [rule for rule in report["rules"] if rule.get("about") != about]
+    counts: dict[str, int] = {}
+    for rule in rules:
+        counts[rule["result"]] = counts.get(rule["result"], 0) + 1
+    return {**report, "rules": rules, "totals": counts}
+
+
+def render(reports: Sequence[dict[str, Any]], *, title: str | None = None, note: str = "") -> str:
+    """The HTML page for *reports* (one target, or a matrix of several).
+
+    *note*, if given, is a paragraph shown under the title.
+    """
     if not reports:
         raise ValueError("no report to render")
     if title is None:
@@ -193,7 +205,8 @@ def render(reports: Sequence[dict[str, Any]], *, title: str | None = None) -> st
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
-        f"<h2>Targets</h2>{_targets(reports)}"
+        + (f'<p class="note">{escape(note)}</p>' if note else "")
+        + f"<h2>Targets</h2>{_targets(reports)}"
         f"<h2>Rules</h2>{_matrix(reports)}"
         f'<p class="legend">{legend}</p>'
         f"<h2>Failures</h2>{_failures(reports)}"
@@ -202,7 +215,9 @@ def render(reports: Sequence[dict[str, Any]], *, title: str | None = None) -> st
     )
 
 
-def write(path: Path, reports: Sequence[dict[str, Any]], *, title: str | None = None) -> None:
+def write(
+    path: Path, reports: Sequence[dict[str, Any]], *, title: str | None = None, note: str = ""
+) -> None:
     """Write :func:`render` of *reports* to *path*."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(reports, title=title), encoding="utf-8")
+    path.write_text(render(reports, title=title, note=note), encoding="utf-8")

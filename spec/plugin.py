@@ -95,6 +95,7 @@ class RuleRecorder:
         self.rule_of: dict[str, str] = {}
         self.outcomes: dict[str, rule_report.CheckOutcome] = {}
         self.violations: dict[str, RuleViolation] = {}
+        self.about: dict[str, str] = {}
         self.target: Target | None = None
         self.capabilities: Capabilities | None = None
 
@@ -110,6 +111,11 @@ class RuleRecorder:
             marker = item.get_closest_marker("rule")
             if marker is not None:
                 self.rule_of[item.nodeid] = str(marker.args[0])
+                fixtures = set(getattr(item, "fixturenames", ()))
+                if fixtures & _TARGET_FIXTURES:
+                    self.about[str(marker.args[0])] = rule_report.ABOUT_TARGET
+                elif "make_decoder" in fixtures:
+                    self.about.setdefault(str(marker.args[0]), rule_report.ABOUT_DECODER)
         option = str(self.config.getoption("--rules"))
         wanted = [pattern.strip() for pattern in option.split(",") if pattern.strip()]
         if not wanted:
@@ -202,6 +208,7 @@ class RuleRecorder:
             results,
             kind=self.target.kind if self.target is not None else "",
             capabilities=self.capabilities.as_json() if self.capabilities else None,
+            about=self.about,
         )
         path = self.config.getoption("--report-json")
         if path:
@@ -219,6 +226,10 @@ def _describe(capabilities: Capabilities) -> str:
     return ", ".join(
         f"{name}: {str(value).lower()}" for name, value in capabilities.declared.items()
     )
+
+
+_TARGET_FIXTURES = frozenset({"target", "stream_client", "live_url", "capabilities"})
+"""A check that uses one of these judges the target (the others judge a decoder)."""
 
 
 def _skip_reason(rep: pytest.TestReport) -> str:

@@ -33,6 +33,9 @@ PASS, FAIL, PARTIAL, UNOBSERVED, INAPPLICABLE, NOT_RUN = (
 _EXAMPLE_MARKERS = ("Failing test case:", "Falsifying example:")
 
 
+ABOUT_TARGET, ABOUT_DECODER = "target", "decoder"
+"""What a rule's checks judge: the target (a server) or the SSE decoder (``--decoder``)."""
+
 RESULTS = (PASS, FAIL, PARTIAL, UNOBSERVED, INAPPLICABLE, NOT_RUN)
 """Every result a rule can come to, in the order summaries list them."""
 
@@ -139,8 +142,14 @@ def to_json(
     *,
     kind: str = "",
     capabilities: dict[str, bool] | None = None,
+    about: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The report as a JSON-ready dict (the schema is documented in the README)."""
+    """The report as a JSON-ready dict (the schema is documented in the README).
+
+    *about* maps a rule ID to what its checks judge (:data:`ABOUT_TARGET` or
+    :data:`ABOUT_DECODER`), for the rules that were collected.
+    """
+    about = about or {}
     return {
         "target": target,
         "kind": kind,
@@ -153,6 +162,7 @@ def to_json(
                 "statement": entry.rule.statement,
                 "source": str(entry.rule.source),
                 "chapter": entry.rule.chapter,
+                "about": about.get(entry.rule.id, ""),
                 "result": entry.result,
                 "checks": [
                     {

@@ -11,7 +11,7 @@ Answers 200 with a JSON object of booleans that declares what the target
 implements, for example
 
 ```json
-{"sse": true, "text": true, "files": false, "observe": false}
+{"sse": true, "text": true, "comments": true, "files": false, "observe": false}
 ```
 
 | member | true means | when false, the rules that need it are |
@@ -19,11 +19,15 @@ implements, for example
 | `sse` | `GET /conformance/sse` is served | not applicable |
 | `text` | `GET /conformance/text` is served | not applicable |
 | `files` | the file-download endpoints are served | not applicable |
+| `comments` | `GET /conformance/sse` writes an event's `comment` member | not applicable |
 | `observe` | the observation endpoint is served (see below) | not observable |
 
 The observation endpoint tells the suite server-side facts (a producer's
 cleanup ran, when, after how many items); its contract belongs to the
 cancellation chapter, which reserves the name `observe`.
+
+A library that cannot send comments declares `comments: false`; the suite
+then never asks it for one.
 
 An absent member means `false`; members the suite does not know are ignored.
 The suite reads the declaration once, before the checks, and decides from it
