@@ -75,6 +75,11 @@ class Capabilities:
     problem: str = ""
     source: str = field(default="GET /conformance/capabilities")
 
+    def __repr__(self) -> str:
+        if self.declared is None:
+            return f"Capabilities(None, {self.problem!r})"
+        return f"Capabilities({dict(self.declared)!r})"
+
     def offers(self, name: str) -> bool:
         """Whether the target offers capability *name* (see the module docstring)."""
         if self.declared is None:

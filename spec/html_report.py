@@ -18,7 +18,7 @@ template engine would be a dependency for twenty lines of markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ h1 { font-size: 1.6em; } h2 { margin-top: 2em; } h3 { margin-bottom: .3em; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #c8c8c8; padding: .3em .6em; vertical-align: top; text-align: left; }
 thead th { background: #eee; position: sticky; top: 0; }
+tbody th { white-space: nowrap; }
 td.result { white-space: nowrap; font-weight: 600; text-align: center; }
 .pass { background: #d9f2d9; color: #145214; }
 .fail { background: #f9d0d0; color: #8a1010; }
@@ -175,9 +176,9 @@ def _unjudged(reports: Sequence[dict[str, Any]]) -> str:
     return f"<ul>{''.join(items)}</ul>"
 
 
-def without(report: dict[str, Any], about: str) -> dict[str, Any]:
-    """*report* without the rules whose checks judge *about*, its totals counted again."""
-    rules = [rule for rule in report["rules"] if rule.get("about") != about]
+def only(report: dict[str, Any], rule_ids: Collection[str]) -> dict[str, Any]:
+    """*report* with only the rules *rule_ids*, its totals counted again."""
+    rules = [rule for rule in report["rules"] if rule["id"] in rule_ids]
     counts: dict[str, int] = {}
     for rule in rules:
         counts[rule["result"]] = counts.get(rule["result"], 0) + 1

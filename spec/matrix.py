@@ -150,8 +150,8 @@ def merge(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
     Rules whose checks judge the SSE decoder rather than the target (the
     parsing chapter) are left out: their result does not depend on the target.
+    So are rules no target ran (``--rules`` left them out).
     """
-    reports = [html_report.without(report, ABOUT_DECODER) for report in reports]
     labels = [str(report.get("label") or report["target"]) for report in reports]
     rules: dict[str, dict[str, Any]] = {}
     for label, report in zip(labels, reports, strict=True):
@@ -162,6 +162,7 @@ def merge(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
                     "id": rule["id"],
                     "level": rule["level"],
                     "statement": rule["statement"],
+                    "about": rule.get("about", ""),
                     "results": {},
                 },
             )
@@ -169,6 +170,12 @@ def merge(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for row in rules.values():
         for label in labels:
             row["results"].setdefault(label, NOT_RUN)
+    rules = {
+        rule_id: row
+        for rule_id, row in rules.items()
+        if row["about"] != ABOUT_DECODER and set(row["results"].values()) != {NOT_RUN}
+    }
+    reports = [html_report.only(report, rules) for report in reports]
     return {
         "targets": [
             {

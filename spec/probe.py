@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import anyio
 import httpx
 
@@ -27,5 +29,10 @@ async def fetch_capabilities(client: StreamClient) -> Capabilities:
 
 
 def probe_capabilities(client: StreamClient) -> Capabilities:
-    """:func:`fetch_capabilities` from synchronous code (a session fixture)."""
-    return anyio.run(fetch_capabilities, client)
+    """:func:`fetch_capabilities` from synchronous code (a session fixture).
+
+    It runs on an event loop of its own in a worker thread, so it works even
+    when the fixture is first requested while another loop runs.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamspec-probe") as pool:
+        return pool.submit(anyio.run, fetch_capabilities, client).result()
