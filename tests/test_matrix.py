@@ -16,7 +16,13 @@ from tests.run_suite import ROOT, run_spec
 
 def test_a_property_failure_keeps_expected_seen_and_the_minimal_example(tmp_path: Path) -> None:
     """Hypothesis' minimal example (one event whose data is a line break) reaches the JSON."""
-    run = run_spec(tmp_path, "--rules=SSE-ENC-12", "--target=tests.broken.handmade_framing:app")
+    page = tmp_path / "report.html"
+    run = run_spec(
+        tmp_path,
+        "--rules=SSE-ENC-12",
+        "--target=tests.broken.handmade_framing:app",
+        f"--report-html={page}",
+    )
     rule = next(r for r in run.report["rules"] if r["id"] == "SSE-ENC-12")
     assert rule["result"] == "fail"
     assert rule["about"] == "target"
@@ -27,6 +33,10 @@ def test_a_property_failure_keeps_expected_seen_and_the_minimal_example(tmp_path
     assert "MessageEvent(" in check["expected"]
     assert check["seen"] != check["expected"]
     assert check["example"] in check["message"]
+    html = page.read_text(encoding="utf-8")
+    assert "streamspec conformance report: tests.broken.handmade_framing:app" in html
+    assert "minimal failing example:" in html
+    assert "events=[Event(data=&#x27;\\n&#x27;" in html, "the example, escaped"
 
 
 def report(target: str, results: dict[str, str], about: str = "target") -> dict[str, Any]:

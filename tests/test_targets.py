@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from impl.app import create_app
+from spec.targets.command import free_port
 from spec.targets.server import serve
 from spec.targets.target import COMMAND, URL, TargetError, load_target
 from tests.broken.stripping_encoder import app as stripping_app
@@ -123,6 +124,13 @@ def test_command_that_exits_is_a_clear_error(tmp_path: Path) -> None:
     assert run.returncode == 4
     assert "exited with status 1 before listening" in run.output
     assert "no server here" in run.output
+
+
+def test_a_url_where_nothing_listens_is_a_clear_error(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    run = run_spec(tmp_path, RULES, f"--target={url}")
+    assert run.returncode == 4
+    assert f"--target={url}: nothing accepts connections there" in run.output
 
 
 def test_target_names_that_cannot_work_are_refused() -> None:

@@ -70,9 +70,10 @@ def expand(command: str, port: int) -> list[str]:
     return [arg.replace("{port}", str(port)).replace("{python}", sys.executable) for arg in argv]
 
 
-def _accepts(port: int) -> bool:
+def accepts_connections(host: str, port: int) -> bool:
+    """Whether a TCP connection to *host*:*port* can be opened now."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+        with socket.create_connection((host, port), timeout=1.0):
             return True
     except OSError:
         return False
@@ -109,7 +110,7 @@ def run_command(command: str, *, cwd: Path | None = None) -> Iterator[RunningCom
 
 def _wait_until_listening(running: RunningCommand, port: int) -> None:
     deadline = time.monotonic() + START_GUARD_SECONDS
-    while not _accepts(port):
+    while not accepts_connections("127.0.0.1", port):
         status = running.process.poll()
         if status is not None:
             raise CommandError(
