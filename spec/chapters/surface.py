@@ -23,8 +23,8 @@ implements, for example
 | `observe` | the observation endpoint is served (see below) | not observable |
 
 The observation endpoint tells the suite server-side facts (a producer's
-cleanup ran, when, after how many items); its contract belongs to the
-cancellation chapter, which reserves the name `observe`.
+cleanup ran, when, after how many items). The name `observe` is reserved here;
+the endpoint's contract belongs to the cancellation chapter.
 
 A library that cannot send comments declares `comments: false`; the suite
 then never asks it for one.

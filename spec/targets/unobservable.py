@@ -26,7 +26,13 @@ class UnobservableClient:
     reason: str
 
     def stream(
-        self, method: str, path: str, *, params: Params = (), headers: Headers = ()
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = (),
+        headers: Headers = (),
+        body: bytes = b"",
     ) -> AbstractAsyncContextManager[StreamedResponse]:
         return _NotObservable(self.reason)
 
