@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from litestar import Litestar, Request, Response, get
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
@@ -20,7 +21,7 @@ async def capabilities() -> dict[str, bool]:
 
 
 @get("/conformance/sse")
-async def sse(request: Request[None, None, None]) -> ServerSentEvent | Response[str]:
+async def sse(request: Request[Any, Any, Any]) -> ServerSentEvent | Response[str]:
     try:
         messages = [
             ServerSentEventMessage(
@@ -39,7 +40,7 @@ async def sse(request: Request[None, None, None]) -> ServerSentEvent | Response[
 
 
 @get("/conformance/text")
-async def text(request: Request[None, None, None]) -> Stream | Response[str]:
+async def text(request: Request[Any, Any, Any]) -> Stream | Response[str]:
     try:
         chosen = read_chunks(request.query_params.get("chunks"))
     except MalformedRequest as error:

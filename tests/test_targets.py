@@ -142,6 +142,14 @@ def test_target_names_that_cannot_work_are_refused() -> None:
         load_target("http://127.0.0.1:8000/some/path")
 
 
+def test_asking_a_server_on_the_wire_for_its_asgi_app_is_not_observable() -> None:
+    """``target.app`` (what message-level checks use) ends the check, never returns."""
+    for target in (load_target("http://127.0.0.1:8000"), load_target(command="x {port}")):
+        with pytest.raises(pytest.skip.Exception, match="not observable: ASGI messages"):
+            _ = target.app
+    assert load_target("impl.app:app").app is not None
+
+
 def test_spec_never_imports_the_reference_app() -> None:
     """Running against another target never needs ``impl``: nothing in spec/ imports it."""
     offenders = []
