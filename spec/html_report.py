@@ -131,7 +131,7 @@ def _failures(reports: Sequence[dict[str, Any]]) -> str:
             parts.append(
                 f'<section class="failure"><h3>{escape(_label(report))}: '
                 f"{escape(rule['id'])} ({escape(rule['level'])})</h3>"
-                f"<p>{escape(rule['statement'])} <em>{escape(rule['source'])}</em></p>"
+                f"<p>{escape(rule['statement'])} {_source(rule)}</p>"
             )
             for check in rule["checks"]:
                 if check["outcome"] == FAIL:
@@ -140,6 +140,15 @@ def _failures(reports: Sequence[dict[str, Any]]) -> str:
     if not parts:
         return "<p>No rule failed.</p>"
     return "".join(parts)
+
+
+def _source(rule: dict[str, Any]) -> str:
+    """The rule's source, linked when it has an absolute URL."""
+    text = f"<em>{escape(rule['source'])}</em>"
+    url = str(rule.get("source_url", ""))
+    if url.startswith(("https://", "http://")):
+        return f'<a href="{escape(url)}">{text}</a>'
+    return text
 
 
 def _failed_check(check: dict[str, Any]) -> str:

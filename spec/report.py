@@ -161,6 +161,7 @@ def to_json(
                 "level": str(entry.rule.level),
                 "statement": entry.rule.statement,
                 "source": str(entry.rule.source),
+                "source_url": entry.rule.source.url,
                 "chapter": entry.rule.chapter,
                 "about": about.get(entry.rule.id, ""),
                 "result": entry.result,
