@@ -20,6 +20,7 @@ from impl.streaming import StreamResponse
 from spec.sse import Event
 from spec.sse.encoder import validate
 from spec.surface import (
+    CAPABILITIES_PATH,
     CHANGING_FILE,
     FILES_PATH,
     SSE_PATH,
@@ -49,9 +50,26 @@ async def _replay(events: Sequence[Event], *, hold: bool) -> AsyncIterator[Event
         await anyio.sleep_forever()
 
 
+CAPABILITIES = {
+    "sse": True,
+    "text": True,
+    "comments": True,
+    "files": True,
+    "endless": True,
+    "feed": True,
+    "observe": True,
+}
+"""What the reference app serves of the conformance surface (see spec.capabilities)."""
+
+
 def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
     """The surface's SSE and text routes."""
     router = APIRouter()
+
+    @router.get(CAPABILITIES_PATH)
+    async def capabilities() -> dict[str, bool]:
+        """Declare which streams this app serves and which observations it offers."""
+        return CAPABILITIES
 
     @router.api_route(SSE_PATH, methods=["GET", "HEAD"])
     async def sse(

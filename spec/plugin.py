@@ -1,13 +1,18 @@
 """The pytest plugin that runs the spec: options, target fixtures and the rule report.
 
 Options:
-    ``--target=module:attr``   the ASGI app under test (default: the reference app)
+    ``--target=module:attr``   the ASGI app under test (default: the reference app),
+    ``--target=http://h:p``    or a server already running (wire-level checks only)
+    ``--target-command=CMD``   or a command that serves on ``{port}`` (started and stopped here)
     ``--decoder=module:attr``  the SSE decoder the parsing chapter checks (default: the oracle)
     ``--rules=ID,GLOB,...``    run only the checks of these rules (``SSE-ENC-*``)
     ``--report-json=PATH``     write the rule-by-rule report as JSON
+    ``--report-html=PATH``     write it as a self-contained HTML page
 
 Fixtures a check may ask for: ``target``, ``stream_client`` (each transport in
-turn), ``live_url`` and ``make_decoder``.
+turn), ``live_url``, ``make_decoder`` and ``capabilities``. A check marked with
+:func:`spec.capabilities.requires` runs only if the target declares what it
+needs; otherwise it is reported not applicable (or not observable).
 """
 
 from __future__ import annotations
@@ -20,13 +25,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from spec import chapters
+from spec import chapters, html_report
 from spec import report as rule_report
+from spec.capabilities import MARKER, Capabilities
 from spec.decoders import DEFAULT_DECODER, DecoderFactory, load_decoder
-from spec.rules import REGISTRY
+from spec.probe import probe_capabilities
+from spec.rules import REGISTRY, RuleViolation
 from spec.targets.client import AsgiClient, SocketClient, StreamClient
-from spec.targets.server import serve
-from spec.targets.target import DEFAULT_TARGET, Target, TargetError, load_target
+from spec.targets.target import COMMAND, DEFAULT_TARGET, Target, TargetError, load_target
+from spec.targets.unobservable import UnobservableClient
 
 # No deadline anywhere: an example's duration is never a verdict (benchmarks measure speed).
 # The explain phase re-runs failing examples many times over; only "thorough" pays for it.
@@ -48,8 +55,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("streamspec", "streamspec: run the spec against a target")
     group.addoption(
         "--target",
-        default=os.environ.get("STREAMSPEC_TARGET", DEFAULT_TARGET),
-        help=f"ASGI app under test, module:attribute (default {DEFAULT_TARGET})",
+        default=os.environ.get("STREAMSPEC_TARGET"),
+        help=f"ASGI app under test, module:attribute (default {DEFAULT_TARGET}), "
+        "or the base URL of a running server, http://host:port",
+    )
+    group.addoption(
+        "--target-command",
+        default=os.environ.get("STREAMSPEC_TARGET_COMMAND"),
+        help="a command that starts the server under test on {port} (and {python}: "
+        "this interpreter), e.g. 'node server.js --port {port}'",
     )
     group.addoption(
         "--decoder",
@@ -60,10 +74,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--rules", default="", help="comma-separated rule IDs or globs to run, e.g. SSE-ENC-*"
     )
     group.addoption("--report-json", default=None, help="write the rule report as JSON here")
+    group.addoption(
+        "--report-html", default=None, help="write the rule report as a self-contained HTML page"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     chapters.load_all()
+    config.addinivalue_line(
+        "markers", f"{MARKER}(*capabilities): the target capabilities a check needs"
+    )
     config.pluginmanager.register(RuleRecorder(config), "streamspec-rule-recorder")
 
 
@@ -74,12 +94,28 @@ class RuleRecorder:
         self.config = config
         self.rule_of: dict[str, str] = {}
         self.outcomes: dict[str, rule_report.CheckOutcome] = {}
+        self.violations: dict[str, RuleViolation] = {}
+        self.about: dict[str, str] = {}
+        self.target: Target | None = None
+        self.capabilities: Capabilities | None = None
+
+    @property
+    def target_name(self) -> str:
+        if self.target is not None:
+            return self.target.name
+        command = self.config.getoption("--target-command")
+        return str(command or self.config.getoption("--target") or DEFAULT_TARGET)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
             marker = item.get_closest_marker("rule")
             if marker is not None:
                 self.rule_of[item.nodeid] = str(marker.args[0])
+                fixtures = set(getattr(item, "fixturenames", ()))
+                if fixtures & _TARGET_FIXTURES:
+                    self.about[str(marker.args[0])] = rule_report.ABOUT_TARGET
+                elif "make_decoder" in fixtures:
+                    self.about.setdefault(str(marker.args[0]), rule_report.ABOUT_DECODER)
         option = str(self.config.getoption("--rules"))
         wanted = [pattern.strip() for pattern in option.split(",") if pattern.strip()]
         if not wanted:
@@ -102,6 +138,10 @@ class RuleRecorder:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         rep = yield
         rule_id = self.rule_of.get(item.nodeid)
+        if rep.failed and call.excinfo is not None:
+            error = call.excinfo.value
+            if isinstance(error, RuleViolation):
+                self.violations[item.nodeid] = error
         if rep.failed and rule_id is not None:
             rule = REGISTRY[rule_id]
             rep.sections.insert(0, (f"spec rule {rule.id}", f"{rule}\nsource: {rule.source}"))
@@ -122,8 +162,15 @@ class RuleRecorder:
                 report.nodeid, rule_report.classify_skip(reason), reason
             )
         else:
+            message = _failure_message(report)
+            violation = self.violations.get(report.nodeid)
             outcome = rule_report.CheckOutcome(
-                report.nodeid, rule_report.FAIL, _failure_message(report)
+                report.nodeid,
+                rule_report.FAIL,
+                message,
+                expected=repr(violation.expected) if violation else "",
+                seen=repr(violation.seen) if violation else "",
+                example=rule_report.hypothesis_example(message),
             )
         previous = self.outcomes.get(report.nodeid)
         if previous is None or previous.outcome == rule_report.PASS:
@@ -139,8 +186,10 @@ class RuleRecorder:
         if not self.rule_of:
             return
         results = self.results()
-        target = str(self.config.getoption("--target"))
+        target = self.target_name
         terminalreporter.write_sep("=", f"streamspec rules: {target}")
+        if self.capabilities is not None:
+            terminalreporter.write_line(f"capabilities: {_describe(self.capabilities)}")
         for line in rule_report.table(results, width=terminalreporter._tw.fullwidth):
             terminalreporter.write_line(line)
         for entry in results:
@@ -150,10 +199,37 @@ class RuleRecorder:
             terminalreporter.write_line(str(entry.rule), red=True, bold=True)
             for reason in entry.reasons[:3]:
                 terminalreporter.write_line("    " + reason.replace("\n", "\n    "))
+        failed = any(entry.result == rule_report.FAIL for entry in results)
+        if self.target is not None and self.target.kind == COMMAND and failed:
+            terminalreporter.write_sep("-", "the target command's stderr (last lines)")
+            terminalreporter.write_line(self.target.stderr or "(nothing)")
+        report = rule_report.to_json(
+            target,
+            results,
+            kind=self.target.kind if self.target is not None else "",
+            capabilities=self.capabilities.as_json() if self.capabilities else None,
+            about=self.about,
+        )
         path = self.config.getoption("--report-json")
         if path:
-            rule_report.write_json(Path(str(path)), target, results)
+            rule_report.write_json(Path(str(path)), report)
             terminalreporter.write_line(f"rule report written to {path}")
+        html_path = self.config.getoption("--report-html")
+        if html_path:
+            html_report.write(Path(str(html_path)), [report])
+            terminalreporter.write_line(f"HTML rule report written to {html_path}")
+
+
+def _describe(capabilities: Capabilities) -> str:
+    if capabilities.declared is None:
+        return f"none declared ({capabilities.problem}): held to every stream rule"
+    return ", ".join(
+        f"{name}: {str(value).lower()}" for name, value in capabilities.declared.items()
+    )
+
+
+_TARGET_FIXTURES = frozenset({"target", "stream_client", "live_url", "capabilities"})
+"""A check that uses one of these judges the target (the others judge a decoder)."""
 
 
 def _skip_reason(rep: pytest.TestReport) -> str:
@@ -169,28 +245,75 @@ def _failure_message(rep: pytest.TestReport) -> str:
     return message.strip()
 
 
+def _recorder(config: pytest.Config) -> RuleRecorder:
+    plugin = config.pluginmanager.get_plugin("streamspec-rule-recorder")
+    assert isinstance(plugin, RuleRecorder)
+    return plugin
+
+
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Target:
-    """The target under test, loaded from ``--target``."""
+    """The target under test, from ``--target`` or ``--target-command``."""
+    option = request.config.getoption
     try:
-        return load_target(str(request.config.getoption("--target")))
+        loaded = load_target(option("--target"), command=option("--target-command"))
     except TargetError as error:
         pytest.exit(str(error), returncode=4)
+    _recorder(request.config).target = loaded
+    return loaded
 
 
 @pytest.fixture(scope="session")
 def live_url(target: Target) -> Iterator[str]:
-    """The base URL of the target served by uvicorn on 127.0.0.1, for the session."""
-    with serve(target.app) as url:
-        yield url
+    """The target's base URL on the wire, for the session.
+
+    An ASGI app is served by uvicorn on 127.0.0.1; a command target is started
+    on a free port and stopped at the end; a URL target is used as given.
+    """
+    try:
+        with target.serve() as url:
+            yield url
+    except TargetError as error:
+        pytest.exit(str(error), returncode=4)
 
 
 @pytest.fixture(scope="session", params=["asgi", "socket"])
 def stream_client(request: pytest.FixtureRequest, target: Target) -> StreamClient:
-    """A client for the target over each transport in turn: ASGI messages, then a socket."""
+    """A client for the target over each transport in turn: ASGI messages, then a socket.
+
+    For a target that is not an ASGI app the ``asgi`` transport makes every
+    check that uses it *not observable*, with the reason.
+    """
     if request.param == "asgi":
-        return AsgiClient(target.app)
+        if target.asgi_app is None:
+            reason = (
+                f"ASGI messages: the target is a {target.kind} ({target.name}), not an ASGI app"
+            )
+            return UnobservableClient("asgi", reason)
+        return AsgiClient(target.asgi_app)
     return SocketClient(request.getfixturevalue("live_url"))
+
+
+@pytest.fixture(scope="session")
+def capabilities(request: pytest.FixtureRequest, target: Target) -> Capabilities:
+    """What the target declares at ``GET /conformance/capabilities`` (asked once a session)."""
+    if target.asgi_app is not None:
+        declared = probe_capabilities(AsgiClient(target.asgi_app))
+    else:
+        declared = probe_capabilities(SocketClient(request.getfixturevalue("live_url")))
+    _recorder(request.config).capabilities = declared
+    return declared
+
+
+@pytest.fixture(autouse=True)
+def _streamspec_capability_gate(request: pytest.FixtureRequest) -> None:
+    """End a check marked ``requires(...)`` unless the target declares what it needs."""
+    names = [name for marker in request.node.iter_markers(MARKER) for name in marker.args]
+    if not names:
+        return
+    declared: Capabilities = request.getfixturevalue("capabilities")
+    for name in names:
+        declared.require(name)
 
 
 @pytest.fixture(scope="session")

@@ -30,13 +30,41 @@ PASS, FAIL, PARTIAL, UNOBSERVED, INAPPLICABLE, NOT_RUN = (
 )
 
 
+_EXAMPLE_MARKERS = ("Failing test case:", "Falsifying example:")
+
+
+ABOUT_TARGET, ABOUT_DECODER = "target", "decoder"
+"""What a rule's checks judge: the target (a server) or the SSE decoder (``--decoder``)."""
+
+RESULTS = (PASS, FAIL, PARTIAL, UNOBSERVED, INAPPLICABLE, NOT_RUN)
+"""Every result a rule can come to, in the order summaries list them."""
+
+
 @dataclass(frozen=True)
 class CheckOutcome:
-    """What one collected check (one pytest item) came to."""
+    """What one collected check (one pytest item) came to.
+
+    Attributes:
+        message: the failure (or the reason it could not judge), whole.
+        expected, seen: for a rule violation, what was expected and what was seen.
+        example: for a property check, the minimal failing example hypothesis found.
+    """
 
     nodeid: str
     outcome: str
     message: str = ""
+    expected: str = ""
+    seen: str = ""
+    example: str = ""
+
+
+def hypothesis_example(message: str) -> str:
+    """The minimal failing example hypothesis printed into *message*, or ``""``."""
+    for marker in _EXAMPLE_MARKERS:
+        start = message.find(marker)
+        if start >= 0:
+            return message[start:].strip()
+    return ""
 
 
 @dataclass
@@ -84,39 +112,68 @@ def summarise(rules: Iterable[Rule], outcomes: dict[str, list[CheckOutcome]]) ->
 
 def table(results: list[RuleResult], *, width: int = 100) -> list[str]:
     """A plain-text table, one line a rule, then the totals."""
-    id_width = max((len(entry.rule.id) for entry in results), default=4)
-    lines = [f"{'rule':<{id_width}} {'level':<6} {'result':<15} {'checks':>7}  statement"]
+    wide = max([14, *(len(entry.rule.id) for entry in results)])
+    lines = [f"{'rule':<{wide}} {'level':<6} {'result':<15} {'checks':>7}  statement"]
     for entry in results:
         passed = sum(1 for check in entry.checks if check.outcome == PASS)
         counts = f"{passed}/{len(entry.checks)}"
-        head = f"{entry.rule.id:<{id_width}} {entry.rule.level:<6} {entry.result:<15} {counts:>7}  "
+        head = f"{entry.rule.id:<{wide}} {entry.rule.level:<6} {entry.result:<15} {counts:>7}  "
         statement = entry.rule.statement
         room = max(width - len(head), 20)
         if len(statement) > room:
             statement = statement[: room - 1] + "…"
         lines.append(head + statement)
-    totals: dict[str, int] = {}
-    for entry in results:
-        totals[entry.result] = totals.get(entry.result, 0) + 1
-    order = [PASS, FAIL, PARTIAL, UNOBSERVED, INAPPLICABLE, NOT_RUN]
-    lines.append(", ".join(f"{totals[key]} {key}" for key in order if key in totals))
+    tally = totals(results)
+    lines.append(", ".join(f"{tally[key]} {key}" for key in RESULTS if key in tally))
     return lines
 
 
-def to_json(target: str, results: list[RuleResult]) -> dict[str, Any]:
-    """The report as a JSON-ready dict (the schema is documented in the README)."""
+def totals(results: list[RuleResult]) -> dict[str, int]:
+    """How many rules came to each result."""
+    counts: dict[str, int] = {}
+    for entry in results:
+        counts[entry.result] = counts.get(entry.result, 0) + 1
+    return counts
+
+
+def to_json(
+    target: str,
+    results: list[RuleResult],
+    *,
+    kind: str = "",
+    capabilities: dict[str, bool] | None = None,
+    about: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The report as a JSON-ready dict (the schema is documented in the README).
+
+    *about* maps a rule ID to what its checks judge (:data:`ABOUT_TARGET` or
+    :data:`ABOUT_DECODER`), for the rules that were collected.
+    """
+    about = about or {}
     return {
         "target": target,
+        "kind": kind,
+        "capabilities": capabilities,
+        "totals": totals(results),
         "rules": [
             {
                 "id": entry.rule.id,
                 "level": str(entry.rule.level),
                 "statement": entry.rule.statement,
                 "source": str(entry.rule.source),
+                "source_url": entry.rule.source.url,
                 "chapter": entry.rule.chapter,
+                "about": about.get(entry.rule.id, ""),
                 "result": entry.result,
                 "checks": [
-                    {"nodeid": c.nodeid, "outcome": c.outcome, "message": c.message}
+                    {
+                        "nodeid": c.nodeid,
+                        "outcome": c.outcome,
+                        "message": c.message,
+                        "expected": c.expected,
+                        "seen": c.seen,
+                        "example": c.example,
+                    }
                     for c in entry.checks
                 ],
             }
@@ -125,6 +182,7 @@ def to_json(target: str, results: list[RuleResult]) -> dict[str, Any]:
     }
 
 
-def write_json(path: Path, target: str, results: list[RuleResult]) -> None:
+def write_json(path: Path, report: dict[str, Any]) -> None:
+    """Write a report made by :func:`to_json` (or a matrix) to *path*."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_json(target, results), indent=2, ensure_ascii=False) + "\n")
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

@@ -12,6 +12,10 @@ request for a stream is written.
     response. An event that cannot be encoded unaltered (see ``SSE-ENC-07``)
     must be refused, preferably with a 4xx status before the stream starts.
 
+``GET /conformance/capabilities``
+    A JSON object of booleans: which streams the target serves and which
+    observations it offers (see :mod:`spec.capabilities`).
+
 ``GET /conformance/text?chunks=JSON``
     Stream the strings of ``JSON`` (a list of strings) as a
     ``text/plain; charset=utf-8`` body, each string encoded as UTF-8 and sent
@@ -65,6 +69,7 @@ FEED_PATH = "/conformance/feed"
 BYTES_PATH = "/conformance/bytes"
 LOG_PATH = "/conformance/log"
 GATES_PATH = "/conformance/gates"
+CAPABILITIES_PATH = "/conformance/capabilities"
 
 
 def event_to_json(event: Event) -> dict[str, Any]:

@@ -48,6 +48,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from spec.capabilities import requires
 from spec.rules import MUST, SHOULD, Chapter, Source, expect, not_observable, violation
 from spec.sse import Comment, Decoder, Event, MessageEvent
 from spec.sse.model import as_dispatched
@@ -174,6 +175,7 @@ CLEANUP = chapter.rule(
 )
 
 
+@requires("endless", "observe")
 @CLEANUP.check
 @pytest.mark.parametrize("kind", KINDS)
 async def check_cleanup_runs_after_disconnect(stream_client: StreamClient, kind: str) -> None:
@@ -197,6 +199,7 @@ PROMPT = chapter.rule(
 )
 
 
+@requires("endless", "observe")
 @PROMPT.check
 @pytest.mark.parametrize("kind", KINDS)
 async def check_at_most_two_items_after_disconnect(target: Target, kind: str) -> None:
@@ -238,6 +241,7 @@ EARLY = chapter.rule(
 )
 
 
+@requires("endless", "observe")
 @EARLY.check
 async def check_disconnect_before_first_chunk(stream_client: StreamClient) -> None:
     """The producer blocks before its first item; the client leaves after the headers."""
@@ -259,6 +263,7 @@ BLOCKED = chapter.rule(
 )
 
 
+@requires("endless", "observe")
 @BLOCKED.check
 async def check_disconnect_while_producer_waits(stream_client: StreamClient) -> None:
     """After three items the producer waits for ever; the client leaves after reading them."""
@@ -279,6 +284,7 @@ SENDING = chapter.rule(
 )
 
 
+@requires("endless", "observe")
 @SENDING.check
 @pytest.mark.parametrize("kind", KINDS)
 async def check_disconnect_while_send_waits(target: Target, kind: str) -> None:
@@ -308,6 +314,7 @@ SLOW = chapter.rule(
 )
 
 
+@requires("endless", "observe")
 @SLOW.check
 async def check_send_timeout_ends_stream_of_silent_client(target: Target) -> None:
     """At the message level: the app blocks in ``send`` for a client that reads nothing."""
@@ -328,6 +335,7 @@ async def check_send_timeout_ends_stream_of_silent_client(target: Target) -> Non
     expect_cleanup(facts, "after the send timeout")
 
 
+@requires("endless", "observe")
 @SLOW.check
 async def check_send_timeout_over_a_socket(live_url: str) -> None:
     """Over TCP: a client requests 64 KiB items and never reads; memory stays bounded."""
@@ -355,6 +363,7 @@ ERROR = chapter.rule(
 )
 
 
+@requires("endless")
 @ERROR.check
 async def check_producer_error_aborts_the_body(stream_client: StreamClient) -> None:
     """The producer raises after three items: the client sees three items and a broken body."""
@@ -374,6 +383,7 @@ HEAD = chapter.rule(
 )
 
 
+@requires("endless", "observe")
 @HEAD.check
 async def check_head_does_not_start_the_producer(stream_client: StreamClient) -> None:
     """HEAD on an endless stream: a status, headers, no body, and a producer never started."""
@@ -404,6 +414,7 @@ def _resources() -> dict[str, int]:
     }
 
 
+@requires("endless")
 @LEAK.check
 async def check_nothing_outlives_a_stream(target: Target) -> None:
     """Count tasks, threads and descriptors before and after streams of every kind."""
@@ -434,6 +445,7 @@ POLLING = chapter.rule(
 )
 
 
+@requires("endless")
 @POLLING.check
 async def check_disconnect_is_awaited_not_polled(target: Target) -> None:
     """Polling ``request.is_disconnected()`` per item costs a ``receive`` round trip per item.
@@ -549,6 +561,7 @@ async def read_feed(
     return events[:count]
 
 
+@requires("feed")
 @EVERY_ID.check
 async def check_every_event_has_an_id(stream_client: StreamClient) -> None:
     """Three published events arrive with three different, non-empty ids."""
@@ -568,6 +581,7 @@ NO_LOSS = chapter.rule(
 )
 
 
+@requires("feed")
 @NO_LOSS.check
 @given(data=st.lists(st.text(max_size=8), min_size=1, max_size=12), split=st.integers(0, 12))
 async def check_reconnect_resumes_without_loss(
@@ -596,6 +610,7 @@ GAP = chapter.rule(
 )
 
 
+@requires("feed")
 @GAP.check
 async def check_client_too_far_behind_is_told(stream_client: StreamClient) -> None:
     """After 70 events, the first is gone from a 64-event buffer: resuming there gets a gap."""
@@ -625,10 +640,12 @@ SHUTDOWN_GRACE = 10.0
 
 
 def _importable(target: Target) -> str:
-    name = getattr(target, "name", "")
-    if ":" not in name or "://" in name:
-        not_observable("the target cannot be started as `uvicorn module:attr` by the suite")
-    return str(name)
+    if target.asgi_app is None:
+        not_observable(
+            f"the target is a {target.kind}, not an ASGI app the suite can start "
+            "as `uvicorn module:attr`"
+        )
+    return target.name
 
 
 async def _read_first_event(response: Any, decoder: Decoder) -> None:

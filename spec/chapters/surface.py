@@ -5,6 +5,37 @@ HTTP, so a server written in any language can be validated by implementing
 the endpoints below next to its real routes. Browser-facing streams are GET,
 so that an `EventSource` can open them too.
 
+## `GET /conformance/capabilities`
+
+Answers 200 with a JSON object of booleans that declares what the target
+implements, for example
+
+```json
+{"sse": true, "text": true, "comments": true, "files": false, "observe": false}
+```
+
+| member | true means | when false, the rules that need it are |
+| --- | --- | --- |
+| `sse` | `GET /conformance/sse` is served | not applicable |
+| `text` | `GET /conformance/text` is served | not applicable |
+| `files` | the file-download endpoints are served | not applicable |
+| `comments` | `GET /conformance/sse` writes an event's `comment` member | not applicable |
+| `observe` | the observation endpoint is served (see below) | not observable |
+
+The observation endpoint tells the suite server-side facts (a producer's
+cleanup ran, when, after how many items). The name `observe` is reserved here;
+the endpoint's contract belongs to the cancellation chapter.
+
+A library that cannot send comments declares `comments: false`; the suite
+then never asks it for one.
+
+An absent member means `false`; members the suite does not know are ignored.
+The suite reads the declaration once, before the checks, and decides from it
+alone which rules apply: a rule is never excused because the target failed
+it. A target that does not answer with an object of booleans declares
+nothing: it is held to every stream rule, offers no observation, and fails
+`SURFACE-CAP-01`.
+
 ## `GET /conformance/sse?events=JSON`
 
 Streams the events of `JSON` as `text/event-stream`, in order, then ends the
@@ -201,13 +232,15 @@ that changes during its download are then reported not observable.
 
 from __future__ import annotations
 
+from spec.capabilities import parse, requires
 from spec.gates import GateControl, GateState, new_gate
 from spec.messages import run_exchange
-from spec.rules import MUST, Chapter, Source, expect
+from spec.rules import MUST, Chapter, Source, expect, violation
 from spec.sse import Event
 from spec.streams import fetch
 from spec.surface import (
     BYTES_PATH,
+    CAPABILITIES_PATH,
     LOG_PATH,
     SSE_PATH,
     TEXT_PATH,
@@ -227,6 +260,28 @@ SURFACE = Source(
     "#surface",
 )
 
+CAPABILITIES = chapter.rule(
+    "SURFACE-CAP-01",
+    MUST,
+    "GET /conformance/capabilities answers 200 with a JSON object whose members are "
+    "booleans, declaring what the target implements.",
+    SURFACE,
+)
+
+
+@CAPABILITIES.check
+async def check_capabilities_are_declared(stream_client: StreamClient) -> None:
+    """The declaration the suite decides applicability by is there and well formed."""
+    fetched = await fetch(stream_client, "GET", CAPABILITIES_PATH)
+    declared = parse(fetched.status, fetched.body)
+    if declared.declared is None:
+        violation(
+            "the answer to GET /conformance/capabilities",
+            "200 and a JSON object of booleans",
+            f"{declared.problem}: {fetched.body[:200]!r}",
+        )
+
+
 SSE_ENDPOINT = chapter.rule(
     "SURFACE-SSE-01",
     MUST,
@@ -236,6 +291,7 @@ SSE_ENDPOINT = chapter.rule(
 )
 
 
+@requires("sse")
 @SSE_ENDPOINT.check
 async def check_sse_endpoint_streams_event_stream(stream_client: StreamClient) -> None:
     """The endpoint the SSE chapters depend on exists and speaks ``text/event-stream``."""
@@ -253,6 +309,7 @@ MALFORMED = chapter.rule(
 )
 
 
+@requires("sse")
 @MALFORMED.check
 async def check_malformed_events_get_400(stream_client: StreamClient) -> None:
     """Not JSON, not a list, a wrongly typed member: each a 400, never a 500 or a stream."""
@@ -270,6 +327,7 @@ TEXT_ENDPOINT = chapter.rule(
 )
 
 
+@requires("text")
 @TEXT_ENDPOINT.check
 async def check_text_endpoint_streams_the_chunks(stream_client: StreamClient) -> None:
     """Three chunks, one of them non-ASCII, come back in order as one UTF-8 body."""
@@ -289,6 +347,7 @@ TEXT_MALFORMED = chapter.rule(
 )
 
 
+@requires("text")
 @TEXT_MALFORMED.check
 async def check_malformed_chunks_get_400(stream_client: StreamClient) -> None:
     """Not JSON, not a list, a list with a number: each a 400."""

@@ -1,37 +1,145 @@
-"""What the suite runs against: an ASGI app named by import path.
+"""What the suite runs against: an ASGI app, a running server, or a command that starts one.
 
-``--target=package.module:attribute`` names an ASGI application. The suite
-calls it in-process at the message level and serves it with uvicorn on
-loopback for the wire-level checks.
+Three kinds of target, named on the command line:
+
+``--target=package.module:attribute``
+    An ASGI application. The suite calls it in-process at the message level
+    (the ``asgi`` transport) and serves it with uvicorn on loopback for the
+    wire-level checks (the ``socket`` transport).
+``--target=http://host:port``
+    A server already running, in any language. Only the wire is observable:
+    checks that need ASGI messages report *not observable*.
+``--target-command="node server.js --port {port}"``
+    A command that starts a server on the port the suite gives it. The suite
+    starts it, waits until it accepts connections, and stops it at the end;
+    like a URL target, only the wire is observable.
+
+No kind imports the reference app unless it is named (it is the default).
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
+from spec.rules import not_observable
 from spec.targets.asgi_types import ASGIApp
+from spec.targets.command import CommandError, RunningCommand, accepts_connections, run_command
+from spec.targets.server import serve
 
 DEFAULT_TARGET = "impl.app:app"
 
+ASGI, URL, COMMAND = "asgi app", "running server", "command"
+
 
 class TargetError(Exception):
-    """The target cannot be loaded; the message says why, for the person who named it."""
+    """The target cannot be loaded or started; the message says why, for the person who named it."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Target:
-    """A target the suite validates."""
+    """A target the suite validates.
+
+    Attributes:
+        name: how the person named it (``module:attr``, a URL, or the command).
+        asgi_app: the ASGI callable, for ``asgi app`` targets only.
+        url: the base URL, for ``running server`` targets only.
+        command: the command line, for ``command`` targets only.
+        started: the running command while :meth:`serve` runs it.
+        stderr: what a command target wrote to stderr, kept when it stops.
+    """
 
     name: str
-    app: ASGIApp
+    asgi_app: ASGIApp | None = None
+    url: str | None = None
+    command: str | None = None
+    started: RunningCommand | None = field(default=None, repr=False)
+    stderr: str = field(default="", repr=False)
+
+    @property
+    def kind(self) -> str:
+        """:data:`ASGI`, :data:`URL` or :data:`COMMAND`."""
+        if self.asgi_app is not None:
+            return ASGI
+        return URL if self.url is not None else COMMAND
+
+    @property
+    def observes_asgi(self) -> bool:
+        """Whether ASGI messages can be observed (the target is an ASGI app)."""
+        return self.asgi_app is not None
+
+    @property
+    def app(self) -> ASGIApp:
+        """The ASGI app; for any other target, the calling check is *not observable*."""
+        if self.asgi_app is None:
+            not_observable(
+                f"ASGI messages: the target is a {self.kind} ({self.name}), not an ASGI app"
+            )
+        return self.asgi_app
+
+    @contextmanager
+    def serve(self) -> Iterator[str]:
+        """Make the target reachable over TCP while the block runs; yield its base URL."""
+        if self.asgi_app is not None:
+            with serve(self.asgi_app) as url:
+                yield url
+        elif self.url is not None:
+            parts = urlsplit(self.url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            if not accepts_connections(parts.hostname or "", port):
+                raise TargetError(f"--target={self.name}: nothing accepts connections there")
+            yield self.url
+        else:
+            assert self.command is not None
+            try:
+                with run_command(self.command) as running:
+                    self.started = running
+                    try:
+                        yield running.url
+                    finally:
+                        self.stderr = running.stderr()
+                        self.started = None
+            except CommandError as error:
+                raise TargetError(f"--target-command: {error}") from error
 
 
-def load_target(name: str) -> Target:
+def load_target(name: str | None = None, *, command: str | None = None) -> Target:
+    """The target named by ``--target`` (*name*) or ``--target-command`` (*command*)."""
+    if command:
+        if name:
+            raise TargetError("give either --target or --target-command, not both")
+        if "{port}" not in command:
+            raise TargetError(
+                f"--target-command={command!r}: the command must contain {{port}}, "
+                "where the suite puts the port it chose"
+            )
+        return Target(command, command=command)
+    name = name or DEFAULT_TARGET
+    if name.startswith(("http://", "https://")):
+        return _url_target(name)
+    return Target(name, _import_app(name))
+
+
+def _url_target(name: str) -> Target:
+    parts = urlsplit(name)
+    if not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise TargetError(
+            f"--target={name!r}: expected the server's base URL, e.g. http://127.0.0.1:8000"
+        )
+    return Target(name, url=name.rstrip("/"))
+
+
+def _import_app(name: str) -> ASGIApp:
     """Import the ASGI app named ``module:attribute``."""
     module_name, sep, attribute = name.partition(":")
     if not sep or not module_name or not attribute:
-        raise TargetError(f"--target={name!r}: expected module:attribute, e.g. {DEFAULT_TARGET}")
+        raise TargetError(
+            f"--target={name!r}: expected module:attribute (e.g. {DEFAULT_TARGET}) "
+            "or a URL (http://127.0.0.1:8000)"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
@@ -44,4 +152,4 @@ def load_target(name: str) -> Target:
             raise TargetError(f"--target={name!r}: {module_name} has no {attribute}") from None
     if not callable(app):
         raise TargetError(f"--target={name!r}: {attribute} is not an ASGI app (not callable)")
-    return Target(name, app)
+    return app

@@ -1,0 +1,285 @@
+"""Run the spec against several targets and merge the reports into one matrix.
+
+::
+
+    python -m spec.matrix peers/matrix.toml --out reports/matrix
+    python -m spec.matrix --merge a.json b.json --out reports/matrix
+
+The first form reads a list of targets (TOML: ``[[targets]]`` with ``label``,
+``target`` or ``command``, and optionally ``library``), runs ``pytest spec``
+once per target in a child process (each writes its own JSON and HTML report
+into the output folder), and merges them. The second merges JSON reports
+already written. Either way the output folder gets:
+
+* ``matrix.json``: the targets, and for each rule its result on each target,
+  with the full per-target reports (failures, minimal examples) beside;
+* ``matrix.html``: the matrix as a self-contained page (:mod:`spec.html_report`);
+* ``matrix.md``: the matrix as a Markdown table, the one the README shows.
+
+``--readme=README.md`` compares the README's matrix (between the markers
+``<!-- matrix:start -->`` and ``<!-- matrix:end -->``) with ``matrix.md`` and
+exits non-zero if they differ; ``--update-readme`` rewrites it instead.
+
+The exit status is 0 when every target ran to its end, whatever the rules'
+results: the matrix reports failures, it does not fail on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from spec import html_report
+from spec.report import (
+    ABOUT_DECODER,
+    FAIL,
+    INAPPLICABLE,
+    NOT_RUN,
+    PARTIAL,
+    PASS,
+    RESULTS,
+    UNOBSERVED,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+START, END = "<!-- matrix:start -->", "<!-- matrix:end -->"
+
+NOTE = (
+    "Rules about the target only: the parsing chapter (SSE-PARSE-*) judges the suite's "
+    "own SSE decoder, the same for every target, and is left out."
+)
+
+_CELL = {
+    PASS: "pass",
+    FAIL: "**fail**",
+    PARTIAL: "partial",
+    UNOBSERVED: "not observable",
+    INAPPLICABLE: "n/a",
+    NOT_RUN: "not run",
+}
+
+
+@dataclass(frozen=True)
+class MatrixTarget:
+    """One column of the matrix: how to reach the target, and what to call it."""
+
+    label: str
+    target: str | None = None
+    command: str | None = None
+    library: str | None = None
+
+    def options(self) -> list[str]:
+        if self.command is not None:
+            return [f"--target-command={self.command}"]
+        assert self.target is not None
+        return [f"--target={self.target}"]
+
+    def version(self) -> str:
+        """The installed version of :attr:`library`, or ``""``."""
+        if self.library is None:
+            return ""
+        try:
+            return metadata.version(self.library)
+        except metadata.PackageNotFoundError:
+            return ""
+
+
+def load_targets(path: Path) -> list[MatrixTarget]:
+    """The targets listed in a TOML file (see the module docstring)."""
+    entries = tomllib.loads(path.read_text(encoding="utf-8")).get("targets", [])
+    targets = []
+    for entry in entries:
+        if ("target" in entry) == ("command" in entry):
+            raise ValueError(f"{path}: {entry.get('label')!r} needs exactly one of target, command")
+        targets.append(
+            MatrixTarget(
+                label=str(entry["label"]),
+                target=entry.get("target"),
+                command=entry.get("command"),
+                library=entry.get("library"),
+            )
+        )
+    return targets
+
+
+def slug(label: str) -> str:
+    """A file name for *label*."""
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "target"
+
+
+def run_target(entry: MatrixTarget, out: Path, extra: Sequence[str] = ()) -> dict[str, Any]:
+    """Run ``pytest spec`` against *entry*; return its JSON report, labelled."""
+    name = slug(entry.label)
+    json_path, html_path = out / f"{name}.json", out / f"{name}.html"
+    json_path.unlink(missing_ok=True)
+    command = [
+        sys.executable, "-m", "pytest", "spec", "-q", "-p", "no:cacheprovider",
+        f"--report-json={json_path}", f"--report-html={html_path}", *entry.options(), *extra,
+    ]  # fmt: skip
+    env = {**os.environ, "HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "ci")}
+    completed = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    (out / f"{name}.log").write_text(completed.stdout + completed.stderr, encoding="utf-8")
+    if not json_path.exists():
+        raise RuntimeError(
+            f"{entry.label}: the run wrote no report (exit {completed.returncode}); "
+            f"see {out / (name + '.log')}:\n{completed.stdout[-2000:]}{completed.stderr[-2000:]}"
+        )
+    report: dict[str, Any] = json.loads(json_path.read_text(encoding="utf-8"))
+    version = entry.version()
+    report["label"] = f"{entry.label} {version}".strip()
+    report["library"] = entry.library
+    report["version"] = version
+    return report
+
+
+def merge(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One matrix of *reports*: targets, and each rule's result on each target.
+
+    Rules whose checks judge the SSE decoder rather than the target (the
+    parsing chapter) are left out: their result does not depend on the target.
+    So are rules no target ran (``--rules`` left them out).
+    """
+    labels = [str(report.get("label") or report["target"]) for report in reports]
+    rules: dict[str, dict[str, Any]] = {}
+    for label, report in zip(labels, reports, strict=True):
+        for rule in report["rules"]:
+            row = rules.setdefault(
+                rule["id"],
+                {
+                    "id": rule["id"],
+                    "level": rule["level"],
+                    "statement": rule["statement"],
+                    "about": rule.get("about", ""),
+                    "results": {},
+                },
+            )
+            row["results"][label] = rule["result"]
+    for row in rules.values():
+        for label in labels:
+            row["results"].setdefault(label, NOT_RUN)
+    rules = {
+        rule_id: row
+        for rule_id, row in rules.items()
+        if row["about"] != ABOUT_DECODER and set(row["results"].values()) != {NOT_RUN}
+    }
+    reports = [html_report.only(report, rules) for report in reports]
+    return {
+        "targets": [
+            {
+                "label": label,
+                "target": report["target"],
+                "kind": report.get("kind", ""),
+                "capabilities": report.get("capabilities"),
+                "totals": report.get("totals", {}),
+            }
+            for label, report in zip(labels, reports, strict=True)
+        ],
+        "rules": list(rules.values()),
+        "reports": list(reports),
+    }
+
+
+def markdown(matrix: dict[str, Any]) -> str:
+    """The matrix as a Markdown table (rules by targets), with a totals row."""
+    labels = [target["label"] for target in matrix["targets"]]
+    lines = [
+        "| rule | level | " + " | ".join(labels) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in labels) + " |",
+    ]
+    for row in matrix["rules"]:
+        cells = " | ".join(_CELL[row["results"][label]] for label in labels)
+        lines.append(f"| {row['id']} | {row['level']} | {cells} |")
+    totals = []
+    for target in matrix["targets"]:
+        counts = target["totals"]
+        totals.append(", ".join(f"{counts[key]} {key}" for key in RESULTS if counts.get(key)))
+    lines.append("| **totals** | | " + " | ".join(totals) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write(matrix: dict[str, Any], out: Path) -> None:
+    """Write ``matrix.json``, ``matrix.html`` and ``matrix.md`` into *out*."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "matrix.json").write_text(
+        json.dumps(matrix, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    html_report.write(out / "matrix.html", matrix["reports"], note=NOTE)
+    (out / "matrix.md").write_text(markdown(matrix), encoding="utf-8")
+
+
+def readme_section(text: str) -> str:
+    """The matrix between the README's markers (raise ValueError if they are missing)."""
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"the README has no {START} ... {END} section")
+    return text[start + len(START) : end].strip("\n") + "\n"
+
+
+def replace_readme_section(text: str, table: str) -> str:
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"the README has no {START} ... {END} section")
+    return text[: start + len(START)] + "\n" + table + text[end:]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m spec.matrix", description=__doc__)
+    parser.add_argument("targets", nargs="?", type=Path, help="TOML file listing the targets")
+    parser.add_argument("--merge", nargs="+", type=Path, default=[], help="JSON reports to merge")
+    parser.add_argument("--out", type=Path, default=Path("reports/matrix"), help="output folder")
+    parser.add_argument("--readme", type=Path, help="check that this README shows the matrix")
+    parser.add_argument("--update-readme", action="store_true", help="rewrite its matrix instead")
+    parser.epilog = "Options after -- go to each pytest run, e.g. -- --rules=SSE-ENC-*"
+    args = list(sys.argv[1:] if argv is None else argv)
+    pytest_args = args[args.index("--") + 1 :] if "--" in args else []
+    options = parser.parse_args(args[: args.index("--")] if "--" in args else args)
+    if (options.targets is None) == (not options.merge):
+        parser.error("give a TOML file of targets, or --merge with JSON reports")
+    reports: list[dict[str, Any]] = []
+    if options.targets is not None:
+        entries = load_targets(options.targets)
+        options.out.mkdir(parents=True, exist_ok=True)
+        for number, entry in enumerate(entries, 1):
+            print(f"[{number}/{len(entries)}] {entry.label} ...", end=" ", flush=True)
+            report = run_target(entry, options.out, pytest_args)
+            counts = report.get("totals", {})
+            print(", ".join(f"{counts[key]} {key}" for key in RESULTS if counts.get(key)))
+            reports.append(report)
+    else:
+        reports = [json.loads(path.read_text(encoding="utf-8")) for path in options.merge]
+    matrix = merge(reports)
+    write(matrix, options.out)
+    print(f"matrix written to {options.out}/matrix.json, matrix.html and matrix.md")
+    if options.readme is not None:
+        return _check_readme(options.readme, markdown(matrix), update=options.update_readme)
+    return 0
+
+
+def _check_readme(path: Path, table: str, *, update: bool) -> int:
+    text = path.read_text(encoding="utf-8")
+    if readme_section(text) == table:
+        print(f"{path} shows this matrix")
+        return 0
+    if update:
+        path.write_text(replace_readme_section(text, table), encoding="utf-8")
+        print(f"{path}: matrix updated")
+        return 0
+    print(f"{path} shows another matrix than this run's; the run's matrix:\n\n{table}")
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""The rule report keeps what a failure needs, and ``spec.matrix`` merges reports faithfully."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spec import matrix
+from tests.run_suite import ROOT, run_spec
+
+
+def test_a_property_failure_keeps_expected_seen_and_the_minimal_example(tmp_path: Path) -> None:
+    """Hypothesis' minimal example (one event whose data is a line break) reaches the JSON."""
+    page = tmp_path / "report.html"
+    run = run_spec(
+        tmp_path,
+        "--rules=SSE-ENC-12",
+        "--target=tests.broken.handmade_framing:app",
+        f"--report-html={page}",
+    )
+    rule = next(r for r in run.report["rules"] if r["id"] == "SSE-ENC-12")
+    assert rule["result"] == "fail"
+    assert rule["about"] == "target"
+    check = next(c for c in rule["checks"] if c["outcome"] == "fail")
+    assert check["example"].startswith(("Failing test case:", "Falsifying example:"))
+    assert "check_any_events_round_trip(" in check["example"]
+    assert "events=[Event(" in check["example"]
+    assert "MessageEvent(" in check["expected"]
+    assert check["seen"] != check["expected"]
+    assert check["example"] in check["message"]
+    html = page.read_text(encoding="utf-8")
+    assert "streamspec conformance report: tests.broken.handmade_framing:app" in html
+    assert "minimal failing example:" in html
+    assert "events=[Event(data=&#x27;\\n&#x27;" in html, "the example, escaped"
+
+
+def report(target: str, results: dict[str, str], about: str = "target") -> dict[str, Any]:
+    """A report in the JSON form, for the merge (as the plugin writes it)."""
+    return {
+        "target": target,
+        "kind": "asgi app",
+        "capabilities": {"sse": True},
+        "totals": {},
+        "rules": [
+            {
+                "id": rule_id,
+                "level": "MUST",
+                "statement": f"statement of {rule_id}",
+                "source": "somewhere",
+                "chapter": "spec.chapters.x",
+                "about": "decoder" if rule_id.startswith("SSE-PARSE") else about,
+                "result": result,
+                "checks": [],
+            }
+            for rule_id, result in results.items()
+        ],
+    }
+
+
+def test_merge_puts_each_target_in_a_column_and_leaves_out_decoder_rules() -> None:
+    merged = matrix.merge(
+        [
+            report(
+                "a:app", {"SSE-PARSE-01": "pass", "SSE-ENC-01": "pass", "SSE-ENC-02": "not run"}
+            ),
+            report(
+                "b:app", {"SSE-PARSE-01": "pass", "SSE-ENC-01": "fail", "SSE-ENC-02": "not run"}
+            ),
+        ]
+    )
+    assert [row["id"] for row in merged["rules"]] == ["SSE-ENC-01"]
+    assert merged["rules"][0]["results"] == {"a:app": "pass", "b:app": "fail"}
+    assert [t["totals"] for t in merged["targets"]] == [{"pass": 1}, {"fail": 1}]
+    table = matrix.markdown(merged)
+    assert "| rule | level | a:app | b:app |" in table
+    assert "| SSE-ENC-01 | MUST | pass | **fail** |" in table
+    assert "| **totals** | | 1 pass | 1 fail |" in table
+
+
+def test_the_readme_check_fails_on_another_matrix_and_updates_it(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{matrix.START}\n| old |\n{matrix.END}\nrest\n")
+    merge = [
+        "--merge",
+        str(_write(tmp_path)),
+        "--out",
+        str(tmp_path / "m"),
+        "--readme",
+        str(readme),
+    ]
+    assert matrix.main(merge) == 1
+    assert matrix.main([*merge, "--update-readme"]) == 0
+    text = readme.read_text()
+    assert matrix.readme_section(text) == (tmp_path / "m" / "matrix.md").read_text()
+    assert text.startswith("intro\n")
+    assert text.endswith(f"{matrix.END}\nrest\n")
+    assert matrix.main(merge) == 0
+
+
+def _write(tmp_path: Path) -> Path:
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(report("a:app", {"SSE-ENC-01": "pass"})))
+    return path
+
+
+def test_merge_from_the_command_line_writes_json_html_and_markdown(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    completed = subprocess.run(
+        [sys.executable, "-m", "spec.matrix", "--merge", str(_write(tmp_path)), "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads((out / "matrix.json").read_text())["rules"][0]["id"] == "SSE-ENC-01"
+    assert "<table" in (out / "matrix.html").read_text()
+    assert "| SSE-ENC-01 | MUST | pass |" in (out / "matrix.md").read_text()
+
+
+def test_the_peer_list_names_each_target_one_way() -> None:
+    targets = matrix.load_targets(ROOT / "peers" / "matrix.toml")
+    assert len({t.label for t in targets}) == len(targets) >= 7
+    assert any(t.command and "{port}" in t.command for t in targets), "aiohttp is a command"
+
+
+def test_a_target_listed_two_ways_is_refused(tmp_path: Path) -> None:
+    listing = tmp_path / "m.toml"
+    listing.write_text('[[targets]]\nlabel = "x"\ntarget = "a:b"\ncommand = "c {port}"\n')
+    with pytest.raises(ValueError, match="exactly one of target, command"):
+        matrix.load_targets(listing)
