@@ -57,6 +57,9 @@ CAPABILITIES = {
     "files": True,
     "endless": True,
     "feed": True,
+    "bytes": True,
+    "log": True,
+    "idle": True,
     "observe": True,
 }
 """What the reference app serves of the conformance surface (see spec.capabilities)."""

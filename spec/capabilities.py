@@ -37,10 +37,13 @@ import pytest
 
 from spec.rules import not_applicable, not_observable
 
-STREAMS = ("sse", "text", "files", "comments", "endless", "feed")
-"""Capabilities that make rules applicable: the streams a target serves, and
-``comments``: its SSE stream writes the ``comment`` member of an event (some
-libraries offer no way to send a comment)."""
+STREAMS = ("sse", "text", "files", "comments", "endless", "feed", "bytes", "log", "idle")
+"""Capabilities that make rules applicable: the streams a target serves (one
+name per endpoint of the surface: ``bytes`` and ``log`` for the CHUNK
+chapter's, ``endless`` and ``feed`` for the CANCEL chapter's), ``comments``:
+its SSE stream writes the ``comment`` member of an event (some libraries offer
+no way to send a comment), and ``idle``: its SSE endpoint honours ``hold`` and
+``keepalive`` (an idle stream, for the keep-alive and shutdown rules)."""
 
 OBSERVATIONS = ("observe",)
 """Capabilities that make rules observable. ``observe``: the observation

@@ -479,6 +479,7 @@ def _idle_sse(client: StreamClient, keepalive: float) -> Any:
     return client.stream("GET", SSE_PATH, params=params)
 
 
+@requires("idle")
 @KEEPALIVE.check
 async def check_idle_stream_sends_keepalive_comments(stream_client: StreamClient) -> None:
     """With a 50 ms interval, a comment follows the only event of an idle stream."""
@@ -503,6 +504,7 @@ NO_BUSY_LOOP = chapter.rule(
 _WINDOW = 0.3
 
 
+@requires("idle")
 @NO_BUSY_LOOP.check
 async def check_disabled_keepalive_sends_nothing(stream_client: StreamClient) -> None:
     """Keep-alive 0: after its one event, the stream is silent for the whole window.
@@ -669,6 +671,7 @@ async def _read_to_end(response: Any, decoder: Decoder) -> tuple[list[MessageEve
     return events, ""
 
 
+@requires("idle")
 @SHUTDOWN.check
 async def check_sigterm_ends_streams_with_a_final_event(target: Target) -> None:
     """Two idle endless SSE streams are open when the server gets SIGTERM."""
@@ -707,6 +710,7 @@ SECOND_SERVER = chapter.rule(
 )
 
 
+@requires("idle")
 @SECOND_SERVER.check
 async def check_second_server_is_not_shut_down(target: Target) -> None:
     """Serve, SIGTERM, serve again in the same process: the second server streams in full."""

@@ -59,6 +59,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from spec import strategies
+from spec.capabilities import requires
 from spec.feeding import cut
 from spec.gates import GateControl, new_gate
 from spec.messages import run_exchange, sent_bodies
@@ -257,6 +258,7 @@ MESSAGES = chapter.rule(
 )
 
 
+@requires("text")
 @MESSAGES.check
 async def check_each_chunk_is_its_own_message(target: Target) -> None:
     """Six text chunks (one empty, one-character and non-ASCII ones) leave as five messages."""
@@ -274,6 +276,7 @@ async def check_each_chunk_is_its_own_message(target: Target) -> None:
     )
 
 
+@requires("bytes")
 @MESSAGES.check
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(chunks=byte_chunkings)
@@ -305,6 +308,7 @@ FINAL = chapter.rule(
 )
 
 
+@requires("text")
 @FINAL.check
 async def check_stream_ends_with_one_final_message(target: Target) -> None:
     """A text stream and an empty one each end with one final message, the last one sent."""
@@ -328,6 +332,7 @@ LAST_CHUNK = chapter.rule(
 )
 
 
+@requires("text")
 @LAST_CHUNK.check
 async def check_stream_ends_with_last_chunk(live_url: str) -> None:
     """Read off a raw socket and parsed by h11, the text stream is chunked and ends properly.
@@ -355,6 +360,7 @@ HELD_BACK = chapter.rule(
 )
 
 
+@requires("text")
 @HELD_BACK.check
 async def check_nothing_held_back_in_messages(target: Target) -> None:
     """At the message level: while the producer waits before chunk k+1, chunks 1..k are sent."""
@@ -367,6 +373,7 @@ async def check_nothing_held_back_in_messages(target: Target) -> None:
     )
 
 
+@requires("text")
 @HELD_BACK.check
 async def check_nothing_held_back_on_socket(live_url: str) -> None:
     """Over a real socket: while the producer waits before chunk k+1, chunks 1..k arrive."""
@@ -391,6 +398,7 @@ LONG_STREAM = ["first chunk\n", *(["more\n"] * 300)]
 """A stream of 301 chunks: its first must not wait for the other 300."""
 
 
+@requires("text")
 @FIRST_BYTE.check
 async def check_first_chunk_sent_while_producer_blocked(target: Target) -> None:
     """At the message level: the start and chunk 1 are sent while the producer waits."""
@@ -409,6 +417,7 @@ async def check_first_chunk_sent_while_producer_blocked(target: Target) -> None:
     expect(sent, LONG_STREAM[0].encode(), "body sent while the producer waits before chunk 2")
 
 
+@requires("text")
 @FIRST_BYTE.check
 async def check_first_chunk_arrives_while_producer_blocked(live_url: str) -> None:
     """Over a real socket: status, headers and chunk 1 arrive while the producer waits."""
@@ -439,6 +448,7 @@ REASSEMBLY = chapter.rule(
 )
 
 
+@requires("bytes")
 @REASSEMBLY.check
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(chunks=byte_chunkings)
@@ -453,6 +463,7 @@ async def check_any_bytes_reassemble_in_messages(target: Target, chunks: list[by
     expect(exchange.body, source, "the body, joined from its messages")
 
 
+@requires("bytes")
 @REASSEMBLY.check
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(chunks=byte_chunkings)
@@ -476,6 +487,7 @@ UTF8_CUTS = chapter.rule(
 )
 
 
+@requires("bytes")
 @UTF8_CUTS.check
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=text_cut_anywhere())
@@ -515,6 +527,7 @@ def _declared(headers: Sequence[tuple[str, str]]) -> int:
     return int(values[0])
 
 
+@requires("text")
 @LENGTH.check
 async def check_declared_length_is_sent_in_messages(target: Target) -> None:
     """At the message level, a non-ASCII text stream's bodies add up to its Content-Length."""
@@ -525,6 +538,7 @@ async def check_declared_length_is_sent_in_messages(target: Target) -> None:
     expect(exchange.body, LENGTH_BODY, "the body")
 
 
+@requires("text")
 @LENGTH.check
 async def check_declared_length_is_sent_on_socket(live_url: str) -> None:
     """Over a real socket, exactly Content-Length bytes arrive, and nothing after them.
@@ -565,6 +579,7 @@ LOG_ARRIVAL = chapter.rule(
 )
 
 
+@requires("log")
 @LOG_ARRIVAL.check
 async def check_log_lines_sent_as_produced(target: Target) -> None:
     """At the message level: while line k+1 is not made, lines 1..k are sent."""
@@ -573,6 +588,7 @@ async def check_log_lines_sent_as_produced(target: Target) -> None:
     )
 
 
+@requires("log")
 @LOG_ARRIVAL.check
 async def check_log_lines_arrive_as_produced(live_url: str) -> None:
     """Over a real socket: while line k+1 is not made, lines 1..k have arrived."""
@@ -590,6 +606,7 @@ LOG_LINES_RULE = chapter.rule(
 )
 
 
+@requires("log")
 @LOG_LINES_RULE.check
 async def check_log_lines_end_with_line_feed(stream_client: StreamClient) -> None:
     """Five lines (an empty one, non-ASCII ones, a tab) arrive as five LF-terminated lines."""

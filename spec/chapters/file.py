@@ -49,6 +49,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from spec.capabilities import requires
 from spec.disposition import parse as parse_disposition
 from spec.rawhttp import raw_fetch
 from spec.rules import MUST, Chapter, Source, expect, not_observable, violation
@@ -68,6 +69,7 @@ from spec.targets.client import AsgiClient, Headers, StreamClient
 from spec.targets.target import Target
 
 chapter = Chapter(__name__)
+pytestmark = requires("files")
 
 _RFC9110 = "https://www.rfc-editor.org/rfc/rfc9110"
 RANGES = Source("RFC 9110", "14 Range Requests", f"{_RFC9110}#section-14")

@@ -20,11 +20,16 @@ implements, for example
 | `text` | `GET /conformance/text` is served | not applicable |
 | `files` | the file-download endpoints are served | not applicable |
 | `comments` | `GET /conformance/sse` writes an event's `comment` member | not applicable |
-| `observe` | the observation endpoint is served (see below) | not observable |
+| `idle` | `GET /conformance/sse` honours `hold` and `keepalive` | not applicable |
+| `bytes` | `POST /conformance/bytes` is served | not applicable |
+| `log` | `GET /conformance/log` is served | not applicable |
+| `endless` | `GET /conformance/endless` is served | not applicable |
+| `feed` | `/conformance/feed/{name}` is served | not applicable |
+| `observe` | `GET /conformance/observe` is served | not observable |
 
-The observation endpoint tells the suite server-side facts (a producer's
-cleanup ran, when, after how many items). The name `observe` is reserved here;
-the endpoint's contract belongs to the cancellation chapter.
+The observation endpoint, `GET /conformance/observe`, tells the suite
+server-side facts: a producer started, how many items it made, its cleanup
+ran (see below).
 
 A library that cannot send comments declares `comments: false`; the suite
 then never asks it for one.
