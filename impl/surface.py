@@ -61,6 +61,7 @@ CAPABILITIES = {
     "log": True,
     "idle": True,
     "observe": True,
+    "gates": True,
 }
 """What the reference app serves of the conformance surface (see spec.capabilities)."""
 

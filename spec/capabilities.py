@@ -45,10 +45,10 @@ its SSE stream writes the ``comment`` member of an event (some libraries offer
 no way to send a comment), and ``idle``: its SSE endpoint honours ``hold`` and
 ``keepalive`` (an idle stream, for the keep-alive and shutdown rules)."""
 
-OBSERVATIONS = ("observe",)
+OBSERVATIONS = ("observe", "gates")
 """Capabilities that make rules observable. ``observe``: the observation
-endpoint (cleanup ran, when, after how many items); reserved here, its
-endpoint is specified by the cancellation chapter."""
+endpoint (a producer started, how many items it made, its cleanup ran);
+``gates``: the gates that hold a producer until the suite lets it go on."""
 
 KNOWN = (*STREAMS, *OBSERVATIONS)
 

@@ -360,7 +360,7 @@ HELD_BACK = chapter.rule(
 )
 
 
-@requires("text")
+@requires("text", "gates")
 @HELD_BACK.check
 async def check_nothing_held_back_in_messages(target: Target) -> None:
     """At the message level: while the producer waits before chunk k+1, chunks 1..k are sent."""
@@ -373,7 +373,7 @@ async def check_nothing_held_back_in_messages(target: Target) -> None:
     )
 
 
-@requires("text")
+@requires("text", "gates")
 @HELD_BACK.check
 async def check_nothing_held_back_on_socket(live_url: str) -> None:
     """Over a real socket: while the producer waits before chunk k+1, chunks 1..k arrive."""
@@ -398,7 +398,7 @@ LONG_STREAM = ["first chunk\n", *(["more\n"] * 300)]
 """A stream of 301 chunks: its first must not wait for the other 300."""
 
 
-@requires("text")
+@requires("text", "gates")
 @FIRST_BYTE.check
 async def check_first_chunk_sent_while_producer_blocked(target: Target) -> None:
     """At the message level: the start and chunk 1 are sent while the producer waits."""
@@ -417,7 +417,7 @@ async def check_first_chunk_sent_while_producer_blocked(target: Target) -> None:
     expect(sent, LONG_STREAM[0].encode(), "body sent while the producer waits before chunk 2")
 
 
-@requires("text")
+@requires("text", "gates")
 @FIRST_BYTE.check
 async def check_first_chunk_arrives_while_producer_blocked(live_url: str) -> None:
     """Over a real socket: status, headers and chunk 1 arrive while the producer waits."""
@@ -579,7 +579,7 @@ LOG_ARRIVAL = chapter.rule(
 )
 
 
-@requires("log")
+@requires("log", "gates")
 @LOG_ARRIVAL.check
 async def check_log_lines_sent_as_produced(target: Target) -> None:
     """At the message level: while line k+1 is not made, lines 1..k are sent."""
@@ -588,7 +588,7 @@ async def check_log_lines_sent_as_produced(target: Target) -> None:
     )
 
 
-@requires("log")
+@requires("log", "gates")
 @LOG_ARRIVAL.check
 async def check_log_lines_arrive_as_produced(live_url: str) -> None:
     """Over a real socket: while line k+1 is not made, lines 1..k have arrived."""

@@ -26,6 +26,7 @@ implements, for example
 | `endless` | `GET /conformance/endless` is served | not applicable |
 | `feed` | `/conformance/feed/{name}` is served | not applicable |
 | `observe` | `GET /conformance/observe` is served | not observable |
+| `gates` | `gate=NAME` and `/conformance/gates/NAME` are served | not observable |
 
 The observation endpoint, `GET /conformance/observe`, tells the suite
 server-side facts: a producer started, how many items it made, its cleanup
@@ -370,6 +371,7 @@ BYTES_ENDPOINT = chapter.rule(
 )
 
 
+@requires("bytes")
 @BYTES_ENDPOINT.check
 async def check_bytes_endpoint_echoes_and_refuses(target: Target) -> None:
     """Three chunks come back as sent; bad or mismatched sizes each get a 400."""
@@ -391,6 +393,7 @@ LOG_ENDPOINT = chapter.rule(
 )
 
 
+@requires("log")
 @LOG_ENDPOINT.check
 async def check_malformed_log_lines_get_400(stream_client: StreamClient) -> None:
     """Not JSON, not a list of strings, a line with LF or CR: each a 400, never a forged line."""
@@ -408,6 +411,7 @@ GATES = chapter.rule(
 )
 
 
+@requires("text", "gates")
 @GATES.check
 async def check_gate_holds_the_producer(stream_client: StreamClient) -> None:
     """Three gated chunks: the producer waits after the first and the second, then ends."""
@@ -435,6 +439,7 @@ async def check_gate_holds_the_producer(stream_client: StreamClient) -> None:
     expect(received, "".join(chunks).encode(), "body of the gated stream")
 
 
+@requires("text", "gates")
 @GATES.check
 async def check_gate_control_refuses_what_it_cannot_do(stream_client: StreamClient) -> None:
     """Opening a gate no stream holds is a 404; a malformed gate name is a 400."""
