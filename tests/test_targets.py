@@ -21,7 +21,7 @@ from spec.targets.target import COMMAND, URL, TargetError, load_target
 from tests.broken.stripping_encoder import app as stripping_app
 from tests.run_suite import ROOT, SuiteRun, run_spec
 
-RULES = "--rules=SSE-ENC-01,SSE-ENC-02,SSE-ENC-07,SURFACE-*"
+RULES = "--rules=SSE-ENC-01,SSE-ENC-02,SSE-ENC-07,SURFACE-SSE-*,SURFACE-TEXT-*,SURFACE-CAP-*"
 
 BROKEN_FAILS = {"SSE-ENC-07", "SURFACE-CAP-01", "SURFACE-TEXT-01", "SURFACE-TEXT-02"}
 """The stripping encoder's app strips CR/LF from ids (SSE-ENC-07) and declares no

@@ -41,7 +41,14 @@ from impl.feed import GAP, Feed
 from impl.observations import Observations
 from impl.producers import Plan, produce
 from spec.sse import Event, encode, encode_comment
-from spec.surface import ENDLESS_PATH, FEED_PATH, OBSERVE_PATH, SSE_PATH, event_from_json
+from spec.surface import (
+    CAPABILITIES_PATH,
+    ENDLESS_PATH,
+    FEED_PATH,
+    OBSERVE_PATH,
+    SSE_PATH,
+    event_from_json,
+)
 
 VARIANTS = (
     "plain",
@@ -171,8 +178,13 @@ def cancel_app(variant: str) -> Starlette:
 
         return StreamingResponse(body(), media_type="text/event-stream")
 
+    async def capabilities(request: Request) -> Response:
+        declared = ("sse", "idle", "endless", "feed", "observe")
+        return JSONResponse(dict.fromkeys(declared, True))
+
     return Starlette(
         routes=[
+            Route(CAPABILITIES_PATH, capabilities),
             Route(ENDLESS_PATH, endless),
             Route(OBSERVE_PATH, observe),
             Route(SSE_PATH, sse),

@@ -19,6 +19,7 @@ from impl import gates
 from impl.gates import claim_or_refuse, gated, registry_of
 from spec.surface import (
     BYTES_PATH,
+    CAPABILITIES_PATH,
     LOG_PATH,
     TEXT_PATH,
     byte_sizes_from_json,
@@ -147,6 +148,10 @@ def chunking_app(
     """
     app = FastAPI()
     app.include_router(gates.router)
+
+    @app.get(CAPABILITIES_PATH)
+    async def capabilities() -> dict[str, bool]:
+        return {"text": True, "bytes": True, "log": True, "gates": True}
 
     def gate_for(request: Request, name: str | None) -> gates.Gate | Response | None:
         claimed = claim_or_refuse(request, name)
