@@ -1,0 +1,33 @@
+"""Tests of the suite: which of them judge the suite itself against broken implementations.
+
+Those ("meta" tests) run the chapters against the apps of ``tests/broken`` and
+``peers/``, many in child processes. Their outcome does not depend on the
+Python version, and they take most of the run's time, so tox runs them on the
+oldest supported CPython only (``-m "not meta"`` elsewhere); the specs and the
+unit tests run on every version.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+META_MODULES = {
+    "test_cancel_fails",
+    "test_capabilities",
+    "test_checks_can_fail",
+    "test_chunk_checks_fail",
+    "test_file_checks_fail",
+    "test_file_suite_fails",
+    "test_hdr_fails",
+    "test_hdr_suite",
+    "test_html_report",
+    "test_matrix",
+    "test_suite_fails",
+    "test_targets",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in META_MODULES:
+            item.add_marker(pytest.mark.meta)
