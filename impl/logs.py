@@ -9,13 +9,13 @@ line that holds CR or LF of its own is refused (it would forge a line).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, Mapping
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
 from impl.gates import claim_or_refuse, gated, registry_of
-from impl.streaming import ShutdownSignal, StreamResponse
+from impl.streaming import ShutdownSignal, StreamResponse, transformed
 from spec.surface import LOG_PATH, log_lines_from_json
 
 LOG_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
@@ -26,18 +26,6 @@ def log_line(text: str) -> bytes:
     if "\r" in text or "\n" in text:
         raise ValueError("a log line must not contain CR or LF")
     return text.encode() + b"\n"
-
-
-async def _lines(texts: AsyncIterable[str]) -> AsyncIterator[bytes]:
-    iterator = aiter(texts)
-    try:
-        async for text in iterator:
-            yield log_line(text)
-    finally:
-        # Closing this wrapper must close the producer too, now, not at garbage collection.
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            await aclose()
 
 
 class LogStreamResponse(StreamResponse):
@@ -56,7 +44,7 @@ class LogStreamResponse(StreamResponse):
         send_timeout: float | None = None,
     ) -> None:
         super().__init__(
-            _lines(texts),
+            transformed(texts, log_line),
             media_type="text/plain; charset=utf-8",
             headers={**LOG_HEADERS, **(headers or {})},
             shutdown=shutdown,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 
-from impl.streaming import KeepAlive, ShutdownSignal, StreamResponse
+from impl.streaming import KeepAlive, ShutdownSignal, StreamResponse, transformed
 from spec.sse import Event, encode, encode_comment
 
 SSE_HEADERS = {
@@ -18,29 +18,6 @@ SSE_HEADERS = {
 SHUTDOWN_EVENT = Event(data="server shutting down", event="shutdown", retry=3000)
 
 KEEPALIVE_COMMENT = encode_comment("keep-alive")
-
-
-async def _encoded_async(events: AsyncIterable[Event]) -> AsyncIterator[bytes]:
-    iterator = aiter(events)
-    try:
-        async for event in iterator:
-            yield encode(event)
-    finally:
-        # Closing this wrapper must close the producer too, now, not at garbage collection.
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-
-def _encoded_sync(events: Iterable[Event]) -> Iterator[bytes]:
-    iterator = iter(events)
-    try:
-        for event in iterator:
-            yield encode(event)
-    finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()
 
 
 class EventStreamResponse(StreamResponse):
@@ -67,11 +44,8 @@ class EventStreamResponse(StreamResponse):
         shutdown: ShutdownSignal | None = None,
         send_timeout: float | None = None,
     ) -> None:
-        content = (
-            _encoded_async(events) if isinstance(events, AsyncIterable) else _encoded_sync(events)
-        )
         super().__init__(
-            content,
+            transformed(events, encode),
             status_code=status_code,
             headers={**SSE_HEADERS, **(headers or {})},
             media_type="text/event-stream",

@@ -50,8 +50,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any, Protocol
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -81,6 +81,45 @@ class KeepAlive:
             raise ValueError(f"keep-alive interval must be a positive number, not {interval!r}")
         self.interval = interval
         self.payload = payload
+
+
+T = TypeVar("T")
+
+
+def transformed(items: AsyncIterable[T] | Iterable[T], function: Callable[[T], Chunk]) -> Content:
+    """*items* passed through *function*, async or sync as *items* is.
+
+    Closing the result closes *items* too, at once: a producer wrapped this
+    way still has its cleanup run when the stream ends early, not at garbage
+    collection.
+    """
+    if isinstance(items, AsyncIterable):
+        return _transformed_async(items, function)
+    return _transformed_sync(items, function)
+
+
+async def _transformed_async(
+    items: AsyncIterable[T], function: Callable[[T], Chunk]
+) -> AsyncIterator[Chunk]:
+    iterator = aiter(items)
+    try:
+        async for item in iterator:
+            yield function(item)
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def _transformed_sync(items: Iterable[T], function: Callable[[T], Chunk]) -> Iterator[Chunk]:
+    iterator = iter(items)
+    try:
+        for item in iterator:
+            yield function(item)
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
 
 
 class _Producer:
