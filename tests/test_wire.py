@@ -1,4 +1,4 @@
-"""The raw HTTP/1.1 reader of ``spec.wire`` against canned servers that frame bodies wrongly.
+"""The raw HTTP reader of ``spec.wire`` against canned servers that frame bodies wrongly.
 
 Each server is a few lines over an anyio TCP listener that writes fixed bytes,
 so the reader is shown catching what uvicorn itself never sends.
@@ -71,3 +71,26 @@ async def test_a_second_last_chunk_spoils_the_next_response() -> None:
         await raw.to_end()
         with pytest.raises(WireError):
             await raw.again("GET", "/")
+
+
+async def test_an_http10_request_reads_a_close_delimited_answer() -> None:
+    """The request goes out as HTTP/1.0; h11 reads the answer to the close, every byte kept."""
+    answer = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it"
+    received: list[bytes] = []
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+
+    async def serve(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            received.append(await stream.receive())
+            await stream.send(answer)
+
+    async with listener, anyio.create_task_group() as group:
+        group.start_soon(listener.serve, serve)
+        url = f"http://127.0.0.1:{port}"
+        async with open_raw(url, "GET", "/x", params=[("a", "b c")], http_version="1.0") as raw:
+            response = await raw.to_end()
+        group.cancel_scope.cancel()
+    assert received[0].startswith(b"GET /x?a=b+c HTTP/1.0\r\nHost: 127.0.0.1:")
+    assert (response.http_version, response.status, response.body) == (b"1.0", 200, b"all of it")
+    assert (response.complete, response.chunked, response.raw) == (True, False, answer)

@@ -18,14 +18,15 @@ How the checks see it:
   (the `stream_client` transports).
 * **Framing** is read as raw bytes: the suite writes the request itself
   (HTTP/1.1 and HTTP/1.0) and parses the answer with h11.
-* **Item by item** is shown with a *paced* stream (`GET /conformance/paced/sse`
-  and `/conformance/paced/text`, see the chapter "Conformance surface"): the
-  target produces item *i* only after the suite's go-ahead *i*, and the suite
-  gives go-ahead *i + 1* only once item *i* has reached it, decoded. Anything
-  that holds bytes back makes a step wait; after a few seconds (a hang guard,
-  not a measurement) the check fails naming the item that did not arrive.
-  With no go-ahead at all, the stream is held before its first item: that is
-  how the suite sees that the headers leave first.
+* **Item by item** is shown with a *gated* stream (`GET /conformance/sse` and
+  `/conformance/text` with `gate=NAME&gate_first=true`, see the chapter
+  "Conformance surface"): the target produces item *i* only after the
+  suite's opening *i* of the gate, and the suite opens it once more only once
+  item *i* has reached it, decoded. Anything that holds bytes back makes a
+  step wait; after a few seconds (a hang guard, not a measurement) the check
+  fails naming the item that did not arrive. Before the first opening the
+  stream is held before its first item: that is how the suite sees that the
+  headers leave first.
 * **Intermediaries** are real: Starlette's `GZipMiddleware` and a stack of
   three `BaseHTTPMiddleware` are wrapped around the target (both transports),
   and Debian's nginx is started on a loopback port in front of the target's
@@ -81,7 +82,6 @@ from spec.intermediaries.nginx import (
     NginxUnavailable,
     running_nginx,
 )
-from spec.rawhttp import exchange, parse, request_bytes
 from spec.rules import (
     MUST,
     SHOULD,
@@ -93,14 +93,15 @@ from spec.rules import (
     violation,
 )
 from spec.sse import Event, encode
-from spec.stepping import fetch_paced, open_paced, step_chunks, step_events
+from spec.stepping import fetch_gated, open_stepped, step_chunks, step_events
 from spec.streams import Fetched, fetch
 from spec.surface import SSE_PATH, TEXT_PATH, sse_params, text_params
-from spec.surface_hdr import PACED_SSE_PATH, PACED_TEXT_PATH, SSE_STOP_PATH
+from spec.surface_hdr import SSE_STOP_PATH
 from spec.targets import harness
-from spec.targets.client import AsgiClient, SocketClient, StreamClient
+from spec.targets.client import AsgiClient, Params, SocketClient, StreamClient
 from spec.targets.server import serve
 from spec.targets.target import Target
+from spec.wire import RawResponse, WireError, open_raw
 
 chapter = Chapter(__name__)
 
@@ -168,6 +169,7 @@ BASEHTTP_MIDDLEWARE = Source(
 EVENTS = [Event("first", id="1"), Event('{"n": 2}', event="update", id="2"), Event("last")]
 CHUNKS = ["first line\n", "例子 ✓ second line\n", "last line\n" * 40]
 ACCEPT_GZIP = [("accept-encoding", "gzip, deflate")]
+CUSTOM_HEADERS = {"X-Stream-Id": "6f1c2b0e-stream-42", "X-Trace": "a b;c=d"}
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -186,14 +188,15 @@ def _media_type(value: str | None) -> tuple[str, dict[str, str]]:
 
 
 async def _streams(client: StreamClient, kind: str) -> list[tuple[str, Fetched]]:
-    """Every stream of *kind* the surface offers, read whole, by path (plain, then paced)."""
+    """The stream of *kind* read whole, plain, then as the stepping checks ask for it
+    (gated before its first item, with custom headers), each with what it was."""
     if kind == "sse":
         plain = await fetch(client, "GET", SSE_PATH, params=sse_params(EVENTS))
-        paced = await fetch_paced(client, kind, EVENTS)
-        return [(SSE_PATH, plain), (PACED_SSE_PATH, paced)]
+        gated = await fetch_gated(client, kind, EVENTS, custom_headers=CUSTOM_HEADERS)
+        return [(SSE_PATH, plain), (f"{SSE_PATH} (gated)", gated)]
     plain = await fetch(client, "GET", TEXT_PATH, params=text_params(CHUNKS))
-    paced = await fetch_paced(client, kind, CHUNKS)
-    return [(TEXT_PATH, plain), (PACED_TEXT_PATH, paced)]
+    gated = await fetch_gated(client, kind, CHUNKS, custom_headers=CUSTOM_HEADERS)
+    return [(TEXT_PATH, plain), (f"{TEXT_PATH} (gated)", gated)]
 
 
 def _encoded_events() -> bytes:
@@ -320,7 +323,7 @@ SSE_CODING = chapter.rule(
 @SSE_CODING.check
 async def check_sse_coding_flushes_each_event(stream_client: StreamClient) -> None:
     """Asked with Accept-Encoding: gzip, a compressed stream still steps event by event."""
-    async with open_paced(stream_client, "sse", EVENTS, request_headers=ACCEPT_GZIP) as stream:
+    async with open_stepped(stream_client, "sse", EVENTS, request_headers=ACCEPT_GZIP) as stream:
         coding = (stream.header("content-encoding") or "identity").strip().lower()
         if coding == "identity":
             return
@@ -407,11 +410,13 @@ CUSTOM = chapter.rule(
 
 
 async def _assert_custom_header_kept(client: StreamClient, kind: str, prefix: str = "") -> None:
-    """A paced stream of *kind* asked with custom headers keeps them and steps item by item."""
-    wanted = {"X-Stream-Id": "6f1c2b0e-stream-42", "X-Trace": "a b;c=d"}
+    """A gated stream of *kind* asked with custom headers keeps them and steps item by item."""
+    wanted = CUSTOM_HEADERS
     items: list[Event] | list[str] = EVENTS if kind == "sse" else CHUNKS
-    async with open_paced(client, kind, items, custom_headers=wanted, path_prefix=prefix) as stream:
-        expect(stream.response.status, 200, f"status of the paced {kind} stream")
+    async with open_stepped(
+        client, kind, items, custom_headers=wanted, path_prefix=prefix
+    ) as stream:
+        expect(stream.response.status, 200, f"status of the gated {kind} stream")
         for name, value in wanted.items():
             expect(stream.header(name), value, f"{name} of the {kind} stream")
         if kind == "sse":
@@ -447,7 +452,7 @@ async def check_no_crlf_from_input_in_headers(stream_client: StreamClient) -> No
     for value in ("a\r\nSet-Cookie: injected=1", "a\nX-Injected: 1", "a\rb", "a\x00b"):
         for kind in ("text", "sse"):
             items: list[Event] | list[str] = EVENTS if kind == "sse" else CHUNKS
-            async with open_paced(
+            async with open_stepped(
                 stream_client, kind, items, custom_headers={"X-Stream-Id": value}
             ) as stream:
                 status, headers = stream.response.status, stream.response.headers
@@ -475,14 +480,22 @@ async def check_chunked_framing_on_the_wire(live_url: str) -> None:
     cases = [(SSE_PATH, sse_params(EVENTS), _encoded_events())]
     cases.append((TEXT_PATH, text_params(CHUNKS), "".join(CHUNKS).encode()))
     for path, params, body in cases:
-        raw = await exchange(live_url, request_bytes(live_url, path, params))
-        response = parse(raw)
-        expect(response.error, "", f"framing of {path} as h11 parses it")
+        response = await _read_raw(live_url, path, params, "1.1")
         coding = (response.header("transfer-encoding") or "").split(",")[-1].strip().lower()
         expect(coding, "chunked", f"the final transfer coding of {path}")
         expect(response.complete, True, f"{path} ended with its last chunk")
-        expect(raw.endswith(b"0\r\n\r\n"), True, f"{path} ends with the last chunk 0 CRLF CRLF")
+        expect(response.raw.endswith(b"0\r\n\r\n"), True, f"{path} ends with 0 CRLF CRLF")
         expect(response.body, body, f"the body of {path}")
+
+
+async def _read_raw(live_url: str, path: str, params: Params, http_version: str) -> RawResponse:
+    """The whole answer to a raw HTTP/*http_version* GET; its framing broken is a violation."""
+    with anyio.fail_after(10):  # a hang guard
+        async with open_raw(live_url, "GET", path, params=params, http_version=http_version) as ex:
+            try:
+                return await ex.to_end()
+            except WireError as error:
+                violation(f"the HTTP/{http_version} answer for {path} as h11 parses it", "", error)
 
 
 @FRAMING.check
@@ -518,9 +531,7 @@ async def check_http10_close_delimited(live_url: str) -> None:
     cases = [(SSE_PATH, sse_params(EVENTS), _encoded_events())]
     cases.append((TEXT_PATH, text_params(CHUNKS), "".join(CHUNKS).encode()))
     for path, params, body in cases:
-        request = request_bytes(live_url, path, params, http_version="1.0")
-        response = parse(await exchange(live_url, request))
-        expect(response.error, "", f"the HTTP/1.0 answer for {path} as h11 parses it")
+        response = await _read_raw(live_url, path, params, "1.0")
         expect(response.status, 200, f"status of the HTTP/1.0 answer for {path}")
         expect(response.header("transfer-encoding"), None, f"Transfer-Encoding of {path}, 1.0")
         expect(response.header("content-length"), None, f"Content-Length of {path}, 1.0")
@@ -553,16 +564,16 @@ HEADERS_FIRST = chapter.rule(
 
 @HEADERS_FIRST.check
 async def check_headers_before_first_event(stream_client: StreamClient) -> None:
-    """A paced event stream held before its first event has already sent status 200."""
-    async with open_paced(stream_client, "sse", EVENTS) as stream:
+    """A gated event stream held before its first event has already sent status 200."""
+    async with open_stepped(stream_client, "sse", EVENTS) as stream:
         expect(stream.response.status, 200, "status sent before the first event")
         await step_events(stream, EVENTS)
 
 
 @HEADERS_FIRST.check
 async def check_headers_before_first_chunk(stream_client: StreamClient) -> None:
-    """A paced text stream held before its first chunk has already sent status 200."""
-    async with open_paced(stream_client, "text", CHUNKS) as stream:
+    """A gated text stream held before its first chunk has already sent status 200."""
+    async with open_stepped(stream_client, "text", CHUNKS) as stream:
         expect(stream.response.status, 200, "status sent before the first chunk")
         await step_chunks(stream, CHUNKS)
 
@@ -581,7 +592,7 @@ GZIP_SSE = chapter.rule(
 @GZIP_SSE.check
 async def check_sse_behind_gzip(gzip_client: StreamClient) -> None:
     """Accept-Encoding: gzip; the stream has no Content-Encoding and steps event by event."""
-    async with open_paced(gzip_client, "sse", EVENTS, request_headers=ACCEPT_GZIP) as stream:
+    async with open_stepped(gzip_client, "sse", EVENTS, request_headers=ACCEPT_GZIP) as stream:
         expect(stream.header("content-encoding"), None, "Content-Encoding behind GZipMiddleware")
         await step_events(stream, EVENTS)
 
@@ -602,7 +613,7 @@ async def check_text_behind_gzip(gzip_client: StreamClient) -> None:
     GZipMiddleware sends the headers with the first body bytes (it decides on
     compression then), so the first chunk is let go before the request.
     """
-    async with open_paced(
+    async with open_stepped(
         gzip_client, "text", CHUNKS, request_headers=ACCEPT_GZIP, first_item_ready=True
     ) as stream:
         if (stream.header("content-encoding") or "identity").lower() == "identity":
@@ -641,15 +652,15 @@ BASEHTTP_DISCONNECT = chapter.rule(
 
 @BASEHTTP_DISCONNECT.check
 async def check_stream_ends_on_disconnect_behind_basehttp(target: Target) -> None:
-    """A paced stream behind three layers, left waiting, returns once the client has gone.
+    """A gated stream behind three layers, left waiting, returns once the client has gone.
 
     This sees the app's call end; that the producer's own cleanup ran is the
     cancellation chapter's to show (hook: ``behind(app, "basehttp")``).
     """
     app = behind(target.app, "basehttp")
-    async with open_paced(AsgiClient(app), "sse", EVENTS) as stream:
+    async with open_stepped(AsgiClient(app), "sse", EVENTS) as stream:
         expect(stream.response.status, 200, "status behind BaseHTTPMiddleware")
-    # open_paced's exit disconnected the client; the harness fails if the app outlives it.
+    # open_stepped's exit disconnected the client; the harness fails if the app outlives it.
 
 
 NGINX_DEFAULT = chapter.rule(
@@ -663,7 +674,7 @@ NGINX_DEFAULT = chapter.rule(
 
 @NGINX_DEFAULT.check
 async def check_sse_behind_nginx_defaults(nginx_url: str) -> None:
-    """Through nginx's default location, the paced events step one by one, X-Stream-Id kept."""
+    """Through nginx's default location, the gated events step one by one, X-Stream-Id kept."""
     await _assert_custom_header_kept(SocketClient(nginx_url), "sse", DEFAULT_LOCATION)
 
 
@@ -679,7 +690,7 @@ NGINX_DOCUMENTED = chapter.rule(
 
 @NGINX_DOCUMENTED.check
 async def check_sse_behind_documented_location(nginx_url: str) -> None:
-    """Through the location built from sse-location.conf, the paced events step one by one."""
+    """Through the location built from sse-location.conf, the gated events step one by one."""
     await _assert_custom_header_kept(SocketClient(nginx_url), "sse", DOCUMENTED_LOCATION)
 
 
