@@ -18,9 +18,13 @@ from spec.sse import Event
 from spec.streams import fetch
 from spec.surface import SSE_PATH, TEXT_PATH, gate_path, sse_params, text_params
 from spec.targets import harness
+from spec.targets.asgi_types import ASGIApp, Receive, Scope, Send
 from spec.targets.client import AsgiClient, SocketClient
 from spec.targets.server import serve
+from spec.targets.target import Target
 from spec.wire import open_raw
+from tests.broken.chunking import gate_ignored
+from tests.checks import checks_of
 
 
 def registry(app: object) -> gates.GateRegistry:
@@ -176,3 +180,30 @@ async def test_an_abandoned_event_stream_frees_its_gate_before_its_first_event()
     assert ex.app_error is None
     assert ex.body == b""
     assert len(registry(app)) == 0
+
+
+def without_gate_first(app: ASGIApp) -> ASGIApp:
+    """*app* deaf to ``gate_first``: the parameter is dropped from every query."""
+
+    async def dropping(scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"").split(b"&")
+        kept = b"&".join(p for p in query if not p.startswith(b"gate_first="))
+        await app({**scope, "query_string": kept}, receive, send)
+
+    return dropping
+
+
+async def test_the_gate_checks_fail_where_gates_are_not_honoured() -> None:
+    """SURFACE-GATE-01's checks pass on the reference, and fail on an app whose gates are
+    open from the start, and (gate_first) on one that ignores gate_first."""
+    checks = {name: check for _, name, check in checks_of("SURFACE-GATE-01")}
+    holds = "check_gate_holds_the_producer"
+    holds_first = "check_gate_first_holds_the_producer_before_its_first_chunk"
+    assert {holds, holds_first} <= set(checks)
+    await checks[holds](stream_client=AsgiClient(create_app()))
+    await checks[holds_first](target=Target("reference", create_app()))
+    with pytest.raises(AssertionError):  # the producer is not held: the stream has ended
+        await checks[holds](stream_client=AsgiClient(gate_ignored))
+    for app in (gate_ignored, without_gate_first(create_app())):
+        with pytest.raises(AssertionError, match="the body sent before the first opening"):
+            await checks[holds_first](target=Target("broken", app))
