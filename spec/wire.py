@@ -23,6 +23,8 @@ import anyio
 import anyio.abc
 import h11
 
+from spec.rules import violation
+
 Params = Sequence[tuple[str, str]]
 
 
@@ -197,3 +199,48 @@ async def open_raw(
 def _http10_request(method: str, target: str, headers: Sequence[tuple[str, str]]) -> bytes:
     lines = [f"{method} {target} HTTP/1.0", *(f"{name}: {value}" for name, value in headers)]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+READ_GUARD_SECONDS = 30.0
+"""How long :func:`read_whole` waits for a whole response (a hang guard)."""
+
+
+async def read_whole(
+    base_url: str,
+    method: str,
+    path: str,
+    params: Params = (),
+    body: bytes = b"",
+    *,
+    then_again: bool = False,
+    http_version: str = "1.1",
+) -> RawResponse:
+    """Read one whole response off a raw socket; a framing error is a RuleViolation.
+
+    With *then_again*, a second request (``GET`` of the same *path*, no
+    parameters) follows on the same connection: anything the server sent
+    after the end of the first response would spoil the second one.
+    """
+    what = f"the HTTP/{http_version} response to {method} {path} on the wire"
+    with anyio.fail_after(READ_GUARD_SECONDS):
+        async with open_raw(
+            base_url, method, path, params=params, body=body, http_version=http_version
+        ) as raw:
+            try:
+                response = await raw.to_end()
+            except WireError as error:
+                violation(
+                    what,
+                    "a complete HTTP message",
+                    f"{error}; received {len(raw.response.body)} body bytes",
+                )
+            if then_again:
+                try:
+                    await raw.again("GET", path)
+                except WireError as error:
+                    violation(
+                        f"the next response on the connection after {what}",
+                        "a well-formed response: nothing sent past the end of the first",
+                        str(error),
+                    )
+    return response

@@ -76,7 +76,7 @@ from spec.targets import harness
 from spec.targets.asgi_types import ASGIApp
 from spec.targets.client import AsgiClient, Params, SocketClient, StreamClient
 from spec.targets.target import Target
-from spec.wire import RawResponse, WireError, open_raw
+from spec.wire import WireError, open_raw, read_whole
 
 chapter = Chapter(__name__)
 
@@ -122,44 +122,6 @@ def _log_bytes(lines: Sequence[str]) -> list[bytes]:
 
 
 # Reading at the message level and on the wire
-
-
-async def read_raw(
-    base_url: str,
-    method: str,
-    path: str,
-    params: Params,
-    body: bytes = b"",
-    *,
-    then_again: bool = False,
-) -> RawResponse:
-    """Read one whole response off a raw socket; a framing error is a violation.
-
-    With *then_again*, a second request (``GET /conformance/text``) follows on
-    the same connection: anything the server sent after the end of the first
-    response would spoil the second one.
-    """
-    what = f"the response to {method} {path} on the wire"
-    with anyio.fail_after(_EXCHANGE_GUARD_SECONDS):
-        async with open_raw(base_url, method, path, params=params, body=body) as raw:
-            try:
-                response = await raw.to_end()
-            except WireError as error:
-                violation(
-                    what,
-                    "a complete HTTP/1.1 message",
-                    f"{error}; received {len(raw.response.body)} body bytes",
-                )
-            if then_again:
-                try:
-                    await raw.again("GET", TEXT_PATH)
-                except WireError as error:
-                    violation(
-                        f"the next response on the connection after {what}",
-                        "a well-formed response: nothing sent past the end of the first",
-                        str(error),
-                    )
-    return response
 
 
 # Nothing held back, at both levels
@@ -336,7 +298,9 @@ async def check_stream_ends_with_last_chunk(live_url: str) -> None:
     last chunk would spoil its response.
     """
     for chunks in (TEXT_CHUNKS, []):
-        response = await read_raw(live_url, "GET", TEXT_PATH, text_params(chunks), then_again=True)
+        response = await read_whole(
+            live_url, "GET", TEXT_PATH, text_params(chunks), then_again=True
+        )
         what = f"the stream of {len(chunks)} chunks on the wire"
         expect(response.status, 200, f"{what}: status")
         if response.header("content-length") is not None:
@@ -460,7 +424,7 @@ async def check_any_bytes_reassemble_in_messages(target: Target, chunks: list[by
 async def check_any_bytes_reassemble_on_socket(live_url: str, chunks: list[bytes]) -> None:
     """Over a real socket, the body received equals the source, however it was cut."""
     source = b"".join(chunks)
-    response = await read_raw(
+    response = await read_whole(
         live_url, "POST", BYTES_PATH, bytes_params([len(c) for c in chunks]), source
     )
     expect(response.status, 200, "status of POST /conformance/bytes")
@@ -485,7 +449,7 @@ async def check_text_cut_inside_characters_decodes(
 ) -> None:
     """Hypothesis cuts UTF-8 text anywhere; the bytes off the socket decode to the same text."""
     text, chunks = case
-    response = await read_raw(
+    response = await read_whole(
         live_url, "POST", BYTES_PATH, bytes_params([len(c) for c in chunks]), text.encode()
     )
     expect(response.status, 200, "status of POST /conformance/bytes")

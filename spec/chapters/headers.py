@@ -98,10 +98,10 @@ from spec.streams import Fetched, fetch
 from spec.surface import SSE_PATH, TEXT_PATH, sse_params, text_params
 from spec.surface_hdr import SSE_STOP_PATH
 from spec.targets import harness
-from spec.targets.client import AsgiClient, Params, SocketClient, StreamClient
+from spec.targets.client import AsgiClient, SocketClient, StreamClient
 from spec.targets.server import serve
 from spec.targets.target import Target
-from spec.wire import RawResponse, WireError, open_raw
+from spec.wire import read_whole
 
 chapter = Chapter(__name__)
 
@@ -480,22 +480,12 @@ async def check_chunked_framing_on_the_wire(live_url: str) -> None:
     cases = [(SSE_PATH, sse_params(EVENTS), _encoded_events())]
     cases.append((TEXT_PATH, text_params(CHUNKS), "".join(CHUNKS).encode()))
     for path, params, body in cases:
-        response = await _read_raw(live_url, path, params, "1.1")
+        response = await read_whole(live_url, "GET", path, params)
         coding = (response.header("transfer-encoding") or "").split(",")[-1].strip().lower()
         expect(coding, "chunked", f"the final transfer coding of {path}")
         expect(response.complete, True, f"{path} ended with its last chunk")
         expect(response.raw.endswith(b"0\r\n\r\n"), True, f"{path} ends with 0 CRLF CRLF")
         expect(response.body, body, f"the body of {path}")
-
-
-async def _read_raw(live_url: str, path: str, params: Params, http_version: str) -> RawResponse:
-    """The whole answer to a raw HTTP/*http_version* GET; its framing broken is a violation."""
-    with anyio.fail_after(10):  # a hang guard
-        async with open_raw(live_url, "GET", path, params=params, http_version=http_version) as ex:
-            try:
-                return await ex.to_end()
-            except WireError as error:
-                violation(f"the HTTP/{http_version} answer for {path} as h11 parses it", "", error)
 
 
 @FRAMING.check
@@ -531,7 +521,7 @@ async def check_http10_close_delimited(live_url: str) -> None:
     cases = [(SSE_PATH, sse_params(EVENTS), _encoded_events())]
     cases.append((TEXT_PATH, text_params(CHUNKS), "".join(CHUNKS).encode()))
     for path, params, body in cases:
-        response = await _read_raw(live_url, path, params, "1.0")
+        response = await read_whole(live_url, "GET", path, params, http_version="1.0")
         expect(response.status, 200, f"status of the HTTP/1.0 answer for {path}")
         expect(response.header("transfer-encoding"), None, f"Transfer-Encoding of {path}, 1.0")
         expect(response.header("content-length"), None, f"Content-Length of {path}, 1.0")
