@@ -16,7 +16,6 @@ machinery shows when the headers leave (see :func:`open_stepped`).
 from __future__ import annotations
 
 import contextlib
-import os
 import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from spec.gates import GateControl, GateControlError, new_gate
+from spec.gates import GateControl, GateControlError, arrival_guard, new_gate
 from spec.rules import violation
 from spec.sse import Decoder, Event, MessageEvent
 from spec.sse.model import expected_observation
@@ -32,13 +31,6 @@ from spec.streams import Fetched, fetch
 from spec.surface import SSE_PATH, TEXT_PATH, sse_params, text_params
 from spec.surface_hdr import headers_params
 from spec.targets.client import Headers, Params, StreamClient, StreamedResponse
-
-STEP_GUARD_SECONDS = float(os.environ.get("STREAMSPEC_STEP_GUARD", "5"))
-"""How long a step may wait for its item before it counts as held back (a hang guard).
-
-``STREAMSPEC_STEP_GUARD`` sets it; the suite's own tests shorten it where items
-are expected to be held back.
-"""
 
 
 class ContentDecoder:
@@ -94,7 +86,7 @@ class SteppedStream:
     async def read_until(self, done: Callable[[bytes], bool], what: str) -> bytes:
         """Read (content-decoded) until ``done(all decoded bytes so far)``; fail if held back."""
         decoded = self._decoded
-        with anyio.move_on_after(STEP_GUARD_SECONDS) as guard:
+        with anyio.move_on_after(arrival_guard()) as guard:
             while not done(decoded):
                 try:
                     chunk = await self._chunks.__anext__()
@@ -188,7 +180,7 @@ async def open_stepped(
     raised: list[Exception] = []
     async with control.unlocked_on_exit(gate), anyio.create_task_group() as group:
         group.start_soon(hold_open)
-        with anyio.move_on_after(STEP_GUARD_SECONDS):
+        with anyio.move_on_after(arrival_guard()):
             await ready.wait()
         try:
             response = _opened(kind, held, failure)
@@ -235,7 +227,7 @@ def _opened(
         violation(
             f"the headers of the gated {kind} stream",
             "sent before the producer's first item is ready",
-            f"nothing within {STEP_GUARD_SECONDS}s while the producer waited",
+            f"nothing within {arrival_guard()}s while the producer waited",
         )
     return held["response"]
 

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from impl.app import create_app
-from spec.chapters import chunk
 from spec.targets.server import serve
 from spec.targets.target import Target
 from tests.broken import chunking
@@ -46,7 +45,7 @@ async def test_the_correct_broken_harness_passes() -> None:
 @pytest.fixture
 def quick_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     """A broken app never delivers the held-back chunk: fail it sooner than a real run would."""
-    monkeypatch.setattr(chunk, "ARRIVAL_GUARD_SECONDS", 0.5)
+    monkeypatch.setenv("STREAMSPEC_ARRIVAL_GUARD", "0.5")
 
 
 CAUGHT_BY = {

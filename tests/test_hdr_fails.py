@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-import spec.stepping
 from impl.app import create_app
 from spec.intermediaries.nginx import find_nginx
 from spec.targets.asgi_types import ASGIApp
@@ -79,7 +78,7 @@ def surroundings() -> Iterator[Callable[[ASGIApp], Surroundings]]:
 @pytest.fixture
 def short_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     """Held-back items are expected here: give up on each after one second, not five."""
-    monkeypatch.setattr(spec.stepping, "STEP_GUARD_SECONDS", 1.0)
+    monkeypatch.setenv("STREAMSPEC_ARRIVAL_GUARD", "1")
 
 
 def test_every_check_is_expected_to_fail_somewhere() -> None:

@@ -32,7 +32,7 @@ needs_nginx = pytest.mark.skipif(find_nginx() is None, reason="nginx is not inst
 
 @pytest.fixture
 def quick_guard(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STREAMSPEC_STEP_GUARD", "1")
+    monkeypatch.setenv("STREAMSPEC_ARRIVAL_GUARD", "1")
 
 
 @needs_nginx
@@ -100,7 +100,7 @@ async def test_nginx_holds_the_stream_back_when_the_header_is_ignored(
     """The same reference stream: event by event through nginx's defaults; held back once
     nginx ignores X-Accel-Buffering; and whole through that location once it has ended.
     So the header, not luck, is what gets the events through."""
-    monkeypatch.setattr("spec.stepping.STEP_GUARD_SECONDS", 2.0)
+    monkeypatch.setenv("STREAMSPEC_ARRIVAL_GUARD", "2")
     try:
         with serve(create_app()) as url, running_nginx(url) as nginx:
             client = SocketClient(nginx)

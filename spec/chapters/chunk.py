@@ -51,7 +51,6 @@ produced, in order, ending in a real line feed.
 from __future__ import annotations
 
 import codecs
-import os
 from collections.abc import Sequence
 
 import anyio
@@ -60,7 +59,7 @@ from hypothesis import strategies as st
 
 from spec import strategies
 from spec.feeding import cut
-from spec.gates import GateControl, new_gate
+from spec.gates import GateControl, arrival_guard, new_gate
 from spec.messages import run_exchange, sent_bodies
 from spec.rules import MUST, Chapter, Source, expect, not_observable, violation
 from spec.streams import fetch
@@ -96,14 +95,6 @@ SOURCE_DOCUMENT = Source(
     "the source document (streaming tutorial)", "1 Why stream: time to first byte", "#chunk"
 )
 SOURCE_LOG = Source("the source document (streaming tutorial)", "3 Case 1: text stream", "#chunk")
-
-ARRIVAL_GUARD_SECONDS = float(os.environ.get("STREAMSPEC_ARRIVAL_GUARD", "5"))
-"""How long a chunk may take to reach the client over a socket while the producer is blocked.
-
-A hang guard, not a speed target: a correct server's chunk arrives in
-milliseconds; one still missing after this long (5 s, or
-``STREAMSPEC_ARRIVAL_GUARD`` seconds) is held back.
-"""
 
 _EXCHANGE_GUARD_SECONDS = 30.0
 
@@ -173,13 +164,14 @@ async def assert_nothing_held_back_on_socket(
             if unheld:
                 not_observable(unheld)
             expected = b"".join(chunks[:k])
-            with anyio.move_on_after(ARRIVAL_GUARD_SECONDS):
+            guard = arrival_guard()
+            with anyio.move_on_after(guard):
                 await raw.body_until(len(expected))
             expect(
                 raw.response.body,
                 expected,
                 f"{what}: body received over the socket while the producer waits before "
-                f"chunk {k + 1} (waited {ARRIVAL_GUARD_SECONDS}s)",
+                f"chunk {k + 1} (waited {guard}s)",
             )
             await control.open(gate)
 
@@ -387,9 +379,10 @@ async def check_first_chunk_arrives_while_producer_blocked(live_url: str) -> Non
         unheld = await control.held_after(gate, 1)
         if unheld:
             not_observable(unheld)
-        with anyio.move_on_after(ARRIVAL_GUARD_SECONDS):
+        guard = arrival_guard()
+        with anyio.move_on_after(guard):
             await raw.body_until(len(first))
-        what = f"while the producer waits before chunk 2 (waited {ARRIVAL_GUARD_SECONDS}s)"
+        what = f"while the producer waits before chunk 2 (waited {guard}s)"
         expect(raw.response.status, 200, f"status received {what}")
         expect(raw.response.body, first, f"body received {what}")
 
