@@ -7,6 +7,10 @@ validates the framing (a malformed chunk, or a connection closed before the
 last chunk, is a protocol error) and reports chunk boundaries. Every byte
 received is kept too, as it came (``RawResponse.raw``).
 
+The request target goes out exactly as written (:func:`raw_fetch` takes it as
+bytes): httpx would normalize it (remove ``..`` segments, re-encode percent
+signs), which the FILE chapter's hostile names must not be.
+
 h11 only writes HTTP/1.1 requests; an HTTP/1.0 request
 (``open_raw(..., http_version="1.0")``) is written by hand, and h11 still
 parses the answer (the client side's state is advanced as if it had sent it).
@@ -24,6 +28,7 @@ import anyio.abc
 import h11
 
 from spec.rules import violation
+from spec.streams import Fetched
 
 Params = Sequence[tuple[str, str]]
 
@@ -162,7 +167,7 @@ class RawExchange:
 async def open_raw(
     base_url: str,
     method: str,
-    path: str,
+    path: str | bytes,
     *,
     params: Params = (),
     body: bytes = b"",
@@ -171,13 +176,17 @@ async def open_raw(
 ) -> AsyncIterator[RawExchange]:
     """Send one request to *base_url* (``http://host:port``) on a new connection.
 
+    The request target is *path* as written, then ``?`` and *params* URL-encoded.
+
     *http_version* is ``"1.1"`` or ``"1.0"``; an HTTP/1.0 request asks for
     nothing the version cannot say (no keep-alive), so its answer ends when
     the server closes the connection or at its Content-Length.
     """
     parts = urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    target = path + (f"?{urlencode(list(params))}" if params else "")
+    target = (path if isinstance(path, bytes) else path.encode("ascii")) + (
+        f"?{urlencode(list(params))}".encode("ascii") if params else b""
+    )
     request_headers = [("Host", f"{host}:{port}"), *headers]
     if body or method.upper() in {"POST", "PUT"}:
         request_headers.append(("Content-Length", str(len(body))))
@@ -196,8 +205,9 @@ async def open_raw(
         yield exchange
 
 
-def _http10_request(method: str, target: str, headers: Sequence[tuple[str, str]]) -> bytes:
-    lines = [f"{method} {target} HTTP/1.0", *(f"{name}: {value}" for name, value in headers)]
+def _http10_request(method: str, target: bytes, headers: Sequence[tuple[str, str]]) -> bytes:
+    lines = [f"{method} {target.decode('latin-1')} HTTP/1.0"]
+    lines += [f"{name}: {value}" for name, value in headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
@@ -244,3 +254,28 @@ async def read_whole(
                         str(error),
                     )
     return response
+
+
+async def raw_fetch(
+    base_url: str, method: str, target: bytes, headers: Sequence[tuple[str, str]] = ()
+) -> Fetched:
+    """Send ``METHOD target HTTP/1.1``, *target* exactly as written, and read the whole response.
+
+    The connection is closed after it. A response whose framing breaks after
+    its head is returned ``aborted`` (``error`` says how); one that never
+    starts raises WireError.
+    """
+    with anyio.fail_after(READ_GUARD_SECONDS):
+        async with open_raw(
+            base_url, method, target, headers=[("Connection", "close"), *headers]
+        ) as raw:
+            aborted, error = False, ""
+            try:
+                response = await raw.to_end()
+            except WireError as broken:
+                response = raw.response
+                if not response.status:
+                    raise
+                aborted, error = True, str(broken)
+    body = [response.body] if response.body else []
+    return Fetched(response.status, response.headers, body, aborted=aborted, error=error)
