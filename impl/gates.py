@@ -186,7 +186,8 @@ class GateRegistry:
             waiters.remove(event)
             if not waiters:
                 del self._awaited[name]
-        return self._gates.get(name)
+        # (a stream that was claimed and has ended since is answered too)
+        return self._gates.get(name) or self._ended.get(name)
 
     def release(self, gate: Gate) -> None:
         """Forget *gate*: its stream has ended."""

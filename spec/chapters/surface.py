@@ -147,9 +147,9 @@ from __future__ import annotations
 
 import anyio
 
-from spec.gates import GateControl, GateState, new_gate
-from spec.messages import run_exchange, sent_bodies
-from spec.rules import MUST, Chapter, Source, expect
+from spec.gates import GateControl, GateControlError, GateState, arrival_guard, new_gate
+from spec.messages import run_exchange
+from spec.rules import MUST, Chapter, Source, expect, violation
 from spec.sse import Event
 from spec.streams import fetch
 from spec.surface import (
@@ -162,8 +162,7 @@ from spec.surface import (
     sse_params,
     text_params,
 )
-from spec.targets import harness
-from spec.targets.client import AsgiClient, StreamClient
+from spec.targets.client import StreamClient
 from spec.targets.target import Target
 
 chapter = Chapter(__name__)
@@ -330,30 +329,46 @@ async def check_gate_control_refuses_what_it_cannot_do(stream_client: StreamClie
 
 
 @GATES.check
-async def check_gate_first_holds_the_producer_before_its_first_chunk(target: Target) -> None:
-    """With gate_first=true the headers are sent and the producer waits having made nothing;
+async def check_gate_first_holds_the_producer_before_its_first_chunk(
+    stream_client: StreamClient,
+) -> None:
+    """With gate_first=true the status arrives while the producer waits having made nothing;
     opened once, it makes one chunk and waits again; opened for good, it runs to its end."""
     gate = new_gate()
-    control = GateControl(AsgiClient(target.app))
+    control = GateControl(stream_client)
     chunks = ["one\n", "two\n"]
     params = [*text_params(chunks), ("gate", gate), ("gate_first", "true")]
-    scope = harness.build_scope("GET", TEXT_PATH, params=params)
-    async with harness.exchange(target.app, scope) as exchange, control.unlocked_on_exit(gate):
-        states = [await control.wait(gate)]
-        with anyio.move_on_after(5):  # a hang guard: the headers are due already
-            await exchange.wait_start()
-        started = any(m["type"] == "http.response.start" for m in exchange.messages)
-        expect(started, True, "the response started while the producer waits before chunk 1")
-        expect(sent_bodies(exchange), [], "the body sent before the first opening")
-        await control.open(gate)
-        states.append(await control.wait(gate))
-        await control.unlock(gate)
-        with anyio.fail_after(10):  # a hang guard
-            async for _ in exchange.iter_body():
-                pass
+    headers_in = anyio.Event()
+    seen: dict[str, int | bytes] = {}
+    states: list[GateState] = []
+    failed: list[Exception] = []
+
+    async def request() -> None:
+        async with stream_client.stream("GET", TEXT_PATH, params=params) as response:
+            seen["status"] = response.status
+            headers_in.set()
+            seen["body"] = b"".join([chunk async for chunk in response.chunks()])
+
+    async with control.unlocked_on_exit(gate), anyio.create_task_group() as group:
+        group.start_soon(request)
+        try:
+            states.append(await control.wait(gate))
+            with anyio.move_on_after(arrival_guard()):  # a hang guard: the status is due already
+                await headers_in.wait()
+            seen["status before chunk 1"] = int(headers_in.is_set())
+            await control.open(gate)
+            states.append(await control.wait(gate))
+            await control.unlock(gate)
+        except GateControlError as error:  # judged below, outside the task group
+            failed.append(error)
+            group.cancel_scope.cancel()
+    if failed:
+        violation("the gate control of a stream asked with gate_first=true", "answers", failed[0])
     expect(
         states,
         [GateState(True, 0), GateState(True, 1)],
         "what POST /conformance/gates/NAME/wait answered before and after the first opening",
     )
-    expect(exchange.body, "".join(chunks).encode(), "body of the stream gated before its first")
+    expect(seen["status before chunk 1"], 1, "status received while the producer waits")
+    expect(seen.get("status"), 200, "status of the stream gated before its first chunk")
+    expect(seen.get("body"), "".join(chunks).encode(), "body of the stream gated before its first")
