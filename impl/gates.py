@@ -7,6 +7,9 @@ waiting with ``POST /conformance/gates/NAME/wait``, and so can look at what the
 client has received while the producer is known to be blocked: ordering by
 events, not by sleeps. ``DELETE /conformance/gates/NAME`` opens the gate for
 good (the producer runs to its end), which the suite does when it is done.
+With ``gate_first=true`` as well, the producer waits at the gate before its
+first chunk too, so the suite can look at a response whose first item does
+not exist yet (its status and headers).
 
 State is bounded: at most :data:`CAPACITY` gates at once (more get 503), a
 gate lives only as long as its stream, and a producer waits at most
@@ -63,12 +66,14 @@ class Gate:
         produced: how many chunks the producer has made so far.
         waiting: whether the producer is blocked at the gate right now.
         ended: whether the stream has ended (the gate is then out of the registry).
-        started: whether the producer has made a chunk (a gate claimed by a
-            request whose body never started is swept after PATIENCE).
+        first: whether the producer waits at the gate before its first chunk too.
+        started: whether the producer has begun (a gate claimed by a request
+            whose body never started is swept after PATIENCE).
         claimed_at: when the stream's request claimed the gate (monotonic clock).
     """
 
     name: str
+    first: bool = False
     produced: int = 0
     waiting: bool = False
     ended: bool = False
@@ -99,7 +104,6 @@ class Gate:
 
     def made_chunk(self) -> None:
         """Count one chunk made by the producer."""
-        self.started = True
         self.produced += 1
         self._notify()
 
@@ -137,8 +141,11 @@ class GateRegistry:
         # the end is answered at once.
         self._ended: OrderedDict[str, Gate] = OrderedDict()
 
-    def claim(self, name: str) -> Gate:
-        """A new gate for a stream about to start; raise GateError (400, 409, 503)."""
+    def claim(self, name: str, *, first: bool = False) -> Gate:
+        """A new gate for a stream about to start; raise GateError (400, 409, 503).
+
+        With *first* the producer waits at the gate before its first chunk too.
+        """
         if not _NAME.match(name):
             raise GateError(400, "a gate name is 1 to 64 of A-Z a-z 0-9 _ -")
         self._sweep()
@@ -146,7 +153,7 @@ class GateRegistry:
             raise GateError(409, f"gate {name} is held by another stream")
         if len(self._gates) >= CAPACITY:
             raise GateError(503, f"too many gates at once (at most {CAPACITY})")
-        gate = Gate(name)
+        gate = Gate(name, first=first)
         self._gates[name] = gate
         self._ended.pop(name, None)
         for event in self._awaited.get(name, []):
@@ -179,7 +186,8 @@ class GateRegistry:
             waiters.remove(event)
             if not waiters:
                 del self._awaited[name]
-        return self._gates.get(name)
+        # (a stream that was claimed and has ended since is answered too)
+        return self._gates.get(name) or self._ended.get(name)
 
     def release(self, gate: Gate) -> None:
         """Forget *gate*: its stream has ended."""
@@ -215,12 +223,15 @@ def registry_of(request: Request) -> GateRegistry:
 async def gated(chunks: Iterable[T], gate: Gate | None, registry: GateRegistry) -> AsyncIterator[T]:
     """Yield *chunks*, waiting at *gate* (if any) before each chunk after the first.
 
-    The gate is released when the stream ends, however it ends.
+    A gate claimed with ``first`` is waited at before the first chunk too. The
+    gate is released when the stream ends, however it ends.
     """
+    if gate is not None:
+        gate.started = True
     try:
         for index, chunk in enumerate(chunks):
             if gate is not None:
-                if index:
+                if index or gate.first:
                     await gate.before_chunk()
                 gate.made_chunk()
             yield chunk
@@ -229,12 +240,22 @@ async def gated(chunks: Iterable[T], gate: Gate | None, registry: GateRegistry) 
             registry.release(gate)
 
 
+_FIRST = {"true": True, "false": False}
+
+
 def claim_or_refuse(request: Request, name: str | None) -> Gate | Response | None:
-    """The gate a stream request names (``None`` if it names none), or the response refusing it."""
+    """The gate a stream request names (``None`` if it names none), or the response refusing it.
+
+    The request's ``gate_first`` parameter (``true`` or ``false``, the default)
+    says whether the producer waits before its first chunk too.
+    """
+    first = request.query_params.get("gate_first", "false")
+    if first not in _FIRST:
+        return PlainTextResponse("refused: gate_first is true or false\n", status_code=400)
     if name is None:
         return None
     try:
-        return registry_of(request).claim(name)
+        return registry_of(request).claim(name, first=_FIRST[first])
     except GateError as error:
         return PlainTextResponse(f"refused: {error}\n", status_code=error.status)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import anyio
 import anyio.to_thread
@@ -28,6 +28,7 @@ from spec.surface import (
     event_from_json,
     text_chunks_from_json,
 )
+from spec.surface_hdr import custom_headers_from_json
 
 
 def _read_events(raw: str) -> list[Event]:
@@ -43,8 +44,8 @@ def _read_events(raw: str) -> list[Event]:
     return events
 
 
-async def _replay(events: Sequence[Event], *, hold: bool) -> AsyncIterator[Event]:
-    for event in events:
+async def _replay(events: AsyncIterator[Event], *, hold: bool) -> AsyncIterator[Event]:
+    async for event in events:
         yield event
     if hold:
         await anyio.sleep_forever()
@@ -62,6 +63,8 @@ CAPABILITIES = {
     "idle": True,
     "observe": True,
     "gates": True,
+    "headers": True,
+    "stop": True,
 }
 """What the reference app serves of the conformance surface (see spec.capabilities)."""
 
@@ -77,17 +80,26 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
 
     @router.api_route(SSE_PATH, methods=["GET", "HEAD"])
     async def sse(
+        request: Request,
+        *,
         events: str = Query("[]"),
         hold: bool = Query(False),
         keepalive: float | None = Query(None, ge=0),
+        gate: str | None = Query(None),
+        headers: str = Query("{}"),
     ) -> Response:
         """Stream the events the suite asked for, each refused up front if it cannot be carried."""
         try:
             chosen = _read_events(events)
+            extra = custom_headers_from_json(headers)
         except (ValueError, TypeError) as error:
             return PlainTextResponse(f"refused: {error}\n", status_code=400)
+        claimed = claim_or_refuse(request, gate)
+        if isinstance(claimed, Response):
+            return claimed
         return EventStreamResponse(
-            _replay(chosen, hold=hold),
+            _replay(gated(chosen, claimed, registry_of(request)), hold=hold),
+            headers=extra,
             keepalive=settings.keepalive if keepalive is None else keepalive,
             shutdown=notice,
             send_timeout=settings.send_timeout,
@@ -99,22 +111,24 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
         chunks: str = Query("[]"),
         gate: str | None = Query(None),
         declare_length: bool = Query(False),
+        headers: str = Query("{}"),
     ) -> Response:
         """Stream the text chunks the suite asked for, one body message each, at its gate if any."""
         try:
             chosen = text_chunks_from_json(chunks)
+            extra = custom_headers_from_json(headers)
         except ValueError as error:
             return PlainTextResponse(f"refused: {error}\n", status_code=400)
         claimed = claim_or_refuse(request, gate)
         if isinstance(claimed, Response):
             return claimed
-        headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+        fields = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", **extra}
         if declare_length:
-            headers["Content-Length"] = str(sum(len(chunk.encode()) for chunk in chosen))
+            fields["Content-Length"] = str(sum(len(chunk.encode()) for chunk in chosen))
         return StreamResponse(
             gated(chosen, claimed, registry_of(request)),
             media_type="text/plain; charset=utf-8",
-            headers=headers,
+            headers=fields,
             shutdown=notice,
             send_timeout=settings.send_timeout,
         )

@@ -37,13 +37,28 @@ import pytest
 
 from spec.rules import not_applicable, not_observable
 
-STREAMS = ("sse", "text", "files", "comments", "endless", "feed", "bytes", "log", "idle")
+STREAMS = (
+    "sse",
+    "text",
+    "files",
+    "comments",
+    "endless",
+    "feed",
+    "bytes",
+    "log",
+    "idle",
+    "headers",
+    "stop",
+)
 """Capabilities that make rules applicable: the streams a target serves (one
 name per endpoint of the surface: ``bytes`` and ``log`` for the CHUNK
 chapter's, ``endless`` and ``feed`` for the CANCEL chapter's), ``comments``:
 its SSE stream writes the ``comment`` member of an event (some libraries offer
 no way to send a comment), and ``idle``: its SSE endpoint honours ``hold`` and
-``keepalive`` (an idle stream, for the keep-alive and shutdown rules)."""
+``keepalive`` (an idle stream, for the keep-alive and shutdown rules);
+``headers``: its SSE and text endpoints add the ``headers`` the suite asks
+for; ``stop``: it serves ``/conformance/sse/stop`` (the 204 that ends
+reconnecting)."""
 
 OBSERVATIONS = ("observe", "gates")
 """Capabilities that make rules observable. ``observe``: the observation

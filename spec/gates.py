@@ -17,6 +17,7 @@ for: they end as not observable, and ``SURFACE-GATE-01`` fails.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +26,16 @@ from dataclasses import dataclass
 from spec.streams import fetch
 from spec.surface import gate_path
 from spec.targets.client import StreamClient
+
+
+def arrival_guard() -> float:
+    """Seconds an item may take to reach the client while its producer is held at a gate.
+
+    A hang guard, not a speed target: a correct server's item arrives in
+    milliseconds; one still missing after this long (5 s, or
+    ``STREAMSPEC_ARRIVAL_GUARD`` seconds, read at each call) is held back.
+    """
+    return float(os.environ.get("STREAMSPEC_ARRIVAL_GUARD", "5"))
 
 
 def new_gate() -> str:

@@ -1,19 +1,21 @@
-"""Step through a paced stream: let one item be produced, see it arrive, then the next.
+"""Step through a gated stream: let one item be produced, see it arrive, then the next.
 
 This is how the suite shows that each item reaches the client before the next
 one exists, through whatever sits in between (a compressing middleware, a
-proxy): the producer makes item *i* only after the go-ahead, and the go-ahead
-for item *i + 1* is given only once item *i* has been read and decoded. An
-intermediary that holds bytes back makes the step wait; the hang guard turns
-the wait into a :class:`~spec.rules.RuleViolation` that names the item.
+proxy). The stream is one of the surface's, asked for with a gate (see
+:mod:`spec.gates`) and ``gate_first=true``: the producer makes item *i* only
+after the gate's opening *i + 1*, and that opening is given only once item
+*i - 1* has been read and decoded. An intermediary that holds bytes back makes
+the step wait; the hang guard turns the wait into a
+:class:`~spec.rules.RuleViolation` that names the item.
 
-A paced stream that gets no go-ahead stays before its first item, so the same
-machinery shows when the headers leave (see :func:`open_paced`).
+A gated stream that is never opened stays before its first item, so the same
+machinery shows when the headers leave (see :func:`open_stepped`).
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
 import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -21,26 +23,14 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from spec.gates import GateControl, GateControlError, arrival_guard, new_gate
 from spec.rules import violation
 from spec.sse import Decoder, Event, MessageEvent
 from spec.sse.model import expected_observation
 from spec.streams import Fetched, fetch
-from spec.surface_hdr import (
-    PACED_NEXT_PATH,
-    PACED_SSE_PATH,
-    PACED_TEXT_PATH,
-    new_pace_key,
-    paced_sse_params,
-    paced_text_params,
-)
-from spec.targets.client import Headers, StreamClient, StreamedResponse
-
-STEP_GUARD_SECONDS = float(os.environ.get("STREAMSPEC_STEP_GUARD", "5"))
-"""How long a step may wait for its item before it counts as held back (a hang guard).
-
-``STREAMSPEC_STEP_GUARD`` sets it; the suite's own tests shorten it where items
-are expected to be held back.
-"""
+from spec.surface import SSE_PATH, TEXT_PATH, sse_params, text_params
+from spec.surface_hdr import headers_params
+from spec.targets.client import Headers, Params, StreamClient, StreamedResponse
 
 
 class ContentDecoder:
@@ -67,36 +57,36 @@ class ContentDecoder:
 
 
 @dataclass
-class PacedStream:
-    """An open paced stream: its response, and a reader that decodes what has arrived."""
+class SteppedStream:
+    """An open gated stream: its response, and a reader that decodes what has arrived.
 
-    client: StreamClient
-    key: str
+    ``ready`` counts the items the producer may make so far (the openings of
+    its gate, plus one when the first item was let go at once).
+    """
+
+    control: GateControl
+    gate: str
     response: StreamedResponse
     _chunks: AsyncIterator[bytes]
     _content: ContentDecoder
     raw: list[bytes] = field(default_factory=list)
-    given: int = 0
+    ready: int = 0
     _decoded: bytes = b""
 
     def header(self, name: str) -> str | None:
         name = name.lower()
         return next((value for key, value in self.response.headers if key == name), None)
 
-    async def go(self) -> None:
-        """Give the producer one more go-ahead."""
-        await _go(self.client, self.key)
-        self.given += 1
-
     async def go_for(self, number: int) -> None:
         """Make sure item *number* (counting from 1) may be produced."""
-        while self.given < number:
-            await self.go()
+        while self.ready < number:
+            await self.control.open(self.gate)
+            self.ready += 1
 
     async def read_until(self, done: Callable[[bytes], bool], what: str) -> bytes:
         """Read (content-decoded) until ``done(all decoded bytes so far)``; fail if held back."""
         decoded = self._decoded
-        with anyio.move_on_after(STEP_GUARD_SECONDS) as guard:
+        with anyio.move_on_after(arrival_guard()) as guard:
             while not done(decoded):
                 try:
                     chunk = await self._chunks.__anext__()
@@ -115,28 +105,35 @@ class PacedStream:
         return decoded
 
 
-async def _go(client: StreamClient, key: str) -> None:
-    fetched = await fetch(client, "GET", PACED_NEXT_PATH, params=[("pace", key)])
-    if fetched.status >= 300:
-        violation("the answer to GET /conformance/paced/next", "a 2xx", fetched.status)
-
-
-async def fetch_paced(
-    client: StreamClient, kind: str, items: Sequence[Event] | Sequence[str]
+async def fetch_gated(
+    client: StreamClient,
+    kind: str,
+    items: Sequence[Event] | Sequence[str],
+    *,
+    custom_headers: dict[str, str] | None = None,
 ) -> Fetched:
-    """A paced stream read whole, every go-ahead given before the request (no stepping)."""
-    key = new_pace_key()
-    for _ in items:
-        await _go(client, key)
-    if kind == "sse":
-        events = [i for i in items if isinstance(i, Event)]
-        return await fetch(client, "GET", PACED_SSE_PATH, params=paced_sse_params(events, key))
-    chunks = [i for i in items if isinstance(i, str)]
-    return await fetch(client, "GET", PACED_TEXT_PATH, params=paced_text_params(chunks, key))
+    """A stream asked for as the stepping checks ask for it (gated before its first item,
+    with *custom_headers*), its gate opened for good once the producer waits, read whole."""
+    gate = new_gate()
+    control = GateControl(client)
+    path, params = _stream_request(kind, items, custom_headers)
+    params = [*params, ("gate", gate), ("gate_first", "true")]
+    fetched: list[Fetched] = []
+
+    async def release() -> None:
+        with contextlib.suppress(GateControlError):
+            await control.wait(gate)
+        await control.unlock(gate)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(release)
+        fetched.append(await fetch(client, "GET", path, params=params))
+        group.cancel_scope.cancel()
+    return fetched[0]
 
 
 @asynccontextmanager
-async def open_paced(
+async def open_stepped(
     client: StreamClient,
     kind: str,
     items: Sequence[Event] | Sequence[str],
@@ -145,24 +142,22 @@ async def open_paced(
     request_headers: Headers = (),
     custom_headers: dict[str, str] | None = None,
     first_item_ready: bool = False,
-) -> AsyncIterator[PacedStream]:
-    """Open a paced stream of *kind* (``"sse"`` or ``"text"``).
+) -> AsyncIterator[SteppedStream]:
+    """Open a gated stream of *kind* (``"sse"`` or ``"text"``) at *path_prefix*.
 
-    Fails the check (a RuleViolation) if the status and headers do not arrive
-    while the producer waits for its first go-ahead. With *first_item_ready*
-    the first item is let go before the request is made: for a path that may
-    hold the headers until it has seen the first body bytes (GZipMiddleware
-    does, to decide whether to compress).
+    The gate is controlled through *client* at the surface's own paths, and
+    opened for good on the way out. Fails the check (a RuleViolation) if the
+    status and headers do not arrive while the producer waits before its first
+    item. With *first_item_ready* the first item is made at once (no
+    ``gate_first``): for a path that may hold the headers until it has seen the
+    first body bytes (GZipMiddleware does, to decide whether to compress).
     """
-    key = new_pace_key()
-    if first_item_ready:
-        await _go(client, key)
-    if kind == "sse":
-        path = PACED_SSE_PATH
-        params = paced_sse_params([i for i in items if isinstance(i, Event)], key, custom_headers)
-    else:
-        path = PACED_TEXT_PATH
-        params = paced_text_params([i for i in items if isinstance(i, str)], key, custom_headers)
+    gate = new_gate()
+    control = GateControl(client)
+    path, params = _stream_request(kind, items, custom_headers)
+    params = [*params, ("gate", gate)]
+    if not first_item_ready:
+        params.append(("gate_first", "true"))
     ready = anyio.Event()
     finished = anyio.Event()
     held: dict[str, StreamedResponse] = {}
@@ -183,22 +178,22 @@ async def open_paced(
             ready.set()
 
     raised: list[Exception] = []
-    async with anyio.create_task_group() as group:
+    async with control.unlocked_on_exit(gate), anyio.create_task_group() as group:
         group.start_soon(hold_open)
-        with anyio.move_on_after(STEP_GUARD_SECONDS):
+        with anyio.move_on_after(arrival_guard()):
             await ready.wait()
         try:
             response = _opened(kind, held, failure)
             coding = (
                 None if response.status >= 300 else dict(response.headers).get("content-encoding")
             )
-            yield PacedStream(
-                client,
-                key,
+            yield SteppedStream(
+                control,
+                gate,
                 response,
                 response.chunks().__aiter__(),
                 ContentDecoder(coding),
-                given=1 if first_item_ready else 0,
+                ready=1 if first_item_ready else 0,
             )
         except Exception as error:  # raised again outside the task group, unwrapped
             raised.append(error)
@@ -212,6 +207,16 @@ async def open_paced(
         raise failure[0]  # the request failed on closing (the app outlived its client, say)
 
 
+def _stream_request(
+    kind: str, items: Sequence[Event] | Sequence[str], custom_headers: dict[str, str] | None
+) -> tuple[str, list[tuple[str, str]]]:
+    """The surface path and parameters streaming *items* of *kind* with *custom_headers*."""
+    extra: Params = () if custom_headers is None else headers_params(custom_headers)
+    if kind == "sse":
+        return SSE_PATH, [*sse_params([i for i in items if isinstance(i, Event)]), *extra]
+    return TEXT_PATH, [*text_params([i for i in items if isinstance(i, str)]), *extra]
+
+
 def _opened(
     kind: str, held: dict[str, StreamedResponse], failure: list[Exception]
 ) -> StreamedResponse:
@@ -220,14 +225,14 @@ def _opened(
         raise failure[0]
     if "response" not in held:
         violation(
-            f"the headers of the paced {kind} stream",
+            f"the headers of the gated {kind} stream",
             "sent before the producer's first item is ready",
-            f"nothing within {STEP_GUARD_SECONDS}s while the producer waited",
+            f"nothing within {arrival_guard()}s while the producer waited",
         )
     return held["response"]
 
 
-async def step_events(stream: PacedStream, events: Sequence[Event]) -> None:
+async def step_events(stream: SteppedStream, events: Sequence[Event]) -> None:
     """Release *events* one at a time; each must be dispatched before the next is made."""
     decoder = Decoder()
     expected = list(expected_observation(events).events)
@@ -253,7 +258,7 @@ def _dispatched_by(events: Sequence[Event], number: int) -> int:
     return len(expected_observation(events[:number]).events)
 
 
-async def step_chunks(stream: PacedStream, chunks: Sequence[str]) -> None:
+async def step_chunks(stream: SteppedStream, chunks: Sequence[str]) -> None:
     """Release text *chunks* one at a time; each must be readable before the next is made."""
     for number in range(1, len(chunks) + 1):
         await stream.go_for(number)

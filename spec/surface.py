@@ -11,6 +11,8 @@ request for a stream is written.
     (integer) and ``comment`` (string), each encoded as one event, then end the
     response. An event that cannot be encoded unaltered (see ``SSE-ENC-07``)
     must be refused, preferably with a 4xx status before the stream starts.
+    Optional: ``gate`` (an event a chunk) and ``headers`` (custom response
+    headers, see ``spec/surface_hdr.py``), as on ``/conformance/text``.
 
 ``GET /conformance/capabilities``
     A JSON object of booleans: which streams the target serves and which
@@ -20,8 +22,8 @@ request for a stream is written.
     Stream the strings of ``JSON`` (a list of strings) as a
     ``text/plain; charset=utf-8`` body, each string encoded as UTF-8 and sent
     as it is produced, in order, then end the response. Optional:
-    ``gate=NAME`` (see below) and ``declare_length=true`` (declare the body's
-    length in ``Content-Length``).
+    ``gate=NAME`` (see below), ``headers=JSON`` and ``declare_length=true``
+    (declare the body's length in ``Content-Length``).
 
 ``POST /conformance/bytes?sizes=JSON``
     Stream the request body back as ``application/octet-stream``, cut into
@@ -35,7 +37,8 @@ request for a stream is written.
 
 ``gate=NAME`` and ``/conformance/gates/NAME``
     A stream requested with ``gate=NAME`` makes its first chunk at once and
-    waits at the gate before each further chunk. ``POST .../NAME/wait``
+    waits at the gate before each further chunk (with ``gate_first=true``,
+    before its first chunk too, its headers sent). ``POST .../NAME/wait``
     answers ``{"waiting": bool, "produced": int}`` once the producer waits
     there (or its stream has ended); ``POST .../NAME/open`` lets it make one
     more chunk; ``DELETE .../NAME`` opens the gate for good.

@@ -4,7 +4,16 @@ httpx hides the transfer coding: it cannot say whether a chunked body ended
 with its last chunk, nor where the server's chunks began. Here the request
 goes out through an anyio TCP stream and the answer is parsed by h11, which
 validates the framing (a malformed chunk, or a connection closed before the
-last chunk, is a protocol error) and reports chunk boundaries.
+last chunk, is a protocol error) and reports chunk boundaries. Every byte
+received is kept too, as it came (``RawResponse.raw``).
+
+The request target goes out exactly as written (:func:`raw_fetch` takes it as
+bytes): httpx would normalize it (remove ``..`` segments, re-encode percent
+signs), which the FILE chapter's hostile names must not be.
+
+h11 only writes HTTP/1.1 requests; an HTTP/1.0 request
+(``open_raw(..., http_version="1.0")``) is written by hand, and h11 still
+parses the answer (the client side's state is advanced as if it had sent it).
 """
 
 from __future__ import annotations
@@ -18,6 +27,9 @@ import anyio
 import anyio.abc
 import h11
 
+from spec.rules import violation
+from spec.streams import Fetched
+
 Params = Sequence[tuple[str, str]]
 
 
@@ -30,14 +42,18 @@ class RawResponse:
     """One response read off the wire.
 
     Attributes:
+        http_version: the version the status line names (``b"1.1"``).
         body: the body bytes received so far, the transfer coding removed.
+        raw: every byte received for this response so far, framing included.
         chunks: how many chunks of the chunked coding began so far.
         complete: the end of the message was read (for chunked: its last chunk).
     """
 
     status: int = 0
+    http_version: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    raw: bytes = b""
     chunks: int = 0
     complete: bool = False
 
@@ -78,6 +94,7 @@ class RawExchange:
                 data = await self._stream.receive()
             except (anyio.EndOfStream, anyio.BrokenResourceError, ConnectionError):
                 data = b""
+            self.response.raw += data
             self._connection.receive_data(data)
 
     async def _step(self) -> None:
@@ -85,6 +102,7 @@ class RawExchange:
         response = self.response
         if isinstance(event, h11.Response):
             response.status = event.status_code
+            response.http_version = bytes(event.http_version)
             response.headers = [
                 (bytes(name).decode("latin-1").lower(), bytes(value).decode("latin-1"))
                 for name, value in event.headers
@@ -149,24 +167,115 @@ class RawExchange:
 async def open_raw(
     base_url: str,
     method: str,
-    path: str,
+    path: str | bytes,
     *,
     params: Params = (),
     body: bytes = b"",
     headers: Sequence[tuple[str, str]] = (),
+    http_version: str = "1.1",
 ) -> AsyncIterator[RawExchange]:
-    """Send one HTTP/1.1 request to *base_url* (``http://host:port``) on a new connection."""
+    """Send one request to *base_url* (``http://host:port``) on a new connection.
+
+    The request target is *path* as written, then ``?`` and *params* URL-encoded.
+
+    *http_version* is ``"1.1"`` or ``"1.0"``; an HTTP/1.0 request asks for
+    nothing the version cannot say (no keep-alive), so its answer ends when
+    the server closes the connection or at its Content-Length.
+    """
     parts = urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    target = path + (f"?{urlencode(list(params))}" if params else "")
+    target = (path if isinstance(path, bytes) else path.encode("ascii")) + (
+        f"?{urlencode(list(params))}".encode("ascii") if params else b""
+    )
     request_headers = [("Host", f"{host}:{port}"), *headers]
     if body or method.upper() in {"POST", "PUT"}:
         request_headers.append(("Content-Length", str(len(body))))
+    request = h11.Request(method=method.upper(), target=target, headers=request_headers)
     async with await anyio.connect_tcp(host, port) as stream:
         exchange = RawExchange(stream, f"{host}:{port}")
-        await exchange._send(
-            h11.Request(method=method.upper(), target=target, headers=request_headers),
-            *([h11.Data(data=body)] if body else []),
-            h11.EndOfMessage(),
-        )
+        events = [request, *([h11.Data(data=body)] if body else []), h11.EndOfMessage()]
+        if http_version == "1.1":
+            await exchange._send(*events)
+        elif http_version == "1.0":
+            for event in events:
+                exchange._connection.send(event)
+            await stream.send(_http10_request(method.upper(), target, request_headers) + body)
+        else:
+            raise ValueError(f"http_version is 1.1 or 1.0, not {http_version!r}")
         yield exchange
+
+
+def _http10_request(method: str, target: bytes, headers: Sequence[tuple[str, str]]) -> bytes:
+    lines = [f"{method} {target.decode('latin-1')} HTTP/1.0"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+READ_GUARD_SECONDS = 30.0
+"""How long :func:`read_whole` waits for a whole response (a hang guard)."""
+
+
+async def read_whole(
+    base_url: str,
+    method: str,
+    path: str,
+    params: Params = (),
+    body: bytes = b"",
+    *,
+    then_again: bool = False,
+    http_version: str = "1.1",
+) -> RawResponse:
+    """Read one whole response off a raw socket; a framing error is a RuleViolation.
+
+    With *then_again*, a second request (``GET`` of the same *path*, no
+    parameters) follows on the same connection: anything the server sent
+    after the end of the first response would spoil the second one.
+    """
+    what = f"the HTTP/{http_version} response to {method} {path} on the wire"
+    with anyio.fail_after(READ_GUARD_SECONDS):
+        async with open_raw(
+            base_url, method, path, params=params, body=body, http_version=http_version
+        ) as raw:
+            try:
+                response = await raw.to_end()
+            except WireError as error:
+                violation(
+                    what,
+                    "a complete HTTP message",
+                    f"{error}; received {len(raw.response.body)} body bytes",
+                )
+            if then_again:
+                try:
+                    await raw.again("GET", path)
+                except WireError as error:
+                    violation(
+                        f"the next response on the connection after {what}",
+                        "a well-formed response: nothing sent past the end of the first",
+                        str(error),
+                    )
+    return response
+
+
+async def raw_fetch(
+    base_url: str, method: str, target: bytes, headers: Sequence[tuple[str, str]] = ()
+) -> Fetched:
+    """Send ``METHOD target HTTP/1.1``, *target* exactly as written, and read the whole response.
+
+    The connection is closed after it. A response whose framing breaks after
+    its head is returned ``aborted`` (``error`` says how); one that never
+    starts raises WireError.
+    """
+    with anyio.fail_after(READ_GUARD_SECONDS):
+        async with open_raw(
+            base_url, method, target, headers=[("Connection", "close"), *headers]
+        ) as raw:
+            aborted, error = False, ""
+            try:
+                response = await raw.to_end()
+            except WireError as broken:
+                response = raw.response
+                if not response.status:
+                    raise
+                aborted, error = True, str(broken)
+    body = [response.body] if response.body else []
+    return Fetched(response.status, response.headers, body, aborted=aborted, error=error)

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
+import pytest
+
+from spec.intermediaries.asgi import behind, untraced
+from spec.intermediaries.nginx import NginxUnavailable, running_nginx
 from spec.rules import REGISTRY
+from spec.targets.asgi_types import ASGIApp
+from spec.targets.client import AsgiClient, SocketClient
+from spec.targets.server import serve
+from spec.targets.target import Target
 
 
 def checks_of(prefix: str) -> list[tuple[str, str, Callable[..., Any]]]:
@@ -23,3 +33,74 @@ def checks_of(prefix: str) -> list[tuple[str, str, Callable[..., Any]]]:
 def is_property(function: Callable[..., Any]) -> bool:
     """Whether the check is a hypothesis property (run by pytest, not called directly)."""
     return hasattr(function, "hypothesis")
+
+
+class Surroundings:
+    """Serves an app (alone, behind middleware, behind nginx) on demand, until closed.
+
+    It gives each fixture a check can take every value it takes for the app
+    (both transports for ``stream_client``, and so on); a ``with`` block closes it.
+    """
+
+    def __init__(self, app: ASGIApp, name: str = "broken") -> None:
+        self.app = app
+        self.name = name
+        self.stack = ExitStack()
+        self.urls: dict[str, str] = {}
+
+    def __enter__(self) -> Surroundings:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.stack.close()
+
+    def url(self, via: str = "direct") -> str:
+        if via not in self.urls:
+            app = (
+                self.app
+                if via == "direct"
+                else behind(self.app, "gzip" if via == "gzip" else "basehttp")
+            )
+            self.urls[via] = self.stack.enter_context(
+                serve(app if via == "direct" else untraced(app))
+            )
+        return self.urls[via]
+
+    def nginx(self) -> str:
+        if "nginx" not in self.urls:
+            try:
+                self.urls["nginx"] = self.stack.enter_context(running_nginx(self.url()))
+            except NginxUnavailable as error:
+                pytest.skip(f"nginx: {error}")
+        return self.urls["nginx"]
+
+    def values(self, fixture: str) -> list[Any]:
+        """Every value the fixture *fixture* takes for this app."""
+        if fixture == "stream_client":
+            return [AsgiClient(self.app), SocketClient(self.url())]
+        if fixture in ("gzip_client", "basehttp_client"):
+            via = fixture.removesuffix("_client")
+            wrapped = behind(self.app, "gzip" if via == "gzip" else "basehttp")
+            return [AsgiClient(wrapped), SocketClient(self.url(via))]
+        if fixture == "live_url":
+            return [self.url()]
+        if fixture == "target":
+            return [Target(self.name, self.app)]
+        if fixture == "nginx_url":
+            return [self.nginx()]
+        raise AssertionError(f"no value for fixture {fixture}")
+
+
+async def failing_variants(check: Callable[..., Any], where: Surroundings) -> list[str]:
+    """The fixture values on which *check* raised, each with the error, empty if it passed."""
+    (fixture,) = inspect.signature(check).parameters
+    failed = []
+    for value in where.values(fixture):
+        try:
+            await check(**{fixture: value})
+        except Exception as error:
+            failed.append(f"{getattr(value, 'transport', value)}: {type(error).__name__}: {error}")
+    return failed

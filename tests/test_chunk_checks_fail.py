@@ -9,19 +9,16 @@ loopback. The property checks run in child pytest runs, as a user runs them.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from impl.app import create_app
-from spec.chapters import chunk
-from spec.targets.client import AsgiClient, SocketClient
 from spec.targets.server import serve
 from spec.targets.target import Target
 from tests.broken import chunking
-from tests.checks import checks_of, is_property
+from tests.checks import Surroundings, checks_of, failing_variants, is_property
 from tests.run_suite import run_spec
 
 CHECKS = [c for c in checks_of("CHUNK-") if not is_property(c[2])]
@@ -30,28 +27,10 @@ PROPERTIES = [c for c in checks_of("CHUNK-") if is_property(c[2])]
 
 async def failing_checks(app: Any) -> dict[str, str]:
     """``{check name: rule ID}`` of the CHUNK checks (not properties) that fail against *app*."""
-    failed: dict[str, str] = {}
-    target = Target("under test", app)
-    with serve(app) as url:
-        for rule_id, name, check in CHECKS:
-            fixtures = inspect.signature(check).parameters
-            calls: list[Callable[[], Any]] = []
-            if "target" in fixtures:
-                calls.append(lambda check=check: check(target=target))
-            if "live_url" in fixtures:
-                calls.append(lambda check=check: check(live_url=url))
-            if "stream_client" in fixtures:
-                calls.append(lambda check=check: check(stream_client=AsgiClient(app)))
-                calls.append(lambda check=check: check(stream_client=SocketClient(url)))
-            assert calls, f"{name}: no fixture this test knows how to give"
-            for call in calls:
-                try:
-                    await call()
-                except pytest.skip.Exception:
-                    raise
-                except Exception:
-                    failed[name] = rule_id
-    return failed
+    with Surroundings(app, "under test") as where:
+        return {
+            name: rule_id for rule_id, name, check in CHECKS if await failing_variants(check, where)
+        }
 
 
 async def test_the_reference_app_passes_every_chunk_check() -> None:
@@ -66,7 +45,7 @@ async def test_the_correct_broken_harness_passes() -> None:
 @pytest.fixture
 def quick_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     """A broken app never delivers the held-back chunk: fail it sooner than a real run would."""
-    monkeypatch.setattr(chunk, "ARRIVAL_GUARD_SECONDS", 0.5)
+    monkeypatch.setenv("STREAMSPEC_ARRIVAL_GUARD", "0.5")
 
 
 CAUGHT_BY = {

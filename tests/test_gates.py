@@ -14,12 +14,16 @@ import pytest
 from impl import gates
 from impl.app import create_app
 from spec.gates import GateControl, GateState, new_gate
+from spec.sse import Event
 from spec.streams import fetch
-from spec.surface import TEXT_PATH, gate_path, text_params
+from spec.surface import SSE_PATH, TEXT_PATH, gate_path, sse_params, text_params
 from spec.targets import harness
+from spec.targets.asgi_types import ASGIApp, Receive, Scope, Send
 from spec.targets.client import AsgiClient, SocketClient
 from spec.targets.server import serve
 from spec.wire import open_raw
+from tests.broken.chunking import gate_ignored
+from tests.checks import checks_of
 
 
 def registry(app: object) -> gates.GateRegistry:
@@ -118,3 +122,87 @@ async def test_a_client_that_leaves_frees_its_gate(monkeypatch: pytest.MonkeyPat
         # The connection is closed: uvicorn tells the app, which stops the producer.
         assert await anyio.to_thread.run_sync(released.wait, 10.0)
     assert len(gate_registry) == 0
+
+
+async def test_gate_first_holds_the_producer_before_its_first_chunk() -> None:
+    """With gate_first=true the headers are out while nothing is produced; an event stream too."""
+    app = create_app()
+    client = AsgiClient(app)
+    control = GateControl(client)
+    for path, asked in (
+        (TEXT_PATH, text_params(["a", "b"])),
+        (SSE_PATH, sse_params([Event("a")])),
+    ):
+        gate = new_gate()
+        params = [*asked, ("gate", gate), ("gate_first", "true")]
+        async with client.stream("GET", path, params=params) as response:
+            assert response.status == 200
+            assert await control.held_after(gate, 0) is None
+            await control.unlock(gate)
+            body = b"".join([chunk async for chunk in response.chunks()])
+        assert body in (b"ab", b"data: a\n\n")
+    assert len(registry(app)) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        (TEXT_PATH, [*text_params(["a"]), ("gate", "g"), ("gate_first", "yes")]),
+        (SSE_PATH, [*sse_params([Event("a")]), ("gate_first", "1")]),
+        (SSE_PATH, [*sse_params([Event("a")]), ("headers", "[]")]),
+        (SSE_PATH, [*sse_params([Event("a")]), ("headers", '{"Content-Length": "1"}')]),
+        (SSE_PATH, [*sse_params([Event("a")]), ("headers", '{"X-A": 1}')]),
+        (SSE_PATH, [*sse_params([Event("a")]), ("headers", '{"X-A": "\\u00e9"}')]),
+        (TEXT_PATH, [*text_params(["a"]), ("headers", '{"X-A": "a\\r\\nb"}')]),
+    ],
+)
+async def test_malformed_gate_first_and_headers_are_refused_with_400(
+    path: str, params: list[tuple[str, str]]
+) -> None:
+    app = create_app()
+    fetched = await fetch(AsgiClient(app), "GET", path, params=params)
+    assert (fetched.status, fetched.body[:9]) == (400, b"refused: ")
+    assert len(getattr(app.state, "gates", ())) == 0, "a refused stream holds no gate"
+
+
+async def test_an_abandoned_event_stream_frees_its_gate_before_its_first_event() -> None:
+    """The client leaves while the producer waits before its first event: the stream ends."""
+    app = create_app()
+    gate = new_gate()
+    params = [*sse_params([Event("a")]), ("gate", gate), ("gate_first", "true")]
+    async with harness.exchange(app, harness.build_scope("GET", SSE_PATH, params=params)) as ex:
+        await ex.wait_start()
+        assert await GateControl(AsgiClient(app)).held_after(gate, 0) is None
+        ex.disconnect()
+        with anyio.fail_after(5):
+            await ex.app_done.wait()
+    assert ex.app_error is None
+    assert ex.body == b""
+    assert len(registry(app)) == 0
+
+
+def without_gate_first(app: ASGIApp) -> ASGIApp:
+    """*app* deaf to ``gate_first``: the parameter is dropped from every query."""
+
+    async def dropping(scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"").split(b"&")
+        kept = b"&".join(p for p in query if not p.startswith(b"gate_first="))
+        await app({**scope, "query_string": kept}, receive, send)
+
+    return dropping
+
+
+async def test_the_gate_checks_fail_where_gates_are_not_honoured() -> None:
+    """SURFACE-GATE-01's checks pass on the reference, and fail on an app whose gates are
+    open from the start, and (gate_first) on one that ignores gate_first."""
+    checks = {name: check for _, name, check in checks_of("SURFACE-GATE-01")}
+    holds = "check_gate_holds_the_producer"
+    holds_first = "check_gate_first_holds_the_producer_before_its_first_chunk"
+    assert {holds, holds_first} <= set(checks)
+    await checks[holds](stream_client=AsgiClient(create_app()))
+    await checks[holds_first](stream_client=AsgiClient(create_app()))
+    with pytest.raises(AssertionError):  # the producer is not held: the stream has ended
+        await checks[holds](stream_client=AsgiClient(gate_ignored))
+    for app in (gate_ignored, without_gate_first(create_app())):
+        with pytest.raises(AssertionError, match=r"first opening|gate_first=true"):
+            await checks[holds_first](stream_client=AsgiClient(app))

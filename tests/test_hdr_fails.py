@@ -9,23 +9,15 @@ broken, and names the checks that must catch it.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
-from typing import Any
 
 import pytest
 
-import spec.stepping
 from impl.app import create_app
-from spec.intermediaries.asgi import behind, untraced
-from spec.intermediaries.nginx import NginxUnavailable, find_nginx, running_nginx
+from spec.intermediaries.nginx import find_nginx
 from spec.targets.asgi_types import ASGIApp
-from spec.targets.client import AsgiClient, SocketClient
-from spec.targets.server import serve
-from spec.targets.target import Target
 from tests.broken import hdr_apps
-from tests.checks import checks_of
+from tests.checks import Surroundings, checks_of, failing_variants
 
 HDR_CHECKS = {name: (rule_id, check) for rule_id, name, check in checks_of("HDR-")}
 
@@ -70,51 +62,6 @@ NGINX_CHECKS = {
 }
 
 
-class Surroundings:
-    """Serves an app (alone, behind middleware, behind nginx) on demand, until closed."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.stack = ExitStack()
-        self.urls: dict[str, str] = {}
-
-    def url(self, via: str = "direct") -> str:
-        if via not in self.urls:
-            app = (
-                self.app
-                if via == "direct"
-                else behind(self.app, "gzip" if via == "gzip" else "basehttp")
-            )
-            self.urls[via] = self.stack.enter_context(
-                serve(app if via == "direct" else untraced(app))
-            )
-        return self.urls[via]
-
-    def nginx(self) -> str:
-        if "nginx" not in self.urls:
-            try:
-                self.urls["nginx"] = self.stack.enter_context(running_nginx(self.url()))
-            except NginxUnavailable as error:
-                pytest.skip(f"nginx: {error}")
-        return self.urls["nginx"]
-
-    def values(self, fixture: str) -> list[Any]:
-        """Every value the fixture *fixture* takes for this app."""
-        if fixture == "stream_client":
-            return [AsgiClient(self.app), SocketClient(self.url())]
-        if fixture in ("gzip_client", "basehttp_client"):
-            via = fixture.removesuffix("_client")
-            wrapped = behind(self.app, "gzip" if via == "gzip" else "basehttp")
-            return [AsgiClient(wrapped), SocketClient(self.url(via))]
-        if fixture == "live_url":
-            return [self.url()]
-        if fixture == "target":
-            return [Target("broken", self.app)]
-        if fixture == "nginx_url":
-            return [self.nginx()]
-        raise AssertionError(f"no value for fixture {fixture}")
-
-
 @pytest.fixture
 def surroundings() -> Iterator[Callable[[ASGIApp], Surroundings]]:
     made: list[Surroundings] = []
@@ -125,25 +72,13 @@ def surroundings() -> Iterator[Callable[[ASGIApp], Surroundings]]:
 
     yield make
     for each in made:
-        each.stack.close()
-
-
-async def failing_variants(check: Callable[..., Any], where: Surroundings) -> list[str]:
-    """The fixture values on which *check* raised, each with the error, empty if it passed."""
-    (fixture,) = inspect.signature(check).parameters
-    failed = []
-    for value in where.values(fixture):
-        try:
-            await check(**{fixture: value})
-        except Exception as error:
-            failed.append(f"{getattr(value, 'transport', value)}: {type(error).__name__}: {error}")
-    return failed
+        each.close()
 
 
 @pytest.fixture
 def short_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     """Held-back items are expected here: give up on each after one second, not five."""
-    monkeypatch.setattr(spec.stepping, "STEP_GUARD_SECONDS", 1.0)
+    monkeypatch.setenv("STREAMSPEC_ARRIVAL_GUARD", "1")
 
 
 def test_every_check_is_expected_to_fail_somewhere() -> None:

@@ -20,9 +20,9 @@ from spec.intermediaries.nginx import (
 )
 from spec.rules import RuleViolation
 from spec.sse import Decoder, Event, MessageEvent
-from spec.stepping import open_paced, step_events
+from spec.stepping import open_stepped, step_events
 from spec.streams import fetch
-from spec.surface_hdr import PACED_NEXT_PATH, PACED_SSE_PATH, new_pace_key, paced_sse_params
+from spec.surface import SSE_PATH, sse_params
 from spec.targets.client import SocketClient
 from spec.targets.server import serve
 from tests.run_suite import run_spec
@@ -32,7 +32,7 @@ needs_nginx = pytest.mark.skipif(find_nginx() is None, reason="nginx is not inst
 
 @pytest.fixture
 def quick_guard(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STREAMSPEC_STEP_GUARD", "1")
+    monkeypatch.setenv("STREAMSPEC_ARRIVAL_GUARD", "1")
 
 
 @needs_nginx
@@ -88,7 +88,7 @@ def test_without_nginx_its_rules_are_not_observable(
 async def _received_before_the_second_event(client: SocketClient, prefix: str) -> list[str]:
     """Step through [a, b] at *prefix*; return what arrived, or raise RuleViolation if held."""
     events = [Event("a"), Event("b")]
-    async with open_paced(client, "sse", events, path_prefix=prefix) as stream:
+    async with open_stepped(client, "sse", events, path_prefix=prefix) as stream:
         await step_events(stream, events)
     return [e.data for e in events]
 
@@ -100,20 +100,15 @@ async def test_nginx_holds_the_stream_back_when_the_header_is_ignored(
     """The same reference stream: event by event through nginx's defaults; held back once
     nginx ignores X-Accel-Buffering; and whole through that location once it has ended.
     So the header, not luck, is what gets the events through."""
-    monkeypatch.setattr("spec.stepping.STEP_GUARD_SECONDS", 2.0)
+    monkeypatch.setenv("STREAMSPEC_ARRIVAL_GUARD", "2")
     try:
         with serve(create_app()) as url, running_nginx(url) as nginx:
             client = SocketClient(nginx)
             assert await _received_before_the_second_event(client, DEFAULT_LOCATION) == ["a", "b"]
             with pytest.raises(RuleViolation, match=r"nothing within|held back"):
                 await _received_before_the_second_event(client, IGNORE_X_ACCEL_LOCATION)
-            key = new_pace_key()
-            for _ in range(2):
-                await fetch(client, "GET", PACED_NEXT_PATH, params=[("pace", key)])
-            params = paced_sse_params([Event("a"), Event("b")], key)
-            whole = await fetch(
-                client, "GET", IGNORE_X_ACCEL_LOCATION + PACED_SSE_PATH, params=params
-            )
+            params = sse_params([Event("a"), Event("b")])
+            whole = await fetch(client, "GET", IGNORE_X_ACCEL_LOCATION + SSE_PATH, params=params)
     except NginxUnavailable as error:
         pytest.fail(f"nginx is installed but would not run: {error}")
     decoder = Decoder()

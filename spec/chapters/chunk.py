@@ -51,7 +51,6 @@ produced, in order, ending in a real line feed.
 from __future__ import annotations
 
 import codecs
-import os
 from collections.abc import Sequence
 
 import anyio
@@ -61,7 +60,7 @@ from hypothesis import strategies as st
 from spec import strategies
 from spec.capabilities import requires
 from spec.feeding import cut
-from spec.gates import GateControl, new_gate
+from spec.gates import GateControl, arrival_guard, new_gate
 from spec.messages import run_exchange, sent_bodies
 from spec.rules import MUST, Chapter, Source, expect, not_observable, violation
 from spec.streams import fetch
@@ -77,7 +76,7 @@ from spec.targets import harness
 from spec.targets.asgi_types import ASGIApp
 from spec.targets.client import AsgiClient, Params, SocketClient, StreamClient
 from spec.targets.target import Target
-from spec.wire import RawResponse, WireError, open_raw
+from spec.wire import WireError, open_raw, read_whole
 
 chapter = Chapter(__name__)
 
@@ -98,14 +97,6 @@ SOURCE_DOCUMENT = Source(
 )
 SOURCE_LOG = Source("the source document (streaming tutorial)", "3 Case 1: text stream", "#chunk")
 
-ARRIVAL_GUARD_SECONDS = float(os.environ.get("STREAMSPEC_ARRIVAL_GUARD", "5"))
-"""How long a chunk may take to reach the client over a socket while the producer is blocked.
-
-A hang guard, not a speed target: a correct server's chunk arrives in
-milliseconds; one still missing after this long (5 s, or
-``STREAMSPEC_ARRIVAL_GUARD`` seconds) is held back.
-"""
-
 _EXCHANGE_GUARD_SECONDS = 30.0
 
 TEXT_CHUNKS = ["first\n", "", "é", "例子 ✓\n", "x", "last\n"]
@@ -123,44 +114,6 @@ def _log_bytes(lines: Sequence[str]) -> list[bytes]:
 
 
 # Reading at the message level and on the wire
-
-
-async def read_raw(
-    base_url: str,
-    method: str,
-    path: str,
-    params: Params,
-    body: bytes = b"",
-    *,
-    then_again: bool = False,
-) -> RawResponse:
-    """Read one whole response off a raw socket; a framing error is a violation.
-
-    With *then_again*, a second request (``GET /conformance/text``) follows on
-    the same connection: anything the server sent after the end of the first
-    response would spoil the second one.
-    """
-    what = f"the response to {method} {path} on the wire"
-    with anyio.fail_after(_EXCHANGE_GUARD_SECONDS):
-        async with open_raw(base_url, method, path, params=params, body=body) as raw:
-            try:
-                response = await raw.to_end()
-            except WireError as error:
-                violation(
-                    what,
-                    "a complete HTTP/1.1 message",
-                    f"{error}; received {len(raw.response.body)} body bytes",
-                )
-            if then_again:
-                try:
-                    await raw.again("GET", TEXT_PATH)
-                except WireError as error:
-                    violation(
-                        f"the next response on the connection after {what}",
-                        "a well-formed response: nothing sent past the end of the first",
-                        str(error),
-                    )
-    return response
 
 
 # Nothing held back, at both levels
@@ -212,13 +165,14 @@ async def assert_nothing_held_back_on_socket(
             if unheld:
                 not_observable(unheld)
             expected = b"".join(chunks[:k])
-            with anyio.move_on_after(ARRIVAL_GUARD_SECONDS):
+            guard = arrival_guard()
+            with anyio.move_on_after(guard):
                 await raw.body_until(len(expected))
             expect(
                 raw.response.body,
                 expected,
                 f"{what}: body received over the socket while the producer waits before "
-                f"chunk {k + 1} (waited {ARRIVAL_GUARD_SECONDS}s)",
+                f"chunk {k + 1} (waited {guard}s)",
             )
             await control.open(gate)
 
@@ -341,7 +295,9 @@ async def check_stream_ends_with_last_chunk(live_url: str) -> None:
     last chunk would spoil its response.
     """
     for chunks in (TEXT_CHUNKS, []):
-        response = await read_raw(live_url, "GET", TEXT_PATH, text_params(chunks), then_again=True)
+        response = await read_whole(
+            live_url, "GET", TEXT_PATH, text_params(chunks), then_again=True
+        )
         what = f"the stream of {len(chunks)} chunks on the wire"
         expect(response.status, 200, f"{what}: status")
         if response.header("content-length") is not None:
@@ -432,9 +388,10 @@ async def check_first_chunk_arrives_while_producer_blocked(live_url: str) -> Non
         unheld = await control.held_after(gate, 1)
         if unheld:
             not_observable(unheld)
-        with anyio.move_on_after(ARRIVAL_GUARD_SECONDS):
+        guard = arrival_guard()
+        with anyio.move_on_after(guard):
             await raw.body_until(len(first))
-        what = f"while the producer waits before chunk 2 (waited {ARRIVAL_GUARD_SECONDS}s)"
+        what = f"while the producer waits before chunk 2 (waited {guard}s)"
         expect(raw.response.status, 200, f"status received {what}")
         expect(raw.response.body, first, f"body received {what}")
 
@@ -471,7 +428,7 @@ async def check_any_bytes_reassemble_in_messages(target: Target, chunks: list[by
 async def check_any_bytes_reassemble_on_socket(live_url: str, chunks: list[bytes]) -> None:
     """Over a real socket, the body received equals the source, however it was cut."""
     source = b"".join(chunks)
-    response = await read_raw(
+    response = await read_whole(
         live_url, "POST", BYTES_PATH, bytes_params([len(c) for c in chunks]), source
     )
     expect(response.status, 200, "status of POST /conformance/bytes")
@@ -497,7 +454,7 @@ async def check_text_cut_inside_characters_decodes(
 ) -> None:
     """Hypothesis cuts UTF-8 text anywhere; the bytes off the socket decode to the same text."""
     text, chunks = case
-    response = await read_raw(
+    response = await read_whole(
         live_url, "POST", BYTES_PATH, bytes_params([len(c) for c in chunks]), text.encode()
     )
     expect(response.status, 200, "status of POST /conformance/bytes")

@@ -52,7 +52,6 @@ from hypothesis import strategies as st
 
 from spec.capabilities import requires
 from spec.disposition import parse as parse_disposition
-from spec.rawhttp import raw_fetch
 from spec.rules import MUST, Chapter, Source, expect, not_observable, violation
 from spec.streams import Fetched, fetch
 from spec.surface import (
@@ -68,6 +67,7 @@ from spec.surface import (
 from spec.targets import harness
 from spec.targets.client import AsgiClient, Headers, StreamClient
 from spec.targets.target import Target
+from spec.wire import raw_fetch
 
 chapter = Chapter(__name__)
 pytestmark = requires("files")
@@ -117,7 +117,7 @@ async def download(
 ) -> Fetched:
     """Request the conformance file *name* and read the whole response.
 
-    Over the socket the request is written by :func:`spec.rawhttp.raw_fetch` on a
+    Over the socket the request is written by :func:`spec.wire.raw_fetch` on a
     fresh connection: the same wire as the socket client's, without building an
     HTTP client (and its TLS context) for each of the properties' examples.
     """

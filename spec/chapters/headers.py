@@ -18,14 +18,15 @@ How the checks see it:
   (the `stream_client` transports).
 * **Framing** is read as raw bytes: the suite writes the request itself
   (HTTP/1.1 and HTTP/1.0) and parses the answer with h11.
-* **Item by item** is shown with a *paced* stream (`GET /conformance/paced/sse`
-  and `/conformance/paced/text`, see the chapter "Conformance surface"): the
-  target produces item *i* only after the suite's go-ahead *i*, and the suite
-  gives go-ahead *i + 1* only once item *i* has reached it, decoded. Anything
-  that holds bytes back makes a step wait; after a few seconds (a hang guard,
-  not a measurement) the check fails naming the item that did not arrive.
-  With no go-ahead at all, the stream is held before its first item: that is
-  how the suite sees that the headers leave first.
+* **Item by item** is shown with a *gated* stream (`GET /conformance/sse` and
+  `/conformance/text` with `gate=NAME&gate_first=true`, see the chapter
+  "Conformance surface"): the target produces item *i* only after the
+  suite's opening *i* of the gate, and the suite opens it once more only once
+  item *i* has reached it, decoded. Anything that holds bytes back makes a
+  step wait; after a few seconds (a hang guard, not a measurement) the check
+  fails naming the item that did not arrive. Before the first opening the
+  stream is held before its first item: that is how the suite sees that the
+  headers leave first.
 * **Intermediaries** are real: Starlette's `GZipMiddleware` and a stack of
   three `BaseHTTPMiddleware` are wrapped around the target (both transports),
   and Debian's nginx is started on a loopback port in front of the target's
@@ -74,6 +75,7 @@ from collections.abc import Iterator, Sequence
 import anyio
 import pytest
 
+from spec.capabilities import Capabilities, requires
 from spec.intermediaries.asgi import behind, untraced
 from spec.intermediaries.nginx import (
     DEFAULT_LOCATION,
@@ -81,7 +83,6 @@ from spec.intermediaries.nginx import (
     NginxUnavailable,
     running_nginx,
 )
-from spec.rawhttp import exchange, parse, request_bytes
 from spec.rules import (
     MUST,
     SHOULD,
@@ -93,14 +94,15 @@ from spec.rules import (
     violation,
 )
 from spec.sse import Event, encode
-from spec.stepping import fetch_paced, open_paced, step_chunks, step_events
+from spec.stepping import fetch_gated, open_stepped, step_chunks, step_events
 from spec.streams import Fetched, fetch
 from spec.surface import SSE_PATH, TEXT_PATH, sse_params, text_params
-from spec.surface_hdr import PACED_SSE_PATH, PACED_TEXT_PATH, SSE_STOP_PATH
+from spec.surface_hdr import SSE_STOP_PATH
 from spec.targets import harness
 from spec.targets.client import AsgiClient, SocketClient, StreamClient
 from spec.targets.server import serve
 from spec.targets.target import Target
+from spec.wire import read_whole
 
 chapter = Chapter(__name__)
 
@@ -168,6 +170,7 @@ BASEHTTP_MIDDLEWARE = Source(
 EVENTS = [Event("first", id="1"), Event('{"n": 2}', event="update", id="2"), Event("last")]
 CHUNKS = ["first line\n", "例子 ✓ second line\n", "last line\n" * 40]
 ACCEPT_GZIP = [("accept-encoding", "gzip, deflate")]
+CUSTOM_HEADERS = {"X-Stream-Id": "6f1c2b0e-stream-42", "X-Trace": "a b;c=d"}
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -185,15 +188,19 @@ def _media_type(value: str | None) -> tuple[str, dict[str, str]]:
     return (value or "").split(";")[0].strip().lower(), params
 
 
-async def _streams(client: StreamClient, kind: str) -> list[tuple[str, Fetched]]:
-    """Every stream of *kind* the surface offers, read whole, by path (plain, then paced)."""
-    if kind == "sse":
-        plain = await fetch(client, "GET", SSE_PATH, params=sse_params(EVENTS))
-        paced = await fetch_paced(client, kind, EVENTS)
-        return [(SSE_PATH, plain), (PACED_SSE_PATH, paced)]
-    plain = await fetch(client, "GET", TEXT_PATH, params=text_params(CHUNKS))
-    paced = await fetch_paced(client, kind, CHUNKS)
-    return [(TEXT_PATH, plain), (PACED_TEXT_PATH, paced)]
+async def _streams(
+    client: StreamClient, kind: str, capabilities: Capabilities
+) -> list[tuple[str, Fetched]]:
+    """The stream of *kind* read whole, plain, then, where the target offers gates and
+    custom headers, as the stepping checks ask for it (gated before its first item,
+    with custom headers), each with what it was."""
+    path, items = (SSE_PATH, EVENTS) if kind == "sse" else (TEXT_PATH, CHUNKS)
+    params = sse_params(EVENTS) if kind == "sse" else text_params(CHUNKS)
+    streams = [(path, await fetch(client, "GET", path, params=params))]
+    if capabilities.offers("gates") and capabilities.offers("headers"):
+        gated = await fetch_gated(client, kind, items, custom_headers=CUSTOM_HEADERS)
+        streams.append((f"{path} (gated)", gated))
+    return streams
 
 
 def _encoded_events() -> bytes:
@@ -249,9 +256,9 @@ SSE_TYPE = chapter.rule(
 
 
 @SSE_TYPE.check
-async def check_sse_content_type(stream_client: StreamClient) -> None:
+async def check_sse_content_type(stream_client: StreamClient, capabilities: Capabilities) -> None:
     """The media type is text/event-stream; any charset parameter names UTF-8."""
-    for path, fetched in await _streams(stream_client, "sse"):
+    for path, fetched in await _streams(stream_client, "sse", capabilities):
         media_type, params = _media_type(fetched.header("content-type"))
         expect(media_type, "text/event-stream", f"media type of {path}")
         charset = params.get("charset")
@@ -268,9 +275,9 @@ SSE_CACHE = chapter.rule(
 
 
 @SSE_CACHE.check
-async def check_sse_cache_control(stream_client: StreamClient) -> None:
+async def check_sse_cache_control(stream_client: StreamClient, capabilities: Capabilities) -> None:
     """Cache-Control lists no-cache or no-store among its directives."""
-    for path, fetched in await _streams(stream_client, "sse"):
+    for path, fetched in await _streams(stream_client, "sse", capabilities):
         values = [v for k, v in fetched.headers if k == "cache-control"]
         directives = {d.split("=")[0].strip().lower() for v in values for d in v.split(",")}
         if not directives & {"no-cache", "no-store"}:
@@ -286,9 +293,11 @@ SSE_ACCEL = chapter.rule(
 
 
 @SSE_ACCEL.check
-async def check_sse_x_accel_buffering(stream_client: StreamClient) -> None:
+async def check_sse_x_accel_buffering(
+    stream_client: StreamClient, capabilities: Capabilities
+) -> None:
     """X-Accel-Buffering is present and says no."""
-    for path, fetched in await _streams(stream_client, "sse"):
+    for path, fetched in await _streams(stream_client, "sse", capabilities):
         value = fetched.header("x-accel-buffering")
         expect((value or "").strip().lower(), "no", f"X-Accel-Buffering of {path}")
 
@@ -302,9 +311,11 @@ SSE_LENGTH = chapter.rule(
 
 
 @SSE_LENGTH.check
-async def check_sse_has_no_content_length(stream_client: StreamClient) -> None:
+async def check_sse_has_no_content_length(
+    stream_client: StreamClient, capabilities: Capabilities
+) -> None:
     """No Content-Length header on the event stream."""
-    for path, fetched in await _streams(stream_client, "sse"):
+    for path, fetched in await _streams(stream_client, "sse", capabilities):
         expect(fetched.header("content-length"), None, f"Content-Length of {path}")
 
 
@@ -317,10 +328,11 @@ SSE_CODING = chapter.rule(
 )
 
 
+@requires("gates", "headers")
 @SSE_CODING.check
 async def check_sse_coding_flushes_each_event(stream_client: StreamClient) -> None:
     """Asked with Accept-Encoding: gzip, a compressed stream still steps event by event."""
-    async with open_paced(stream_client, "sse", EVENTS, request_headers=ACCEPT_GZIP) as stream:
+    async with open_stepped(stream_client, "sse", EVENTS, request_headers=ACCEPT_GZIP) as stream:
         coding = (stream.header("content-encoding") or "identity").strip().lower()
         if coding == "identity":
             return
@@ -337,9 +349,9 @@ SSE_STATUS = chapter.rule(
 
 
 @SSE_STATUS.check
-async def check_sse_status_200(stream_client: StreamClient) -> None:
+async def check_sse_status_200(stream_client: StreamClient, capabilities: Capabilities) -> None:
     """The event stream's status is 200 (not 201, 203 or 206)."""
-    for path, fetched in await _streams(stream_client, "sse"):
+    for path, fetched in await _streams(stream_client, "sse", capabilities):
         expect(fetched.status, 200, f"status of {path}")
 
 
@@ -352,6 +364,7 @@ SSE_STOP = chapter.rule(
 )
 
 
+@requires("stop")
 @SSE_STOP.check
 async def check_stop_is_204(stream_client: StreamClient) -> None:
     """GET /conformance/sse/stop answers 204 with an empty body."""
@@ -372,9 +385,9 @@ TEXT_TYPE = chapter.rule(
 
 
 @TEXT_TYPE.check
-async def check_text_content_type(stream_client: StreamClient) -> None:
+async def check_text_content_type(stream_client: StreamClient, capabilities: Capabilities) -> None:
     """The media type is text/plain and its charset parameter is utf-8."""
-    for path, fetched in await _streams(stream_client, "text"):
+    for path, fetched in await _streams(stream_client, "text", capabilities):
         media_type, params = _media_type(fetched.header("content-type"))
         expect(media_type, "text/plain", f"media type of {path}")
         expect((params.get("charset") or "").lower(), "utf-8", f"charset of {path}")
@@ -390,9 +403,9 @@ TEXT_NOSNIFF = chapter.rule(
 
 
 @TEXT_NOSNIFF.check
-async def check_text_nosniff(stream_client: StreamClient) -> None:
+async def check_text_nosniff(stream_client: StreamClient, capabilities: Capabilities) -> None:
     """X-Content-Type-Options is nosniff."""
-    for path, fetched in await _streams(stream_client, "text"):
+    for path, fetched in await _streams(stream_client, "text", capabilities):
         value = fetched.header("x-content-type-options")
         expect((value or "").strip().lower(), "nosniff", f"X-Content-Type-Options of {path}")
 
@@ -407,11 +420,13 @@ CUSTOM = chapter.rule(
 
 
 async def _assert_custom_header_kept(client: StreamClient, kind: str, prefix: str = "") -> None:
-    """A paced stream of *kind* asked with custom headers keeps them and steps item by item."""
-    wanted = {"X-Stream-Id": "6f1c2b0e-stream-42", "X-Trace": "a b;c=d"}
+    """A gated stream of *kind* asked with custom headers keeps them and steps item by item."""
+    wanted = CUSTOM_HEADERS
     items: list[Event] | list[str] = EVENTS if kind == "sse" else CHUNKS
-    async with open_paced(client, kind, items, custom_headers=wanted, path_prefix=prefix) as stream:
-        expect(stream.response.status, 200, f"status of the paced {kind} stream")
+    async with open_stepped(
+        client, kind, items, custom_headers=wanted, path_prefix=prefix
+    ) as stream:
+        expect(stream.response.status, 200, f"status of the gated {kind} stream")
         for name, value in wanted.items():
             expect(stream.header(name), value, f"{name} of the {kind} stream")
         if kind == "sse":
@@ -420,12 +435,14 @@ async def _assert_custom_header_kept(client: StreamClient, kind: str, prefix: st
             await step_chunks(stream, CHUNKS)
 
 
+@requires("headers")
 @CUSTOM.check
 async def check_custom_header_on_text_stream(stream_client: StreamClient) -> None:
     """X-Stream-Id and X-Trace asked for on a text stream come back byte for byte."""
     await _assert_custom_header_kept(stream_client, "text")
 
 
+@requires("headers")
 @CUSTOM.check
 async def check_custom_header_on_event_stream(stream_client: StreamClient) -> None:
     """The same on an event stream."""
@@ -441,13 +458,14 @@ INJECTION = chapter.rule(
 )
 
 
+@requires("gates", "headers")
 @INJECTION.check
 async def check_no_crlf_from_input_in_headers(stream_client: StreamClient) -> None:
     """A custom header value holding CRLF, LF, CR or NUL is refused with a 4xx, never echoed."""
     for value in ("a\r\nSet-Cookie: injected=1", "a\nX-Injected: 1", "a\rb", "a\x00b"):
         for kind in ("text", "sse"):
             items: list[Event] | list[str] = EVENTS if kind == "sse" else CHUNKS
-            async with open_paced(
+            async with open_stepped(
                 stream_client, kind, items, custom_headers={"X-Stream-Id": value}
             ) as stream:
                 status, headers = stream.response.status, stream.response.headers
@@ -475,13 +493,11 @@ async def check_chunked_framing_on_the_wire(live_url: str) -> None:
     cases = [(SSE_PATH, sse_params(EVENTS), _encoded_events())]
     cases.append((TEXT_PATH, text_params(CHUNKS), "".join(CHUNKS).encode()))
     for path, params, body in cases:
-        raw = await exchange(live_url, request_bytes(live_url, path, params))
-        response = parse(raw)
-        expect(response.error, "", f"framing of {path} as h11 parses it")
+        response = await read_whole(live_url, "GET", path, params)
         coding = (response.header("transfer-encoding") or "").split(",")[-1].strip().lower()
         expect(coding, "chunked", f"the final transfer coding of {path}")
         expect(response.complete, True, f"{path} ended with its last chunk")
-        expect(raw.endswith(b"0\r\n\r\n"), True, f"{path} ends with the last chunk 0 CRLF CRLF")
+        expect(response.raw.endswith(b"0\r\n\r\n"), True, f"{path} ends with 0 CRLF CRLF")
         expect(response.body, body, f"the body of {path}")
 
 
@@ -518,9 +534,7 @@ async def check_http10_close_delimited(live_url: str) -> None:
     cases = [(SSE_PATH, sse_params(EVENTS), _encoded_events())]
     cases.append((TEXT_PATH, text_params(CHUNKS), "".join(CHUNKS).encode()))
     for path, params, body in cases:
-        request = request_bytes(live_url, path, params, http_version="1.0")
-        response = parse(await exchange(live_url, request))
-        expect(response.error, "", f"the HTTP/1.0 answer for {path} as h11 parses it")
+        response = await read_whole(live_url, "GET", path, params, http_version="1.0")
         expect(response.status, 200, f"status of the HTTP/1.0 answer for {path}")
         expect(response.header("transfer-encoding"), None, f"Transfer-Encoding of {path}, 1.0")
         expect(response.header("content-length"), None, f"Content-Length of {path}, 1.0")
@@ -551,18 +565,20 @@ HEADERS_FIRST = chapter.rule(
 )
 
 
+@requires("gates")
 @HEADERS_FIRST.check
 async def check_headers_before_first_event(stream_client: StreamClient) -> None:
-    """A paced event stream held before its first event has already sent status 200."""
-    async with open_paced(stream_client, "sse", EVENTS) as stream:
+    """A gated event stream held before its first event has already sent status 200."""
+    async with open_stepped(stream_client, "sse", EVENTS) as stream:
         expect(stream.response.status, 200, "status sent before the first event")
         await step_events(stream, EVENTS)
 
 
+@requires("gates")
 @HEADERS_FIRST.check
 async def check_headers_before_first_chunk(stream_client: StreamClient) -> None:
-    """A paced text stream held before its first chunk has already sent status 200."""
-    async with open_paced(stream_client, "text", CHUNKS) as stream:
+    """A gated text stream held before its first chunk has already sent status 200."""
+    async with open_stepped(stream_client, "text", CHUNKS) as stream:
         expect(stream.response.status, 200, "status sent before the first chunk")
         await step_chunks(stream, CHUNKS)
 
@@ -578,10 +594,11 @@ GZIP_SSE = chapter.rule(
 )
 
 
+@requires("gates", "headers")
 @GZIP_SSE.check
 async def check_sse_behind_gzip(gzip_client: StreamClient) -> None:
     """Accept-Encoding: gzip; the stream has no Content-Encoding and steps event by event."""
-    async with open_paced(gzip_client, "sse", EVENTS, request_headers=ACCEPT_GZIP) as stream:
+    async with open_stepped(gzip_client, "sse", EVENTS, request_headers=ACCEPT_GZIP) as stream:
         expect(stream.header("content-encoding"), None, "Content-Encoding behind GZipMiddleware")
         await step_events(stream, EVENTS)
 
@@ -595,6 +612,7 @@ GZIP_TEXT = chapter.rule(
 )
 
 
+@requires("gates", "headers")
 @GZIP_TEXT.check
 async def check_text_behind_gzip(gzip_client: StreamClient) -> None:
     """Accept-Encoding: gzip; each chunk decompresses at the client before the next is made.
@@ -602,7 +620,7 @@ async def check_text_behind_gzip(gzip_client: StreamClient) -> None:
     GZipMiddleware sends the headers with the first body bytes (it decides on
     compression then), so the first chunk is let go before the request.
     """
-    async with open_paced(
+    async with open_stepped(
         gzip_client, "text", CHUNKS, request_headers=ACCEPT_GZIP, first_item_ready=True
     ) as stream:
         if (stream.header("content-encoding") or "identity").lower() == "identity":
@@ -619,12 +637,14 @@ BASEHTTP = chapter.rule(
 )
 
 
+@requires("headers")
 @BASEHTTP.check
 async def check_sse_behind_basehttp(basehttp_client: StreamClient) -> None:
     """Three BaseHTTPMiddleware in front: events step one by one, X-Stream-Id kept."""
     await _assert_custom_header_kept(basehttp_client, "sse")
 
 
+@requires("headers")
 @BASEHTTP.check
 async def check_text_behind_basehttp(basehttp_client: StreamClient) -> None:
     """Three BaseHTTPMiddleware in front: text chunks step one by one, X-Stream-Id kept."""
@@ -639,17 +659,18 @@ BASEHTTP_DISCONNECT = chapter.rule(
 )
 
 
+@requires("gates")
 @BASEHTTP_DISCONNECT.check
 async def check_stream_ends_on_disconnect_behind_basehttp(target: Target) -> None:
-    """A paced stream behind three layers, left waiting, returns once the client has gone.
+    """A gated stream behind three layers, left waiting, returns once the client has gone.
 
     This sees the app's call end; that the producer's own cleanup ran is the
     cancellation chapter's to show (hook: ``behind(app, "basehttp")``).
     """
     app = behind(target.app, "basehttp")
-    async with open_paced(AsgiClient(app), "sse", EVENTS) as stream:
+    async with open_stepped(AsgiClient(app), "sse", EVENTS) as stream:
         expect(stream.response.status, 200, "status behind BaseHTTPMiddleware")
-    # open_paced's exit disconnected the client; the harness fails if the app outlives it.
+    # open_stepped's exit disconnected the client; the harness fails if the app outlives it.
 
 
 NGINX_DEFAULT = chapter.rule(
@@ -661,9 +682,10 @@ NGINX_DEFAULT = chapter.rule(
 )
 
 
+@requires("gates", "headers")
 @NGINX_DEFAULT.check
 async def check_sse_behind_nginx_defaults(nginx_url: str) -> None:
-    """Through nginx's default location, the paced events step one by one, X-Stream-Id kept."""
+    """Through nginx's default location, the gated events step one by one, X-Stream-Id kept."""
     await _assert_custom_header_kept(SocketClient(nginx_url), "sse", DEFAULT_LOCATION)
 
 
@@ -677,12 +699,14 @@ NGINX_DOCUMENTED = chapter.rule(
 )
 
 
+@requires("gates", "headers")
 @NGINX_DOCUMENTED.check
 async def check_sse_behind_documented_location(nginx_url: str) -> None:
-    """Through the location built from sse-location.conf, the paced events step one by one."""
+    """Through the location built from sse-location.conf, the gated events step one by one."""
     await _assert_custom_header_kept(SocketClient(nginx_url), "sse", DOCUMENTED_LOCATION)
 
 
+@requires("headers")
 @NGINX_DOCUMENTED.check
 async def check_text_behind_documented_location(nginx_url: str) -> None:
     """The same block passes a text stream on chunk by chunk, though it does not say

@@ -26,6 +26,8 @@ implements, for example
 | `endless` | `GET /conformance/endless` is served | not applicable |
 | `feed` | `/conformance/feed/{name}` is served | not applicable |
 | `observe` | `GET /conformance/observe` is served | not observable |
+| `headers` | the SSE and text endpoints add the `headers=JSON` they are given | not applicable |
+| `stop` | `GET /conformance/sse/stop` is served | not applicable |
 | `gates` | `gate=NAME` and `/conformance/gates/NAME` are served | not observable |
 
 The observation endpoint, `GET /conformance/observe`, tells the suite
@@ -69,7 +71,8 @@ or any byte sequence a client reads as the same event.
 Two optional parameters make the stream idle after its events: with
 `hold=true` the response stays open, sending nothing more, until the client
 leaves or the server shuts down; `keepalive=SECONDS` sets the interval of the
-keep-alive comments on that idle stream (`0`: none at all).
+keep-alive comments on that idle stream (`0`: none at all). Also optional:
+`gate=NAME` (an event a chunk) and `headers=JSON`, both below.
 
 ## `GET /conformance/text?chunks=JSON`
 
@@ -79,7 +82,7 @@ produced, in order, then the end of the response. A malformed `chunks`
 parameter gets a 400.
 
 Optional parameters: `gate=NAME` holds the producer at a gate (below);
-`declare_length=true` makes the response declare the body's length (its
+`headers=JSON` (below); `declare_length=true` makes the response declare the body's length (its
 UTF-8 bytes) in `Content-Length` while it is still streamed chunk by chunk.
 
 ## `POST /conformance/bytes?sizes=JSON`
@@ -108,11 +111,15 @@ blocked. `NAME` is 1 to 64 characters of `A-Z a-z 0-9 _ -`.
 
 A stream requested with `gate=NAME` makes its first chunk at once, then, before
 each further chunk, waits at the gate until it has been opened once more
-(openings add up). The gate belongs to that stream from the moment the request
-is accepted until the stream ends. A name already held by another stream gets
-a 409 and a malformed name a 400; a server may answer 503 when it holds too
-many gates. A producer may give up after waiting 30 seconds or more, ending its
-stream abnormally, so a client that never opens its gate leaks nothing.
+(openings add up). With `gate_first=true` as well, it waits at the gate before
+its first chunk too, its status and headers already sent: that is how the
+suite sees a response whose first item does not exist yet (`gate_first` is
+`true` or `false`, the default; anything else gets a 400). The gate belongs
+to that stream from the moment the request is accepted until the stream ends.
+A name already held by another stream gets a 409 and a malformed name a 400;
+a server may answer 503 when it holds too many gates. A producer may give up
+after waiting 30 seconds or more, ending its stream abnormally, so a client
+that never opens its gate leaks nothing.
 
 `POST /conformance/gates/NAME/wait`
 : Answers `200` with `{"waiting": true, "produced": N}` as soon as the
@@ -161,26 +168,13 @@ events as they are published, without end. The feed holds at least its last
 64 events. A client whose `Last-Event-ID` is not held first receives an event
 of type `gap` whose data is JSON `{"last_event_id": ..., "first_available": ...}`.
 
-## Paced streams: `GET /conformance/paced/sse` and `GET /conformance/paced/text`
+## Custom headers: `headers=JSON`
 
-`GET /conformance/paced/sse?events=JSON&pace=KEY[&headers=JSON]` and
-`GET /conformance/paced/text?chunks=JSON&pace=KEY[&headers=JSON]` stream what
-`/conformance/sse` and `/conformance/text` stream, with the same headers,
-except that item *i* (counting from 0) is produced only after
-`GET /conformance/paced/next?pace=KEY` has been answered *i + 1* times.
-Go-aheads given before the stream starts count. Until the first go-ahead the
-response is open with nothing produced: its status and headers should already
-be on their way. `KEY` is 1 to 64 letters, digits, `-` or `_`, chosen by the
-suite, unique to one stream; `/conformance/paced/next` answers 204. A paced
-stream whose client disconnects ends, even while it waits.
-
-`headers` is a JSON object of response headers the stream must carry
-unchanged, as an app sets `X-Stream-Id`: names are `X-` followed by letters,
-digits and hyphens, values are visible ASCII and spaces. A value with CR, LF
-or NUL, or any malformed parameter, gets a 400 before anything is streamed.
-
-The header chapter uses these to see when headers leave and that each item
-reaches the client before the next one exists, through intermediaries too.
+`GET /conformance/sse` and `GET /conformance/text` take an optional
+`headers`, a JSON object of response headers the stream must carry unchanged,
+as an app sets `X-Stream-Id`: names are `X-` followed by letters, digits and
+hyphens, values are visible ASCII and spaces. A value with CR, LF or NUL, or
+any malformed parameter, gets a 400 before anything is streamed.
 
 ## `GET /conformance/sse/stop`
 
@@ -238,8 +232,10 @@ that changes during its download are then reported not observable.
 
 from __future__ import annotations
 
+import anyio
+
 from spec.capabilities import parse, requires
-from spec.gates import GateControl, GateState, new_gate
+from spec.gates import GateControl, GateControlError, GateState, arrival_guard, new_gate
 from spec.messages import run_exchange
 from spec.rules import MUST, Chapter, Source, expect, violation
 from spec.sse import Event
@@ -405,8 +401,9 @@ async def check_malformed_log_lines_get_400(stream_client: StreamClient) -> None
 GATES = chapter.rule(
     "SURFACE-GATE-01",
     MUST,
-    "A stream requested with gate=NAME makes its first chunk, then waits at the gate before "
-    "each further chunk until it is opened, as /conformance/gates/NAME reports.",
+    "A stream requested with gate=NAME makes its first chunk (with gate_first=true, sends its "
+    "headers and waits first), then waits at the gate before each further chunk until it is "
+    "opened, as /conformance/gates/NAME reports.",
     SURFACE,
 )
 
@@ -448,3 +445,50 @@ async def check_gate_control_refuses_what_it_cannot_do(stream_client: StreamClie
     params = [*text_params(["x"]), ("gate", "no spaces/allowed")]
     fetched = await fetch(stream_client, "GET", TEXT_PATH, params=params)
     expect(fetched.status, 400, "status of a stream asked for with a malformed gate name")
+
+
+@requires("text", "gates")
+@GATES.check
+async def check_gate_first_holds_the_producer_before_its_first_chunk(
+    stream_client: StreamClient,
+) -> None:
+    """With gate_first=true the status arrives while the producer waits having made nothing;
+    opened once, it makes one chunk and waits again; opened for good, it runs to its end."""
+    gate = new_gate()
+    control = GateControl(stream_client)
+    chunks = ["one\n", "two\n"]
+    params = [*text_params(chunks), ("gate", gate), ("gate_first", "true")]
+    headers_in = anyio.Event()
+    seen: dict[str, int | bytes] = {}
+    states: list[GateState] = []
+    failed: list[Exception] = []
+
+    async def request() -> None:
+        async with stream_client.stream("GET", TEXT_PATH, params=params) as response:
+            seen["status"] = response.status
+            headers_in.set()
+            seen["body"] = b"".join([chunk async for chunk in response.chunks()])
+
+    async with control.unlocked_on_exit(gate), anyio.create_task_group() as group:
+        group.start_soon(request)
+        try:
+            states.append(await control.wait(gate))
+            with anyio.move_on_after(arrival_guard()):  # a hang guard: the status is due already
+                await headers_in.wait()
+            seen["status before chunk 1"] = int(headers_in.is_set())
+            await control.open(gate)
+            states.append(await control.wait(gate))
+            await control.unlock(gate)
+        except GateControlError as error:  # judged below, outside the task group
+            failed.append(error)
+            group.cancel_scope.cancel()
+    if failed:
+        violation("the gate control of a stream asked with gate_first=true", "answers", failed[0])
+    expect(
+        states,
+        [GateState(True, 0), GateState(True, 1)],
+        "what POST /conformance/gates/NAME/wait answered before and after the first opening",
+    )
+    expect(seen["status before chunk 1"], 1, "status received while the producer waits")
+    expect(seen.get("status"), 200, "status of the stream gated before its first chunk")
+    expect(seen.get("body"), "".join(chunks).encode(), "body of the stream gated before its first")
