@@ -12,6 +12,7 @@ import pytest
 
 from spec.intermediaries.asgi import behind, untraced
 from spec.intermediaries.nginx import NginxUnavailable, running_nginx
+from spec.probe import fetch_capabilities
 from spec.rules import REGISTRY
 from spec.targets.asgi_types import ASGIApp
 from spec.targets.client import AsgiClient, SocketClient
@@ -95,12 +96,20 @@ class Surroundings:
 
 
 async def failing_variants(check: Callable[..., Any], where: Surroundings) -> list[str]:
-    """The fixture values on which *check* raised, each with the error, empty if it passed."""
-    (fixture,) = inspect.signature(check).parameters
+    """The fixture values on which *check* raised, each with the error, empty if it passed.
+
+    A check takes one fixture that varies (a client, a URL, the target) and, if it
+    asks, the ``capabilities`` the app declares.
+    """
+    fixtures = [name for name in inspect.signature(check).parameters if name != "capabilities"]
+    (fixture,) = fixtures
+    extra: dict[str, Any] = {}
+    if "capabilities" in inspect.signature(check).parameters:
+        extra["capabilities"] = await fetch_capabilities(AsgiClient(where.app))
     failed = []
     for value in where.values(fixture):
         try:
-            await check(**{fixture: value})
+            await check(**{fixture: value}, **extra)
         except Exception as error:
             failed.append(f"{getattr(value, 'transport', value)}: {type(error).__name__}: {error}")
     return failed
