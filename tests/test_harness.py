@@ -131,3 +131,20 @@ async def test_app_error_mid_stream_is_recorded() -> None:
         await exchange.app_done.wait()
     assert isinstance(exchange.app_error, RuntimeError)
     assert exchange.body == b"part"
+
+
+async def test_receive_answers_disconnect_once_the_response_is_complete() -> None:
+    """As uvicorn does: an app that waits on receive after its last message is not left hanging."""
+    seen: list[str] = []
+
+    async def listens_after_the_end(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done", "more_body": False})
+        seen.append((await receive())["type"])
+
+    with anyio.fail_after(10):  # hang guard
+        async with harness.exchange(listens_after_the_end, SCOPE) as exchange:
+            await exchange.app_done.wait()
+    assert seen == ["http.disconnect"]
+    assert exchange.body_messages_at_disconnect is None, "the client did not leave"

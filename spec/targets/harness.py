@@ -59,6 +59,7 @@ class Exchange:
     receive_calls: int = 0
     send_blocked: anyio.Event = field(default_factory=anyio.Event)
     _disconnected: anyio.Event = field(default_factory=anyio.Event)
+    _receive_ends: anyio.Event = field(default_factory=anyio.Event)
     _started: anyio.Event = field(default_factory=anyio.Event)
     _body_out: MemoryObjectReceiveStream[Message] | None = None
 
@@ -112,6 +113,7 @@ class Exchange:
         if not self._disconnected.is_set():
             self.body_messages_at_disconnect = len(self.body_messages)
         self._disconnected.set()
+        self._receive_ends.set()
 
     @property
     def disconnected(self) -> bool:
@@ -180,7 +182,9 @@ class _ServerSide:
         if not self.request_sent:
             self.request_sent = True
             return {"type": "http.request", "body": self.request_body, "more_body": False}
-        await self.state._disconnected.wait()
+        # As uvicorn does, receive answers http.disconnect once the client has
+        # gone or the response is complete, whichever comes first.
+        await self.state._receive_ends.wait()
         return {"type": "http.disconnect"}
 
     def _gone(self) -> None:
@@ -230,6 +234,7 @@ class _ServerSide:
             self._gone()
             return
         if self.finished:
+            self.state._receive_ends.set()
             await self.body_in.aclose()
 
 
