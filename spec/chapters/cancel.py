@@ -50,6 +50,12 @@ from hypothesis import strategies as st
 
 from spec.capabilities import requires
 from spec.rules import MUST, SHOULD, Chapter, Source, expect, not_observable, violation
+from spec.sources import (
+    ASGI_DISCONNECT,
+    CHUNKED,
+    SSE_AUTHORING,
+    SSE_LAST_EVENT_ID,
+)
 from spec.sse import Comment, Decoder, Event, MessageEvent
 from spec.sse.model import as_dispatched
 from spec.streams import fetch
@@ -61,29 +67,9 @@ from spec.targets.target import Target
 
 chapter = Chapter(__name__)
 
-ASGI_DISCONNECT = Source(
-    "ASGI HTTP spec",
-    "2.4 Disconnected Client",
-    "https://asgi.readthedocs.io/en/latest/specs/www.html#disconnected-client",
-)
-ASGI_BODY = Source(
-    "ASGI HTTP spec",
-    "Response Body",
-    "https://asgi.readthedocs.io/en/latest/specs/www.html#response-body-send-event",
-)
-RFC9112_CHUNKED = Source(
-    "RFC 9112",
-    "7.1 Chunked Transfer Coding (an incomplete body is detectable)",
-    "https://www.rfc-editor.org/rfc/rfc9112#section-7.1",
-)
 RFC9110_HEAD = Source(
     "RFC 9110", "9.3.2 HEAD", "https://www.rfc-editor.org/rfc/rfc9110#section-9.3.2"
 )
-_SSE = "https://html.spec.whatwg.org/multipage/server-sent-events.html"
-SSE_RECONNECT = Source(
-    "WHATWG HTML", "9.2.4 The Last-Event-ID header", f"{_SSE}#the-last-event-id-header"
-)
-SSE_AUTHORING = Source("WHATWG HTML", "9.2.7 Authoring notes", f"{_SSE}#authoring-notes")
 STREAMSPEC = Source("streamspec", "Cancellation and cleanup", "#cancel")
 
 KINDS = ("async", "sync", "busy")
@@ -359,7 +345,7 @@ ERROR = chapter.rule(
     MUST,
     "An exception in the producer mid-stream aborts the response without its final chunk, "
     "so the client can tell the body is incomplete, and the server goes on serving.",
-    RFC9112_CHUNKED,
+    CHUNKED,
 )
 
 
@@ -532,7 +518,7 @@ EVERY_ID = chapter.rule(
     MUST,
     "Every event of a resumable stream carries its own id, so that a client can say "
     "where it stopped.",
-    SSE_RECONNECT,
+    SSE_LAST_EVENT_ID,
 )
 
 
@@ -579,7 +565,7 @@ NO_LOSS = chapter.rule(
     MUST,
     "A client that reconnects with Last-Event-ID receives exactly the events it missed: "
     "none lost, none twice.",
-    SSE_RECONNECT,
+    SSE_LAST_EVENT_ID,
 )
 
 

@@ -63,6 +63,7 @@ from spec.feeding import cut
 from spec.gates import GateControl, arrival_guard, new_gate
 from spec.messages import run_exchange, sent_bodies
 from spec.rules import MUST, Chapter, Source, expect, not_observable, violation
+from spec.sources import ASGI_BODY, CHUNKED
 from spec.streams import fetch
 from spec.surface import (
     BYTES_PATH,
@@ -80,14 +81,6 @@ from spec.wire import WireError, open_raw, read_whole
 
 chapter = Chapter(__name__)
 
-ASGI_BODY = Source(
-    "ASGI HTTP & WebSocket spec",
-    "Response Body - send event",
-    "https://asgi.readthedocs.io/en/latest/specs/www.html#response-body-send-event",
-)
-CHUNKED = Source(
-    "RFC 9112", "7.1 Chunked Transfer Coding", "https://www.rfc-editor.org/rfc/rfc9112#section-7.1"
-)
 CONTENT_LENGTH = Source(
     "RFC 9110", "8.6 Content-Length", "https://www.rfc-editor.org/rfc/rfc9110#section-8.6"
 )

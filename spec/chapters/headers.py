@@ -93,6 +93,7 @@ from spec.rules import (
     not_observable,
     violation,
 )
+from spec.sources import CHUNKED
 from spec.sse import Decoder, Event, encode
 from spec.sse.model import Observed, expected_observation
 from spec.stepping import fetch_gated, open_stepped, step_chunks, step_events
@@ -133,9 +134,6 @@ NGINX_BUFFERING = Source(
 )
 MESSAGE_BODY_LENGTH = Source(
     "RFC 9112", "6.3 Message Body Length", "https://www.rfc-editor.org/rfc/rfc9112#section-6.3"
-)
-CHUNKED = Source(
-    "RFC 9112", "7.1 Chunked Transfer Coding", "https://www.rfc-editor.org/rfc/rfc9112#section-7.1"
 )
 TRANSFER_ENCODING = Source(
     "RFC 9112", "6.1 Transfer-Encoding", "https://www.rfc-editor.org/rfc/rfc9112#section-6.1"

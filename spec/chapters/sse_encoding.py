@@ -30,7 +30,8 @@ from hypothesis import strategies as st
 from spec import strategies
 from spec.capabilities import Capabilities, requires
 from spec.feeding import cut
-from spec.rules import MUST, Chapter, Source, expect, violation
+from spec.rules import MUST, Chapter, expect, violation
+from spec.sources import SSE_AUTHORING, SSE_INTERPRETING, SSE_PARSING
 from spec.sse import Decoder, Event, MessageEvent
 from spec.sse.model import Observed, expected_observation
 from spec.streams import Fetched, fetch
@@ -39,13 +40,6 @@ from spec.targets.client import StreamClient
 
 chapter = Chapter(__name__)
 pytestmark = requires("sse")
-
-_BASE = "https://html.spec.whatwg.org/multipage/server-sent-events.html"
-FORMAT = Source("WHATWG HTML", "9.2.5 Parsing an event stream", f"{_BASE}#parsing-an-event-stream")
-INTERPRETING = Source(
-    "WHATWG HTML", "9.2.6 Interpreting an event stream", f"{_BASE}#event-stream-interpretation"
-)
-AUTHORING = Source("WHATWG HTML", "9.2.7 Authoring notes", f"{_BASE}#authoring-notes")
 
 
 async def stream_events(client: StreamClient, events: Sequence[Event]) -> Fetched:
@@ -95,7 +89,7 @@ EVENT_END = chapter.rule(
     MUST,
     "Every event is written as field lines followed by a blank line, so a client "
     "dispatches it as soon as it arrives.",
-    FORMAT,
+    SSE_PARSING,
 )
 
 
@@ -131,7 +125,7 @@ MULTILINE = chapter.rule(
     MUST,
     "Data containing line breaks is written as one data line per line, split at "
     "CR, LF and CRLF, so the client rebuilds it joined with LF.",
-    AUTHORING,
+    SSE_AUTHORING,
 )
 
 
@@ -161,7 +155,7 @@ ONLY_LINE_ENDS = chapter.rule(
     MUST,
     "Data is split only at CR, LF and CRLF: U+2028, U+2029, U+0085, VT, FF and "
     "FS, GS, RS are written inside their line.",
-    FORMAT,
+    SSE_PARSING,
 )
 
 
@@ -180,7 +174,7 @@ EMPTY_DATA = chapter.rule(
     "SSE-ENC-04",
     MUST,
     "An event with empty data is still written with a data line, so the client dispatches it.",
-    INTERPRETING,
+    SSE_INTERPRETING,
 )
 
 
@@ -196,7 +190,7 @@ LEADING_SPACE = chapter.rule(
     MUST,
     "A value that begins with a space or a colon, or contains colons, arrives "
     "unchanged: the server writes exactly one space after the field's colon.",
-    INTERPRETING,
+    SSE_INTERPRETING,
 )
 
 
@@ -217,7 +211,7 @@ TYPE_AND_ID = chapter.rule(
     MUST,
     "Each event's type and id reach the client as given: an event without an id "
     "keeps the last one, and an empty id resets it.",
-    INTERPRETING,
+    SSE_INTERPRETING,
 )
 
 
@@ -238,7 +232,7 @@ REFUSE_LINE_BREAKS = chapter.rule(
     MUST,
     "An event whose type or id contains CR or LF is refused (preferably with a "
     "4xx before the stream starts), never written altered or as it is.",
-    FORMAT,
+    SSE_PARSING,
 )
 
 
@@ -261,7 +255,7 @@ REFUSE_NUL_ID = chapter.rule(
     MUST,
     "An event whose id contains NUL is refused, never written altered or as it "
     "is (a client ignores such an id, so resuming would silently break).",
-    INTERPRETING,
+    SSE_INTERPRETING,
 )
 
 
@@ -275,7 +269,7 @@ RETRY = chapter.rule(
     "SSE-ENC-09",
     MUST,
     "A retry value is written as ASCII digits, zero included, so the client accepts it.",
-    INTERPRETING,
+    SSE_INTERPRETING,
 )
 
 
@@ -291,7 +285,7 @@ COMMENT_LINES = chapter.rule(
     MUST,
     "A comment containing line breaks is written as one comment line per line, "
     "so no part of it becomes a field or ends an event.",
-    FORMAT,
+    SSE_PARSING,
 )
 
 
@@ -307,7 +301,7 @@ UTF8_TEXT = chapter.rule(
     "SSE-ENC-11",
     MUST,
     "Text is written as UTF-8, and every character, NUL and U+FEFF included, arrives unchanged.",
-    FORMAT,
+    SSE_PARSING,
 )
 
 
@@ -323,7 +317,7 @@ ROUND_TRIP = chapter.rule(
     MUST,
     "Any sequence of valid events arrives as sent, over every transport, "
     "however the bytes of the stream are cut on the way.",
-    FORMAT,
+    SSE_PARSING,
 )
 
 

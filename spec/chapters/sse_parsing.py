@@ -31,17 +31,11 @@ from collections.abc import Sequence
 
 from spec.decoders import DecoderFactory
 from spec.feeding import decode, splittings
-from spec.rules import MUST, Chapter, Source, expect
+from spec.rules import MUST, Chapter, expect
+from spec.sources import SSE_DISPATCH, SSE_INTERPRETING, SSE_PARSING
 from spec.sse import Dispatched, MessageEvent, RetryChange
 
 chapter = Chapter(__name__)
-
-_BASE = "https://html.spec.whatwg.org/multipage/server-sent-events.html"
-PARSING = Source("WHATWG HTML", "9.2.5 Parsing an event stream", f"{_BASE}#parsing-an-event-stream")
-INTERPRETING = Source(
-    "WHATWG HTML", "9.2.6 Interpreting an event stream", f"{_BASE}#event-stream-interpretation"
-)
-DISPATCH = Source("WHATWG HTML", "9.2.6 Interpreting an event stream", f"{_BASE}#dispatchMessage")
 
 
 def message(data: str, type: str = "message", last_event_id: str = "") -> MessageEvent:
@@ -72,7 +66,7 @@ UTF8 = chapter.rule(
     MUST,
     "The stream is decoded as UTF-8 whatever charset its Content-Type names, "
     "and each invalid byte sequence becomes U+FFFD without stopping the stream.",
-    PARSING,
+    SSE_PARSING,
 )
 
 
@@ -95,7 +89,7 @@ BOM = chapter.rule(
     MUST,
     "One U+FEFF byte order mark at the very start of the stream is ignored; "
     "any other U+FEFF is text.",
-    PARSING,
+    SSE_PARSING,
 )
 
 
@@ -125,7 +119,7 @@ LINE_ENDS = chapter.rule(
     MUST,
     "A line ends at CRLF, at a lone LF or at a lone CR, and nowhere else; "
     "a CR completes its line as soon as it arrives.",
-    PARSING,
+    SSE_PARSING,
 )
 
 
@@ -171,7 +165,7 @@ BLANK_LINE = chapter.rule(
     MUST,
     "A blank line dispatches the event the lines before it built, and nothing "
     "is dispatched before that blank line arrives.",
-    INTERPRETING,
+    SSE_INTERPRETING,
 )
 
 
@@ -196,7 +190,7 @@ COMMENTS = chapter.rule(
     "SSE-PARSE-05",
     MUST,
     "A line that starts with a colon is a comment and changes nothing.",
-    INTERPRETING,
+    SSE_INTERPRETING,
 )
 
 
@@ -219,7 +213,7 @@ FIELDS = chapter.rule(
     "A line is split at its first colon into field name and value, one leading "
     "space is removed from the value, and a line without a colon is a field "
     "name with an empty value.",
-    INTERPRETING,
+    SSE_INTERPRETING,
 )
 
 
@@ -253,7 +247,7 @@ UNKNOWN_FIELDS = chapter.rule(
     MUST,
     "Fields other than event, data, id and retry are ignored; field names are "
     "case-sensitive and match exactly.",
-    INTERPRETING,
+    SSE_INTERPRETING,
 )
 
 
@@ -275,7 +269,7 @@ DATA = chapter.rule(
     MUST,
     "Each data line appends its value and an LF to the data buffer, and "
     "dispatching removes one trailing LF, so the lines of an event are joined with LF.",
-    DISPATCH,
+    SSE_DISPATCH,
 )
 
 
@@ -297,7 +291,7 @@ EMPTY_DATA = chapter.rule(
     "SSE-PARSE-09",
     MUST,
     "A blank line with an empty data buffer dispatches nothing and clears the event type.",
-    DISPATCH,
+    SSE_DISPATCH,
 )
 
 
@@ -319,7 +313,7 @@ EVENT_TYPE = chapter.rule(
     MUST,
     "An event's type is the value of its last event field, message when it had "
     "none or an empty one, and it does not carry over to the next event.",
-    DISPATCH,
+    SSE_DISPATCH,
 )
 
 
@@ -341,7 +335,7 @@ ID_NUL = chapter.rule(
     "SSE-PARSE-11",
     MUST,
     "An id field whose value contains U+0000 NULL is ignored.",
-    INTERPRETING,
+    SSE_INTERPRETING,
 )
 
 
@@ -358,7 +352,7 @@ LAST_EVENT_ID = chapter.rule(
     MUST,
     "The last event id takes an id field's value when the event is dispatched, "
     "persists through later events without an id, and an empty id resets it.",
-    DISPATCH,
+    SSE_DISPATCH,
 )
 
 
@@ -397,7 +391,7 @@ RETRY = chapter.rule(
     MUST,
     "A retry field sets the reconnection time, in milliseconds, only when its "
     "value is one or more ASCII digits; any other value is ignored.",
-    INTERPRETING,
+    SSE_INTERPRETING,
 )
 
 
@@ -421,7 +415,7 @@ END_OF_STREAM = chapter.rule(
     "SSE-PARSE-14",
     MUST,
     "When the stream ends, an event that has not been completed by a blank line is discarded.",
-    INTERPRETING,
+    SSE_INTERPRETING,
 )
 
 
