@@ -5,12 +5,14 @@ Options:
     ``--target=http://h:p``    or a server already running (wire-level checks only)
     ``--target-command=CMD``   or a command that serves on ``{port}`` (started and stopped here)
     ``--decoder=module:attr``  the SSE decoder the parsing chapter checks (default: the oracle)
+    ``--client-command=CMD``   the adapter of the SSE client the client chapter checks,
+                               run once a case with ``{url}`` (default: the suite's client)
     ``--rules=ID,GLOB,...``    run only the checks of these rules (``SSE-ENC-*``)
     ``--report-json=PATH``     write the rule-by-rule report as JSON
     ``--report-html=PATH``     write it as a self-contained HTML page
 
 Fixtures a check may ask for: ``target``, ``stream_client`` (each transport in
-turn), ``live_url``, ``make_decoder`` and ``capabilities``. A check marked with
+turn), ``live_url``, ``make_decoder``, ``sse_client`` and ``capabilities``. A check marked with
 :func:`spec.capabilities.requires` runs only if the target declares what it
 needs; otherwise it is reported not applicable (or not observable).
 """
@@ -28,10 +30,13 @@ from hypothesis import HealthCheck, Phase, settings
 from spec import chapters, html_report
 from spec import report as rule_report
 from spec.capabilities import MARKER, Capabilities
+from spec.clients.replay import Replay
+from spec.clients.runner import DEFAULT_CLIENT, ClientUnderTest
 from spec.decoders import DEFAULT_DECODER, DecoderFactory, load_decoder
 from spec.probe import probe_capabilities
 from spec.rules import REGISTRY, RuleViolation
 from spec.targets.client import AsgiClient, SocketClient, StreamClient
+from spec.targets.server import serve
 from spec.targets.target import COMMAND, DEFAULT_TARGET, Target, TargetError, load_target
 from spec.targets.unobservable import UnobservableClient
 
@@ -71,6 +76,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"SSE decoder factory the parsing chapter checks (default {DEFAULT_DECODER})",
     )
     group.addoption(
+        "--client-command",
+        default=os.environ.get("STREAMSPEC_CLIENT_COMMAND", DEFAULT_CLIENT),
+        help="the adapter of the SSE client the client chapter checks, with {url} (and "
+        f"{{python}}), see spec/clients/protocol.py (default {DEFAULT_CLIENT!r})",
+    )
+    group.addoption(
         "--rules", default="", help="comma-separated rule IDs or globs to run, e.g. SSE-ENC-*"
     )
     group.addoption("--report-json", default=None, help="write the rule report as JSON here")
@@ -98,9 +109,12 @@ class RuleRecorder:
         self.about: dict[str, str] = {}
         self.target: Target | None = None
         self.capabilities: Capabilities | None = None
+        self.client: ClientUnderTest | None = None
 
     @property
     def target_name(self) -> str:
+        if self.target is None and self.client is not None:
+            return self.client.name or self.client.command
         if self.target is not None:
             return self.target.name
         command = self.config.getoption("--target-command")
@@ -114,6 +128,8 @@ class RuleRecorder:
                 fixtures = set(getattr(item, "fixturenames", ()))
                 if fixtures & _TARGET_FIXTURES:
                     self.about[str(marker.args[0])] = rule_report.ABOUT_TARGET
+                elif "sse_client" in fixtures:
+                    self.about[str(marker.args[0])] = rule_report.ABOUT_CLIENT
                 elif "make_decoder" in fixtures:
                     self.about.setdefault(str(marker.args[0]), rule_report.ABOUT_DECODER)
         option = str(self.config.getoption("--rules"))
@@ -314,6 +330,21 @@ def _streamspec_capability_gate(request: pytest.FixtureRequest) -> None:
     declared: Capabilities = request.getfixturevalue("capabilities")
     for name in names:
         declared.require(name)
+
+
+@pytest.fixture(scope="session")
+def sse_client(request: pytest.FixtureRequest) -> Iterator[ClientUnderTest]:
+    """The SSE client under test (``--client-command``), and the replay server it reads."""
+    replay = Replay()
+    with serve(replay) as base_url:
+        try:
+            client = ClientUnderTest(
+                str(request.config.getoption("--client-command")), replay, base_url
+            )
+        except ValueError as error:
+            pytest.exit(str(error), returncode=4)
+        _recorder(request.config).client = client
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ PASS, FAIL, PARTIAL, UNOBSERVED, INAPPLICABLE, NOT_RUN = (
 _EXAMPLE_MARKERS = ("Failing test case:", "Falsifying example:")
 
 
-ABOUT_TARGET, ABOUT_DECODER = "target", "decoder"
+ABOUT_TARGET, ABOUT_DECODER, ABOUT_CLIENT = "target", "decoder", "client"
 """What a rule's checks judge: the target (a server) or the SSE decoder (``--decoder``)."""
 
 RESULTS = (PASS, FAIL, PARTIAL, UNOBSERVED, INAPPLICABLE, NOT_RUN)
@@ -146,8 +146,8 @@ def to_json(
 ) -> dict[str, Any]:
     """The report as a JSON-ready dict (the schema is documented in the README).
 
-    *about* maps a rule ID to what its checks judge (:data:`ABOUT_TARGET` or
-    :data:`ABOUT_DECODER`), for the rules that were collected.
+    *about* maps a rule ID to what its checks judge (:data:`ABOUT_TARGET`,
+    :data:`ABOUT_DECODER` or :data:`ABOUT_CLIENT`), for the rules that were collected.
     """
     about = about or {}
     return {

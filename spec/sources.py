@@ -7,6 +7,9 @@ from spec.rules import Source
 _SSE = "https://html.spec.whatwg.org/multipage/server-sent-events.html"
 _ASGI = "https://asgi.readthedocs.io/en/latest/specs/www.html"
 
+SSE_EVENTSOURCE = Source(
+    "WHATWG HTML", "9.2.2 The EventSource interface", f"{_SSE}#the-eventsource-interface"
+)
 SSE_LAST_EVENT_ID = Source(
     "WHATWG HTML", "9.2.4 The Last-Event-ID header", f"{_SSE}#the-last-event-id-header"
 )

@@ -12,6 +12,7 @@ from types import ModuleType
 
 CHAPTERS = (
     "spec.chapters.sse_parsing",
+    "spec.chapters.sse_client",
     "spec.chapters.sse_encoding",
     "spec.chapters.chunk",
     "spec.chapters.cancel",

@@ -1,0 +1,538 @@
+"""Server-Sent Events: conformance of clients.
+
+The parsing chapter states how bytes become events and checks a decoder fed
+in-process. This chapter checks whole clients, over the wire, with clients
+nobody here wrote: an `EventSource` in a browser, a Python library, anything
+that reads a URL. The suite becomes the server. It replays each case below
+from a replay server on 127.0.0.1, byte for byte, cut into the HTTP chunks the
+case shows, and compares what the client dispatched with what the WHATWG
+algorithm says it must.
+
+A client is reached through an *adapter*: a command, in any language, that
+reads the URL it is given with the client and prints one JSON line per event
+it dispatched (`{"event": {"type": …, "data": …, "lastEventId": …}}`), per
+retry value it accepted, and how the stream ended (`{"end": …}` or
+`{"failed": …}`); `spec/clients/protocol.py` is its whole contract.
+
+```
+pytest spec --rules='SSE-CLIENT-*' --client-command='node my-adapter.js {url}'
+```
+
+Without `--client-command`, the suite's own client (`spec/clients/oracle.py`,
+the oracle decoder behind httpx) is checked. `peers/clients/` holds the
+adapters of httpx-sse, sseclient-py and Chromium's `EventSource`, and
+`tox -e clients` publishes their matrix.
+
+In the cases, `⏸ n` marks a pause: the server sends nothing more until the
+client has dispatched `n` events in all. The bytes before a pause are then all
+the client can have read, so a pause splits a line end or a character
+between two reads for certain, and shows whether an event is dispatched as
+soon as its blank line arrives. A pause waits at most three seconds for an
+event that may never come; it decides nothing by time.
+"""
+
+from __future__ import annotations
+
+from spec.clients.cases import Case, Hold, case
+from spec.clients.runner import ClientUnderTest, Transcript
+from spec.rules import MUST, Chapter, expect, not_observable, violation
+from spec.sources import SSE_EVENTSOURCE, SSE_INTERPRETING, SSE_PARSING
+from spec.sse import MessageEvent
+
+chapter = Chapter(__name__)
+
+
+def message(data: str, type: str = "message", last_event_id: str = "") -> MessageEvent:
+    return MessageEvent(type, data, last_event_id)
+
+
+async def replay(sse_client: ClientUnderTest, replayed: Case) -> Transcript:
+    """Replay *replayed* to the client; a hung client or a broken adapter line is a violation."""
+    transcript = await sse_client.run(replayed)
+    if transcript.hung or transcript.protocol_errors:
+        violation(
+            f"the client's run of case {replayed.name!r}",
+            "an adapter that reports the stream's end and exits",
+            transcript.describe(),
+        )
+    return transcript
+
+
+async def expect_events(sse_client: ClientUnderTest, replayed: Case) -> Transcript:
+    """The client accepts the stream and dispatches exactly the case's events, in order."""
+    transcript = await replay(sse_client, replayed)
+    if transcript.failed is not None:
+        violation(
+            f"what the client did with the valid stream {replayed.body!r}",
+            "the stream accepted",
+            transcript.describe(),
+        )
+    expect(
+        transcript.events,
+        list(replayed.expected),
+        f"the events {transcript.client or 'the client'} dispatched from {replayed.body!r}",
+    )
+    return transcript
+
+
+async def expect_failure(sse_client: ClientUnderTest, replayed: Case) -> None:
+    """The client fails the connection and dispatches nothing."""
+    transcript = await replay(sse_client, replayed)
+    what = f"a {replayed.status} response with Content-Type {replayed.content_type!r}"
+    expect(transcript.events, [], f"the events dispatched from {what}")
+    if transcript.failed is None:
+        violation(
+            f"what the client did with {what}", "the connection failed", transcript.describe()
+        )
+
+
+# --- Decoding ----------------------------------------------------------------
+
+UTF8 = chapter.rule(
+    "SSE-CLIENT-01",
+    MUST,
+    "A client decodes the stream as UTF-8, whatever charset the Content-Type names and "
+    "wherever a read splits a character; an invalid byte sequence becomes U+FFFD.",
+    SSE_PARSING,
+)
+
+TEXT = case(
+    "utf8",
+    b"data: caf\xc3\xa9 \xe4\xbe\x8b \xf0\x9f\x8e\x89\n\ndata: a\xffb\n\n",
+    expected=[message("café 例 🎉"), message("a\ufffdb")],
+)
+
+LATIN1_LABEL = case(
+    "charset-label",
+    b"data: caf\xc3\xa9\n\n",
+    content_type="text/event-stream; charset=iso-8859-1",
+    expected=[message("café")],
+)
+
+SPLIT_CHARACTER = case(
+    "split-character",
+    b"data: a\n\ndata: caf\xc3",
+    Hold(1),
+    b"\xa9\n\n",
+    expected=[message("a"), message("café")],
+)
+
+
+@UTF8.check
+async def check_utf8_and_replacement(sse_client: ClientUnderTest) -> None:
+    """Two-, three- and four-byte characters arrive intact; a stray 0xFF becomes U+FFFD."""
+    await expect_events(sse_client, TEXT)
+
+
+@UTF8.check
+async def check_charset_parameter_is_ignored(sse_client: ClientUnderTest) -> None:
+    """``charset=iso-8859-1`` does not make ``café`` into ``cafÃ©``."""
+    await expect_events(sse_client, LATIN1_LABEL)
+
+
+@UTF8.check
+async def check_character_split_between_reads(sse_client: ClientUnderTest) -> None:
+    """``é`` cut after its first byte (``⏸ 1``) is one character, not two U+FFFD."""
+    await expect_events(sse_client, SPLIT_CHARACTER)
+
+
+BOM = chapter.rule(
+    "SSE-CLIENT-02",
+    MUST,
+    "A client ignores one U+FEFF byte order mark at the start of the stream; "
+    "a second one is text, part of the first field name.",
+    SSE_PARSING,
+)
+
+ONE_BOM = case("bom", b"\xef\xbb\xbfdata: a\n\n", expected=[message("a")])
+TWO_BOMS = case(
+    "two-boms",
+    b"\xef\xbb\xbf\xef\xbb\xbfdata: lost\n\ndata: kept\n\n",
+    expected=[message("kept")],
+)
+
+
+@BOM.check
+async def check_leading_bom_is_ignored(sse_client: ClientUnderTest) -> None:
+    """``\\ufeffdata: a`` dispatches ``a``: the mark is not part of the field name."""
+    await expect_events(sse_client, ONE_BOM)
+
+
+@BOM.check
+async def check_second_bom_is_text(sse_client: ClientUnderTest) -> None:
+    """After two marks the first field is ``\\ufeffdata``, unknown, so ``lost`` is never data."""
+    await expect_events(sse_client, TWO_BOMS)
+
+
+# --- Lines -------------------------------------------------------------------
+
+LINE_ENDS = chapter.rule(
+    "SSE-CLIENT-03",
+    MUST,
+    "A client ends a line at CRLF, LF or CR, and nowhere else, "
+    "also when a read ends between the CR and the LF.",
+    SSE_PARSING,
+)
+
+CR_LINES = case(
+    "cr-line-ends",
+    b"data: a\rdata: b\r\rdata: c\r\n\r\ndata: d\n\n",
+    expected=[message("a\nb"), message("c"), message("d")],
+)
+SPLIT_CRLF = case(
+    "split-crlf",
+    b"data: a\n\ndata: b\r",
+    Hold(1),
+    b"\ndata: c\r\n\r\n",
+    expected=[message("a"), message("b\nc")],
+)
+NOT_LINE_ENDS = case(
+    "other-breaks",
+    "data: a\u2028b\u2029c\u0085d\x0be\x0cf\x1cg\n\n".encode(),
+    expected=[message("a\u2028b\u2029c\u0085d\x0be\x0cf\x1cg")],
+)
+
+
+@LINE_ENDS.check
+async def check_cr_only_line_ends(sse_client: ClientUnderTest) -> None:
+    """Lone CRs end lines and, doubled, events, as LF and CRLF do."""
+    await expect_events(sse_client, CR_LINES)
+
+
+@LINE_ENDS.check
+async def check_crlf_split_between_reads(sse_client: ClientUnderTest) -> None:
+    """A CR at the end of one read and its LF at the start of the next are one line end.
+
+    Counted twice, the LF would be a blank line: ``b`` and ``c`` as two events.
+    """
+    await expect_events(sse_client, SPLIT_CRLF)
+
+
+@LINE_ENDS.check
+async def check_other_breaks_are_text(sse_client: ClientUnderTest) -> None:
+    """U+2028, U+2029, U+0085, VT, FF and FS stay in the data (``str.splitlines`` would split)."""
+    await expect_events(sse_client, NOT_LINE_ENDS)
+
+
+PROMPT = chapter.rule(
+    "SSE-CLIENT-04",
+    MUST,
+    "A client dispatches an event as soon as its blank line has arrived, "
+    "without waiting for more bytes, also when that blank line is a CR ending a read.",
+    SSE_INTERPRETING,
+)
+
+EVENT_THEN_PAUSE = case(
+    "event-then-pause",
+    b"data: a\n\n",
+    Hold(1),
+    b"data: b\n\n",
+    expected=[message("a"), message("b")],
+)
+TRAILING_CR = case(
+    "trailing-cr",
+    b"data: a\r\r",
+    Hold(1),
+    b"data: b\r\r",
+    expected=[message("a"), message("b")],
+)
+
+
+async def expect_dispatched_before_more_bytes(sse_client: ClientUnderTest, replayed: Case) -> None:
+    transcript = await expect_events(sse_client, replayed)
+    expect(
+        transcript.in_time,
+        [True],
+        f"whether {transcript.client or 'the client'} dispatched the first event of "
+        f"{replayed.body!r} before the server sent more bytes",
+    )
+
+
+@PROMPT.check
+async def check_event_dispatched_while_the_stream_pauses(sse_client: ClientUnderTest) -> None:
+    """``data: a`` and a blank line, then nothing: ``a`` is dispatched now, not later."""
+    await expect_dispatched_before_more_bytes(sse_client, EVENT_THEN_PAUSE)
+
+
+@PROMPT.check
+async def check_trailing_cr_dispatches_at_once(sse_client: ClientUnderTest) -> None:
+    """A read that ends in the CR of a blank line dispatches: a later LF would change nothing."""
+    await expect_dispatched_before_more_bytes(sse_client, TRAILING_CR)
+
+
+IGNORED = chapter.rule(
+    "SSE-CLIENT-05",
+    MUST,
+    "A client ignores comment lines and fields it does not know, "
+    "field names being case-sensitive and ending at the first colon.",
+    SSE_INTERPRETING,
+)
+
+COMMENTS = case(
+    "comments",
+    b": hello\n:\ndata: a\n: between\ndata: b\n\n",
+    expected=[message("a\nb")],
+)
+UNKNOWN_FIELDS = case(
+    "unknown-fields",
+    b"foo: 1\nDATA: upper\ndata : spaced\nbar\ndata: a\n\n",
+    expected=[message("a")],
+)
+
+
+@IGNORED.check
+async def check_comments_are_ignored(sse_client: ClientUnderTest) -> None:
+    """Comments before, inside and after an event's data leave the data alone."""
+    await expect_events(sse_client, COMMENTS)
+
+
+@IGNORED.check
+async def check_unknown_fields_are_ignored(sse_client: ClientUnderTest) -> None:
+    """``foo``, ``DATA``, ``data `` (with a space) and a bare ``bar`` are unknown fields."""
+    await expect_events(sse_client, UNKNOWN_FIELDS)
+
+
+# --- Events ------------------------------------------------------------------
+
+TYPES = chapter.rule(
+    "SSE-CLIENT-06",
+    MUST,
+    "A client gives an event the type its event field names, and `message` when the field "
+    "is absent or empty; the type does not carry over to the next event.",
+    SSE_INTERPRETING,
+)
+
+EVENT_TYPES = case(
+    "event-types",
+    b"event: add\ndata: a\n\ndata: b\n\nevent:\ndata: c\n\n",
+    expected=[message("a", "add"), message("b"), message("c")],
+)
+
+
+@TYPES.check
+async def check_event_types(sse_client: ClientUnderTest) -> None:
+    """``add``, then no field (``message``), then an empty field (``message``)."""
+    await expect_events(sse_client, EVENT_TYPES)
+
+
+DATA = chapter.rule(
+    "SSE-CLIENT-07",
+    MUST,
+    "A client joins an event's data lines with LF, drops one space after the colon and no "
+    "more, and takes a data field without a colon as an empty line.",
+    SSE_INTERPRETING,
+)
+
+DATA_LINES = case(
+    "data-lines",
+    b"data: a\ndata\ndata:  b\ndata:c\n\n",
+    expected=[message("a\n\n b\nc")],
+)
+
+
+@DATA.check
+async def check_data_lines(sse_client: ClientUnderTest) -> None:
+    """``a``, an empty line, `` b`` (one of two spaces kept) and ``c`` (no space) in one event."""
+    await expect_events(sse_client, DATA_LINES)
+
+
+NO_DATA = chapter.rule(
+    "SSE-CLIENT-08",
+    MUST,
+    "A client dispatches nothing for a blank line that ends an event without data, "
+    "and forgets that event's type.",
+    SSE_INTERPRETING,
+)
+
+WITHOUT_DATA = case(
+    "without-data",
+    b"event: add\n\nid: 1\n\n\n\nretry: 1000\n\ndata: x\n\n",
+    expected=[message("x", last_event_id="1")],
+)
+
+
+@NO_DATA.check
+async def check_blank_lines_without_data(sse_client: ClientUnderTest) -> None:
+    """A type alone, an id alone, extra blank lines and a retry alone dispatch nothing."""
+    await expect_events(sse_client, WITHOUT_DATA)
+
+
+IDS = chapter.rule(
+    "SSE-CLIENT-09",
+    MUST,
+    "A client keeps the last event id across events until an id field changes it; "
+    "an empty id field resets it, and an id containing NUL is ignored.",
+    SSE_INTERPRETING,
+)
+
+ID_CARRIES = case(
+    "id-carries-over",
+    b"id: 7\ndata: a\n\ndata: b\n\n",
+    expected=[message("a", last_event_id="7"), message("b", last_event_id="7")],
+)
+ID_RESET = case(
+    "empty-id",
+    b"id: 7\ndata: a\n\nid\ndata: b\n\nid: 8\ndata: c\n\nid:\ndata: d\n\n",
+    expected=[
+        message("a", last_event_id="7"),
+        message("b"),
+        message("c", last_event_id="8"),
+        message("d"),
+    ],
+)
+ID_NUL = case(
+    "id-with-nul",
+    b"id: 7\ndata: a\n\nid: 8\x009\ndata: b\n\n",
+    expected=[message("a", last_event_id="7"), message("b", last_event_id="7")],
+)
+
+
+@IDS.check
+async def check_id_carries_over(sse_client: ClientUnderTest) -> None:
+    """An event without an id field has the id of the one before."""
+    await expect_events(sse_client, ID_CARRIES)
+
+
+@IDS.check
+async def check_empty_id_resets(sse_client: ClientUnderTest) -> None:
+    """``id`` and ``id:`` with no value set the last event id to the empty string."""
+    await expect_events(sse_client, ID_RESET)
+
+
+@IDS.check
+async def check_id_with_nul_is_ignored(sse_client: ClientUnderTest) -> None:
+    """``id: 8\\x009`` is not taken: the last event id stays ``7``."""
+    await expect_events(sse_client, ID_NUL)
+
+
+RETRY = chapter.rule(
+    "SSE-CLIENT-10",
+    MUST,
+    "A client accepts a retry field only when its value is ASCII digits; "
+    "signs, spaces, decimals and other digits leave the reconnection time unchanged.",
+    SSE_INTERPRETING,
+)
+
+RETRY_DIGITS = case(
+    "retry-digits", b"retry: 2500\ndata: a\n\n", expected=[message("a")], retries=[2500]
+)
+RETRY_BOGUS = case(
+    "retry-bogus",
+    "retry: -5\nretry: +5\nretry:  10\nretry: 10 \nretry: 1.5\nretry: 1e3\n"
+    "retry: \u0661\u0662\nretry: \uff11\nretry\ndata: a\n\n".encode(),
+    expected=[message("a")],
+)
+
+
+async def expect_retries(sse_client: ClientUnderTest, replayed: Case) -> None:
+    transcript = await expect_events(sse_client, replayed)
+    if "retry" not in transcript.observes:
+        not_observable(f"{transcript.client or 'the client'} does not show the retry values")
+    expect(
+        transcript.retries,
+        list(replayed.retries),
+        f"the retry values {transcript.client or 'the client'} accepted from {replayed.body!r}",
+    )
+
+
+@RETRY.check
+async def check_retry_digits_are_accepted(sse_client: ClientUnderTest) -> None:
+    """``retry: 2500`` sets the reconnection time to 2.5 s."""
+    await expect_retries(sse_client, RETRY_DIGITS)
+
+
+@RETRY.check
+async def check_retry_that_is_not_ascii_digits_is_ignored(sse_client: ClientUnderTest) -> None:
+    """``-5``, ``+5``, `` 10``, ``10 ``, ``1.5``, ``1e3``, Arabic-Indic and full-width digits."""
+    await expect_retries(sse_client, RETRY_BOGUS)
+
+
+END = chapter.rule(
+    "SSE-CLIENT-11",
+    MUST,
+    "A client discards an event that the stream's end leaves without its blank line.",
+    SSE_INTERPRETING,
+)
+
+CUT_AFTER_LINE = case("incomplete-final-event", b"data: a\n\ndata: b\n", expected=[message("a")])
+CUT_IN_LINE = case("cut-final-line", b"data: a\n\ndata: b", expected=[message("a")])
+
+
+@END.check
+async def check_incomplete_final_event_is_discarded(sse_client: ClientUnderTest) -> None:
+    """``data: b`` and its LF, then the end: ``b`` is never dispatched."""
+    await expect_events(sse_client, CUT_AFTER_LINE)
+
+
+@END.check
+async def check_cut_final_line_is_discarded(sse_client: ClientUnderTest) -> None:
+    """``data: b`` without even its LF, then the end: ``b`` is never dispatched."""
+    await expect_events(sse_client, CUT_IN_LINE)
+
+
+# --- The response ------------------------------------------------------------
+
+CONTENT_TYPE = chapter.rule(
+    "SSE-CLIENT-12",
+    MUST,
+    "A client fails the connection, dispatching nothing, when the Content-Type is not "
+    "`text/event-stream` (compared without case or parameters).",
+    SSE_EVENTSOURCE,
+)
+
+PLAIN_TEXT = case(
+    "text-plain", b"data: a\n\n", content_type="text/plain; charset=utf-8", fails=True
+)
+NO_CONTENT_TYPE = case("no-content-type", b"data: a\n\n", content_type=None, fails=True)
+MIXED_CASE = case(
+    "mixed-case-type",
+    b"data: a\n\n",
+    content_type="Text/Event-Stream;charset=UTF-8",
+    expected=[message("a")],
+)
+
+
+@CONTENT_TYPE.check
+async def check_text_plain_fails(sse_client: ClientUnderTest) -> None:
+    """A well-formed event in a ``text/plain`` response is not an event."""
+    await expect_failure(sse_client, PLAIN_TEXT)
+
+
+@CONTENT_TYPE.check
+async def check_missing_content_type_fails(sse_client: ClientUnderTest) -> None:
+    """No Content-Type at all is not ``text/event-stream``."""
+    await expect_failure(sse_client, NO_CONTENT_TYPE)
+
+
+@CONTENT_TYPE.check
+async def check_content_type_case_and_parameters(sse_client: ClientUnderTest) -> None:
+    """``Text/Event-Stream;charset=UTF-8`` is ``text/event-stream``."""
+    await expect_events(sse_client, MIXED_CASE)
+
+
+STATUS = chapter.rule(
+    "SSE-CLIENT-13",
+    MUST,
+    "A client fails the connection, dispatching nothing, when the status is not 200, "
+    "even if the body is a well-formed event stream.",
+    SSE_EVENTSOURCE,
+)
+
+SERVER_ERROR = case("status-500", b"data: a\n\n", status=500, fails=True)
+NO_CONTENT = case("status-204", status=204, content_type=None, fails=True)
+
+
+@STATUS.check
+async def check_server_error_fails(sse_client: ClientUnderTest) -> None:
+    """A 500 whose body is ``data: a`` and a blank line dispatches nothing."""
+    await expect_failure(sse_client, SERVER_ERROR)
+
+
+@STATUS.check
+async def check_no_content_fails(sse_client: ClientUnderTest) -> None:
+    """204 No Content is how a server tells an ``EventSource`` to stop reconnecting."""
+    await expect_failure(sse_client, NO_CONTENT)
+
+
+CASES = [value for value in list(globals().values()) if isinstance(value, Case)]
+"""Every case of the chapter (a test checks each against the oracle decoder)."""

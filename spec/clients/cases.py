@@ -1,0 +1,85 @@
+"""A replayed case: the bytes a client is sent, where the server pauses, and what must come out.
+
+A case's *steps* are sent in order over one response: each ``bytes`` step is
+one body message (one HTTP chunk, flushed), and a :class:`Hold` sends nothing
+more until the client has dispatched that many events in all, so the bytes
+before the hold are all the client can have read. A hold ends early when the
+client dispatches in time, or after :data:`HOLD_WINDOW` seconds: the window
+only bounds the wait for an event that may never come (a client that keeps a
+complete event back until more bytes arrive); it decides no timing question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from spec.sse import MessageEvent
+
+HOLD_WINDOW = 3.0
+"""Seconds a hold waits for the client's events before the server sends on."""
+
+EVENT_STREAM = "text/event-stream"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Send nothing more until the client has dispatched *events* events in all."""
+
+    events: int
+
+
+Step = bytes | Hold
+
+
+@dataclass(frozen=True)
+class Case:
+    """One response replayed to the client, and what a conforming client makes of it.
+
+    *expected* are the events it dispatches, in order; *retries* the
+    reconnection times it accepts (checked only for clients that show them);
+    *fails* says that it must fail the connection and dispatch nothing.
+    """
+
+    name: str
+    steps: tuple[Step, ...]
+    expected: tuple[MessageEvent, ...] = ()
+    retries: tuple[int, ...] = ()
+    status: int = 200
+    content_type: str | None = EVENT_STREAM
+    fails: bool = False
+
+    @property
+    def body(self) -> bytes:
+        """Every byte of the response body, the steps joined."""
+        return b"".join(step for step in self.steps if isinstance(step, bytes))
+
+    @property
+    def holds(self) -> list[Hold]:
+        return [step for step in self.steps if isinstance(step, Hold)]
+
+    @property
+    def types(self) -> list[str]:
+        """The event types the case can dispatch: ``message`` and each expected type."""
+        return sorted({"message", *(event.type for event in self.expected)})
+
+
+def case(
+    name: str,
+    *steps: Step,
+    expected: Sequence[MessageEvent] = (),
+    retries: Sequence[int] = (),
+    status: int = 200,
+    content_type: str | None = EVENT_STREAM,
+    fails: bool = False,
+) -> Case:
+    """A :class:`Case`, written as the steps in a row (the form the chapter reads best in)."""
+    return Case(
+        name,
+        tuple(steps),
+        tuple(expected),
+        tuple(retries),
+        status=status,
+        content_type=content_type,
+        fails=fails,
+    )
