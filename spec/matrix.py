@@ -3,13 +3,17 @@
 ::
 
     python -m spec.matrix peers/matrix.toml --out reports/matrix
+    python -m spec.matrix peers/clients.toml --out reports/clients
     python -m spec.matrix --merge a.json b.json --out reports/matrix
 
 The first form reads a list of targets (TOML: ``[[targets]]`` with ``label``,
 ``target`` or ``command``, and optionally ``library``), runs ``pytest spec``
 once per target in a child process (each writes its own JSON and HTML report
-into the output folder), and merges them. The second merges JSON reports
-already written. Either way the output folder gets:
+into the output folder), and merges them. The second does the same for SSE
+clients (``[[clients]]``): each has a ``client`` (an adapter command, as
+``--client-command``) instead, and only the client chapter (``SSE-CLIENT-*``)
+is run. The third merges JSON reports already written (``--clients`` for
+client reports). Either way the output folder gets:
 
 * ``matrix.json``: the targets, and for each rule its result on each target,
   with the full per-target reports (failures, minimal examples) beside;
@@ -17,8 +21,9 @@ already written. Either way the output folder gets:
 * ``matrix.md``: the matrix as a Markdown table, the one the README shows.
 
 ``--readme=README.md`` compares the README's matrix (between the markers
-``<!-- matrix:start -->`` and ``<!-- matrix:end -->``) with ``matrix.md`` and
-exits non-zero if they differ; ``--update-readme`` rewrites it instead.
+``<!-- matrix:start -->`` and ``<!-- matrix:end -->``, or ``<!-- clients:start -->``
+and ``<!-- clients:end -->`` for clients) with ``matrix.md`` and exits non-zero
+if they differ; ``--update-readme`` rewrites it instead.
 
 The exit status is 0 when every target ran to its end, whatever the rules'
 results: the matrix reports failures, it does not fail on them.
@@ -41,6 +46,7 @@ from typing import Any
 
 from spec import html_report
 from spec.report import (
+    ABOUT_CLIENT,
     ABOUT_DECODER,
     FAIL,
     INAPPLICABLE,
@@ -54,11 +60,17 @@ from spec.report import (
 ROOT = Path(__file__).resolve().parent.parent
 
 START, END = "<!-- matrix:start -->", "<!-- matrix:end -->"
+CLIENTS_START, CLIENTS_END = "<!-- clients:start -->", "<!-- clients:end -->"
 
 NOTE = (
     "Rules about the target only: the parsing chapter (SSE-PARSE-*) judges the suite's "
     "own SSE decoder, the same for every target, and is left out."
 )
+CLIENTS_NOTE = (
+    "The client chapter (SSE-CLIENT-*): each column is an SSE client, reached through its "
+    "adapter, reading the streams the suite replays."
+)
+CLIENT_CHAPTER = "spec/chapters/sse_client.py"
 
 _CELL = {
     PASS: "pass",
@@ -77,13 +89,18 @@ class MatrixTarget:
     label: str
     target: str | None = None
     command: str | None = None
+    client: str | None = None
     library: str | None = None
 
     def options(self) -> list[str]:
+        """The child pytest's arguments: what to collect, and how to reach the target."""
+        if self.client is not None:
+            return [CLIENT_CHAPTER, f"--client-command={self.client}", "--rules=SSE-CLIENT-*"]
+        where = ["spec", f"--ignore={CLIENT_CHAPTER}"]
         if self.command is not None:
-            return [f"--target-command={self.command}"]
+            return [*where, f"--target-command={self.command}"]
         assert self.target is not None
-        return [f"--target={self.target}"]
+        return [*where, f"--target={self.target}"]
 
     def version(self) -> str:
         """The installed version of :attr:`library`, or ``""``."""
@@ -97,16 +114,20 @@ class MatrixTarget:
 
 def load_targets(path: Path) -> list[MatrixTarget]:
     """The targets listed in a TOML file (see the module docstring)."""
-    entries = tomllib.loads(path.read_text(encoding="utf-8")).get("targets", [])
+    listing = tomllib.loads(path.read_text(encoding="utf-8"))
+    entries = [*listing.get("targets", []), *listing.get("clients", [])]
     targets = []
     for entry in entries:
-        if ("target" in entry) == ("command" in entry):
-            raise ValueError(f"{path}: {entry.get('label')!r} needs exactly one of target, command")
+        if sum(key in entry for key in ("target", "command", "client")) != 1:
+            raise ValueError(
+                f"{path}: {entry.get('label')!r} needs exactly one of target, command, client"
+            )
         targets.append(
             MatrixTarget(
                 label=str(entry["label"]),
                 target=entry.get("target"),
                 command=entry.get("command"),
+                client=entry.get("client"),
                 library=entry.get("library"),
             )
         )
@@ -124,7 +145,7 @@ def run_target(entry: MatrixTarget, out: Path, extra: Sequence[str] = ()) -> dic
     json_path, html_path = out / f"{name}.json", out / f"{name}.html"
     json_path.unlink(missing_ok=True)
     command = [
-        sys.executable, "-m", "pytest", "spec", "-q", "-p", "no:cacheprovider",
+        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
         f"--report-json={json_path}", f"--report-html={html_path}", *entry.options(), *extra,
     ]  # fmt: skip
     env = {**os.environ, "HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "ci")}
@@ -145,12 +166,13 @@ def run_target(entry: MatrixTarget, out: Path, extra: Sequence[str] = ()) -> dic
     return report
 
 
-def merge(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def merge(reports: Sequence[dict[str, Any]], *, clients: bool = False) -> dict[str, Any]:
     """One matrix of *reports*: targets, and each rule's result on each target.
 
     Rules whose checks judge the SSE decoder rather than the target (the
     parsing chapter) are left out: their result does not depend on the target.
-    So are rules no target ran (``--rules`` left them out).
+    So are rules no target ran (``--rules`` left them out). With *clients*, the
+    reports are of SSE clients, and only the rules about clients are kept.
     """
     labels = [str(report.get("label") or report["target"]) for report in reports]
     rules: dict[str, dict[str, Any]] = {}
@@ -173,10 +195,11 @@ def merge(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
     rules = {
         rule_id: row
         for rule_id, row in rules.items()
-        if row["about"] != ABOUT_DECODER and set(row["results"].values()) != {NOT_RUN}
+        if _kept(row["about"], clients=clients) and set(row["results"].values()) != {NOT_RUN}
     }
     reports = [html_report.only(report, rules) for report in reports]
     return {
+        "clients": clients,
         "targets": [
             {
                 "label": label,
@@ -190,6 +213,12 @@ def merge(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "rules": list(rules.values()),
         "reports": list(reports),
     }
+
+
+def _kept(about: str, *, clients: bool) -> bool:
+    if clients:
+        return about == ABOUT_CLIENT
+    return about not in (ABOUT_DECODER, ABOUT_CLIENT)
 
 
 def markdown(matrix: dict[str, Any]) -> str:
@@ -216,23 +245,32 @@ def write(matrix: dict[str, Any], out: Path) -> None:
     (out / "matrix.json").write_text(
         json.dumps(matrix, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    html_report.write(out / "matrix.html", matrix["reports"], note=NOTE)
+    note = CLIENTS_NOTE if matrix.get("clients") else NOTE
+    html_report.write(out / "matrix.html", matrix["reports"], note=note)
     (out / "matrix.md").write_text(markdown(matrix), encoding="utf-8")
 
 
-def readme_section(text: str) -> str:
+def _markers(clients: bool) -> tuple[str, str]:
+    return (CLIENTS_START, CLIENTS_END) if clients else (START, END)
+
+
+def _find_section(text: str, clients: bool) -> tuple[int, int, str]:
+    opening, closing = _markers(clients)
+    start, end = text.find(opening), text.find(closing)
+    if start < 0 or end < start:
+        raise ValueError(f"the README has no {opening} ... {closing} section")
+    return start + len(opening), end, opening
+
+
+def readme_section(text: str, *, clients: bool = False) -> str:
     """The matrix between the README's markers (raise ValueError if they are missing)."""
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"the README has no {START} ... {END} section")
-    return text[start + len(START) : end].strip("\n") + "\n"
+    start, end, _ = _find_section(text, clients)
+    return text[start:end].strip("\n") + "\n"
 
 
-def replace_readme_section(text: str, table: str) -> str:
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"the README has no {START} ... {END} section")
-    return text[: start + len(START)] + "\n" + table + text[end:]
+def replace_readme_section(text: str, table: str, *, clients: bool = False) -> str:
+    start, end, _ = _find_section(text, clients)
+    return text[:start] + "\n" + table + text[end:]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -242,6 +280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("reports/matrix"), help="output folder")
     parser.add_argument("--readme", type=Path, help="check that this README shows the matrix")
     parser.add_argument("--update-readme", action="store_true", help="rewrite its matrix instead")
+    parser.add_argument(
+        "--clients", action="store_true", help="the reports are of SSE clients (with --merge)"
+    )
     parser.epilog = "Options after -- go to each pytest run, e.g. -- --rules=SSE-ENC-*"
     args = list(sys.argv[1:] if argv is None else argv)
     pytest_args = args[args.index("--") + 1 :] if "--" in args else []
@@ -249,8 +290,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (options.targets is None) == (not options.merge):
         parser.error("give a TOML file of targets, or --merge with JSON reports")
     reports: list[dict[str, Any]] = []
+    clients = bool(options.clients)
     if options.targets is not None:
         entries = load_targets(options.targets)
+        kinds = {entry.client is not None for entry in entries}
+        if len(kinds) > 1:
+            parser.error(f"{options.targets}: list servers or clients, not both")
+        clients = kinds == {True}
         options.out.mkdir(parents=True, exist_ok=True)
         for number, entry in enumerate(entries, 1):
             print(f"[{number}/{len(entries)}] {entry.label} ...", end=" ", flush=True)
@@ -260,21 +306,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             reports.append(report)
     else:
         reports = [json.loads(path.read_text(encoding="utf-8")) for path in options.merge]
-    matrix = merge(reports)
+    matrix = merge(reports, clients=clients)
     write(matrix, options.out)
     print(f"matrix written to {options.out}/matrix.json, matrix.html and matrix.md")
     if options.readme is not None:
-        return _check_readme(options.readme, markdown(matrix), update=options.update_readme)
+        table = markdown(matrix)
+        return _check_readme(options.readme, table, update=options.update_readme, clients=clients)
     return 0
 
 
-def _check_readme(path: Path, table: str, *, update: bool) -> int:
+def _check_readme(path: Path, table: str, *, update: bool, clients: bool) -> int:
     text = path.read_text(encoding="utf-8")
-    if readme_section(text) == table:
+    if readme_section(text, clients=clients) == table:
         print(f"{path} shows this matrix")
         return 0
     if update:
-        path.write_text(replace_readme_section(text, table), encoding="utf-8")
+        path.write_text(replace_readme_section(text, table, clients=clients), encoding="utf-8")
         print(f"{path}: matrix updated")
         return 0
     print(f"{path} shows another matrix than this run's; the run's matrix:\n\n{table}")

@@ -20,14 +20,15 @@ from sseclient import SSEClient
 from spec.clients.protocol import Emitter
 
 
-class _Body:
-    """The byte source sseclient-py expects: iterable, with ``close()``."""
+class _Body(Iterator[bytes]):
+    """The byte source sseclient-py expects: an iterator of reads, with ``close()``."""
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
+        self._reads = response.iter_raw()
 
-    def __iter__(self) -> Iterator[bytes]:
-        return self._response.iter_raw()
+    def __next__(self) -> bytes:
+        return next(self._reads)
 
     def close(self) -> None:
         self._response.close()
