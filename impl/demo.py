@@ -2,7 +2,17 @@
 
 * ``GET /logs/stream``: a live text log, one line a chunk, each ending in a real newline.
 * ``GET /events``: Server-Sent Events carrying JSON, each with an id, ending with ``event: done``.
+* ``GET /events/page``: a page that reads ``/events`` with the browser's ``EventSource``.
 * ``GET /download/{name}``: a file from the configured root (:mod:`impl.download`).
+
+``/events`` resumes: event *n* has id *n* (``done`` is *count* + 1), and a
+request with ``Last-Event-ID: n`` gets the events after *n*. A client that
+already has every event, ``done`` included, gets **204 No Content**, which
+tells an ``EventSource`` to stop reconnecting (WHATWG HTML, server-sent events:
+a response other than 200 ``text/event-stream`` fails the connection for
+good). ``Settings.event_retry`` sends ``retry:`` with each response's first
+event; ``Settings.events_per_response`` ends a response after that many
+events, and the client's reconnection resumes the stream.
 """
 
 from __future__ import annotations
@@ -11,10 +21,11 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import anyio
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from impl.download import FileDownload
 from impl.lifecycle import ShutdownNotice
@@ -22,6 +33,9 @@ from impl.logs import LogStreamResponse
 from impl.settings import Settings
 from impl.sse import EventStreamResponse
 from spec.sse import Event
+
+#: The page of ``GET /events/page`` (its script only sets text, never markup).
+EVENTSOURCE_PAGE = Path(__file__).parent / "static" / "eventsource.html"
 
 
 def _now() -> str:
@@ -58,15 +72,24 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
     async def events(request: Request) -> Response:
         # Event n has id n, so a client that reconnects with Last-Event-ID: n
         # resumes at n + 1 and misses nothing.
-        first = _resume_after(request.headers.get("last-event-id")) + 1
+        last = settings.event_count + 1  # the id of ``done``
+        after = _resume_after(request.headers.get("last-event-id"))
+        if after >= last:
+            return Response(status_code=204)
+        numbers = range(after + 1, last + 1)[: settings.events_per_response]
 
         async def produce() -> AsyncIterator[Event]:
-            for number in range(first, settings.event_count + 1):
-                payload = {"seq": number, "time": _now(), "message": f"update {number}"}
-                yield Event(data=json.dumps(payload), id=str(number))
-                await anyio.sleep(settings.event_interval)
-            done = {"total": settings.event_count}
-            yield Event(data=json.dumps(done), event="done", id=str(settings.event_count + 1))
+            for number in numbers:
+                first = number == numbers[0]
+                if not first:
+                    await anyio.sleep(settings.event_interval)
+                retry = settings.event_retry if first else None
+                if number == last:
+                    done = json.dumps({"total": settings.event_count})
+                    yield Event(data=done, event="done", id=str(number), retry=retry)
+                else:
+                    payload = {"seq": number, "time": _now(), "message": f"update {number}"}
+                    yield Event(data=json.dumps(payload), id=str(number), retry=retry)
 
         return EventStreamResponse(
             produce(),
@@ -74,6 +97,10 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
             shutdown=notice,
             send_timeout=settings.send_timeout,
         )
+
+    @router.get("/events/page")
+    async def events_page() -> Response:
+        return FileResponse(EVENTSOURCE_PAGE, headers={"Cache-Control": "no-cache"})
 
     @router.api_route("/download/{name:path}", methods=["GET", "HEAD"])
     async def download(name: str) -> Response:
