@@ -11,10 +11,14 @@ complete event back until more bytes arrive); it decides no timing question.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from spec.sse import MessageEvent
+
+F = TypeVar("F", bound=Callable[..., object])
 
 HOLD_WINDOW = 3.0
 """Seconds a hold waits for the client's events before the server sends on."""
@@ -83,3 +87,51 @@ def case(
         content_type=content_type,
         fails=fails,
     )
+
+
+def _literal(data: bytes) -> str:
+    return "`" + repr(data)[2:-1].replace("`", "\\x60") + "`"
+
+
+def _event(event: MessageEvent) -> str:
+    text = f"{event.type} {event.data!r}"
+    return text + (f" (id {event.last_event_id!r})" if event.last_event_id else "")
+
+
+def describe(replayed: Case) -> str:
+    """*replayed* in one line of Markdown: the response, and what a client makes of it."""
+    steps = " ".join(
+        f"⏸ {step.events}" if isinstance(step, Hold) else _literal(step) for step in replayed.steps
+    )
+    response = []
+    if replayed.status != 200:
+        response.append(f"status {replayed.status}")
+    if replayed.content_type != EVENT_STREAM:
+        label = "none" if replayed.content_type is None else f"`{replayed.content_type}`"
+        response.append(f"Content-Type {label}")
+    head = f"({', '.join(response)}) " if response else ""
+    if replayed.fails:
+        outcome = "fails the connection and dispatches nothing"
+    elif replayed.expected:
+        outcome = "dispatches " + ", ".join(_event(event) for event in replayed.expected)
+    else:
+        outcome = "dispatches nothing"
+    if replayed.retries:
+        outcome += ", and sets the reconnection time to " + ", ".join(
+            f"{ms} ms" for ms in replayed.retries
+        )
+    return f"Replays {head}{steps or 'an empty body'}: a client {outcome}."
+
+
+def replays(replayed: Case) -> Callable[[F], F]:
+    """Add :func:`describe` of *replayed* to a check's docstring, for the rendered spec.
+
+    Put it under the ``@RULE.check`` decorator, which reads the docstring.
+    """
+
+    def document(function: F) -> F:
+        doc = inspect.cleandoc(function.__doc__ or "")
+        function.__doc__ = f"{doc}\n\n{describe(replayed)}"
+        return function
+
+    return document
