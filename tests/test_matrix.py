@@ -129,5 +129,48 @@ def test_the_peer_list_names_each_target_one_way() -> None:
 def test_a_target_listed_two_ways_is_refused(tmp_path: Path) -> None:
     listing = tmp_path / "m.toml"
     listing.write_text('[[targets]]\nlabel = "x"\ntarget = "a:b"\ncommand = "c {port}"\n')
-    with pytest.raises(ValueError, match="exactly one of target, command"):
+    with pytest.raises(ValueError, match="exactly one of target, command, client"):
         matrix.load_targets(listing)
+
+
+def _with_client_rules(target: str) -> dict[str, Any]:
+    made = report(target, {"SSE-PARSE-01": "pass", "SSE-ENC-01": "pass"})
+    made["rules"] += report(target, {"SSE-CLIENT-01": "fail"}, about="client")["rules"]
+    return made
+
+
+def test_a_server_matrix_leaves_out_the_client_rules() -> None:
+    merged = matrix.merge([_with_client_rules("a:app")])
+    assert [row["id"] for row in merged["rules"]] == ["SSE-ENC-01"]
+
+
+def test_a_client_matrix_keeps_only_the_client_rules() -> None:
+    merged = matrix.merge([_with_client_rules("httpx-sse")], clients=True)
+    assert [row["id"] for row in merged["rules"]] == ["SSE-CLIENT-01"]
+    assert merged["clients"] is True
+
+
+def test_the_client_list_runs_only_the_client_chapter() -> None:
+    clients = matrix.load_targets(ROOT / "peers" / "clients.toml")
+    assert {entry.label for entry in clients} >= {
+        "httpx-sse",
+        "sseclient-py",
+        "Chromium EventSource",
+    }
+    for entry in clients:
+        assert entry.client is not None
+        assert "{url}" in entry.client
+        options = entry.options()
+        assert options[0] == matrix.CLIENT_CHAPTER
+        assert "--rules=SSE-CLIENT-*" in options
+
+
+def test_a_server_run_skips_the_client_chapter() -> None:
+    (first, *_) = matrix.load_targets(ROOT / "peers" / "matrix.toml")
+    assert first.options()[:2] == ["spec", f"--ignore={matrix.CLIENT_CHAPTER}"]
+
+
+def test_the_readme_shows_both_matrices() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "| SSE-ENC-01 |" in matrix.readme_section(text)
+    assert "| SSE-CLIENT-01 |" in matrix.readme_section(text, clients=True)
