@@ -71,6 +71,10 @@ def _results_by_target(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {rule["id"]: rule for rule in report["rules"]}
 
 
+CLIENT_KIND = "sse client"
+"""The ``kind`` of a report whose target is an SSE client (the client chapter)."""
+
+
 def _targets(reports: Sequence[dict[str, Any]]) -> str:
     rows = []
     for report in reports:
@@ -78,6 +82,8 @@ def _targets(reports: Sequence[dict[str, Any]]) -> str:
         capabilities = (
             ", ".join(f"{k}: {str(v).lower()}" for k, v in declared.items())
             if declared is not None
+            else "(a client declares none)"
+            if report.get("kind") == CLIENT_KIND
             else "none declared"
         )
         counts = report.get("totals", {})

@@ -245,8 +245,11 @@ def write(matrix: dict[str, Any], out: Path) -> None:
     (out / "matrix.json").write_text(
         json.dumps(matrix, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    note = CLIENTS_NOTE if matrix.get("clients") else NOTE
-    html_report.write(out / "matrix.html", matrix["reports"], note=note)
+    if matrix.get("clients"):
+        title = f"streamspec client matrix: {len(matrix['reports'])} SSE clients"
+        html_report.write(out / "matrix.html", matrix["reports"], title=title, note=CLIENTS_NOTE)
+    else:
+        html_report.write(out / "matrix.html", matrix["reports"], note=NOTE)
     (out / "matrix.md").write_text(markdown(matrix), encoding="utf-8")
 
 

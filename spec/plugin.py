@@ -222,7 +222,11 @@ class RuleRecorder:
         report = rule_report.to_json(
             target,
             results,
-            kind=self.target.kind if self.target is not None else "",
+            kind=self.target.kind
+            if self.target is not None
+            else html_report.CLIENT_KIND
+            if self.client is not None
+            else "",
             capabilities=self.capabilities.as_json() if self.capabilities else None,
             about=self.about,
         )
