@@ -15,6 +15,7 @@ META_MODULES = {
     "test_cancel_fails",
     "test_capabilities",
     "test_checks_can_fail",
+    "test_client_chapter_fails",
     "test_chunk_checks_fail",
     "test_curl_fails",
     "test_eventsource_page_fails",

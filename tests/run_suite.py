@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,22 +27,35 @@ class SuiteRun:
     def failing(self) -> set[str]:
         return {rule_id for rule_id, result in self.results().items() if result == "fail"}
 
+    def checks(self, rule_id: str, outcome: str = "fail") -> dict[str, str]:
+        """``{check name: message}`` of *rule_id*'s checks that came to *outcome*."""
+        rule = next(rule for rule in self.report["rules"] if rule["id"] == rule_id)
+        return {
+            check["nodeid"].split("::")[-1]: check["message"]
+            for check in rule["checks"]
+            if check["outcome"] == outcome
+        }
 
-def run_spec(tmp_path: Path, *options: str) -> SuiteRun:
-    """``pytest spec OPTIONS --report-json=...`` in a child process, from the repository root."""
+
+def run_spec(tmp_path: Path, *options: str, env: Mapping[str, str] = {}) -> SuiteRun:
+    """``pytest spec OPTIONS --report-json=...`` in a child process, from the repository root.
+
+    *env* adds to (or overrides) the variables the child inherits.
+    """
     report_path = tmp_path / "report.json"
     command = [
         sys.executable, "-m", "pytest", "spec", "-q", "-p", "no:cacheprovider",
         f"--report-json={report_path}", *options,
     ]  # fmt: skip
-    env = {
+    child_env = {
         **os.environ,
         "HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "ci"),
         # Broken targets never clean up: do not wait the full ten seconds for them.
         "STREAMSPEC_HANG_GUARD": "2",
+        **env,
     }
     completed = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+        command, cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=600, check=False
     )
     output = completed.stdout + completed.stderr
     if not report_path.exists():

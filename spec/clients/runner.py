@@ -6,11 +6,13 @@ adapter on its URL, reads the adapter's lines as they come, releases each hold
 of the case as soon as the client has dispatched the events it waits for, and
 returns a :class:`Transcript` when the adapter exits. A hang guard of
 :data:`GUARD` seconds stops an adapter that never exits; it is a guard, not a
-verdict on time: the transcript says the client hung.
+verdict on time: the transcript says the client hung. ``STREAMSPEC_CLIENT_GUARD``
+(seconds) changes it, for the suite's own tests of hanging clients.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -25,8 +27,8 @@ from spec.clients.protocol import Ended, Failed, Hello, ProtocolError, parse
 from spec.clients.replay import Replay, Run
 from spec.sse import MessageEvent, RetryChange
 
-GUARD = 60.0
-"""Seconds an adapter may run on one case before it is stopped as hung."""
+GUARD = float(os.environ.get("STREAMSPEC_CLIENT_GUARD", "60"))
+"""Seconds an adapter may run on one case before it is stopped as hung (default 60)."""
 
 DEFAULT_CLIENT = "{python} -m spec.clients.oracle {url}"
 """The suite's own client (the WHATWG algorithm), which every case is written against."""

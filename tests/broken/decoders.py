@@ -101,6 +101,13 @@ class ParsesComments(Decoder):
         super()._process_line(line[1:] if line.startswith(":") else line, out)
 
 
+class CommentEndsEvent(Decoder):
+    """Takes a comment for a blank line, as if a keep-alive comment ended the event."""
+
+    def _process_line(self, line: str, out: list[Dispatched]) -> None:
+        super()._process_line("" if line.startswith(":") else line, out)
+
+
 class DispatchesEmptyData(Decoder):
     def _dispatch(self, out: list[Dispatched]) -> None:
         if self._data == "":
@@ -252,6 +259,14 @@ class RetryParsedWithInt(Decoder):
         super()._process_field(field, value, out)
 
 
+class IgnoresRetry(Decoder):
+    """Never takes a retry value, as a client that cannot reconnect has no use for one."""
+
+    def _process_field(self, field: str, value: str, out: list[Dispatched]) -> None:
+        if field != "retry":
+            super()._process_field(field, value, out)
+
+
 class RetryZeroIgnored(Decoder):
     def _process_field(self, field: str, value: str, out: list[Dispatched]) -> None:
         if field == "retry" and value.strip("0") == "":
@@ -278,6 +293,7 @@ MUTANTS: dict[str, tuple[Factory, set[str]]] = {
     "forgets a CR across reads": (ForgetsCrAcrossReads, {"SSE-PARSE-03"}),
     "parses only the whole body": (DispatchesAtClose, {"SSE-PARSE-03", "SSE-PARSE-04"}),
     "parses comment lines as fields": (ParsesComments, {"SSE-PARSE-05"}),
+    "ends the event at a comment": (CommentEndsEvent, {"SSE-PARSE-05"}),
     "dispatches events without data": (DispatchesEmptyData, {"SSE-PARSE-05", "SSE-PARSE-09"}),
     "keeps the space after the colon": (KeepsSpace, {"SSE-PARSE-06"}),
     "strips every leading space": (StripsAllSpaces, {"SSE-PARSE-06"}),
@@ -295,6 +311,7 @@ MUTANTS: dict[str, tuple[Factory, set[str]]] = {
     "takes the id when read": (IdTakenWhenRead, {"SSE-PARSE-12"}),
     "takes the id only with data": (IdTakenOnlyWithData, {"SSE-PARSE-12"}),
     "parses retry with int()": (RetryParsedWithInt, {"SSE-PARSE-13"}),
+    "ignores every retry": (IgnoresRetry, {"SSE-PARSE-13"}),
     "ignores retry 0": (RetryZeroIgnored, {"SSE-PARSE-13"}),
     "dispatches an incomplete event": (DispatchesIncompleteEvent, {"SSE-PARSE-14"}),
 }
