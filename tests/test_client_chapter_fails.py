@@ -120,6 +120,7 @@ BROKEN = {
     ),
     "reads-whole-body": Broken(command("reads-whole-body"), {n(4): set(CHECKS[n(4)])}),
     "CommentEndsEvent": Broken(decoder("CommentEndsEvent"), {n(5): {"check_comments_are_ignored"}}),
+    "ParsesComments": Broken(decoder("ParsesComments"), {n(5): {"check_comments_are_ignored"}}),
     "CaseInsensitiveFields": Broken(
         decoder("CaseInsensitiveFields"), {n(5): {"check_unknown_fields_are_ignored"}}
     ),
@@ -128,7 +129,10 @@ BROKEN = {
         decoder("TypeCarriesOver"),
         {n(6): {"check_event_types"}, n(8): {"check_blank_lines_without_data"}},
     ),
+    "FirstEventFieldWins": Broken(decoder("FirstEventFieldWins"), {n(6): {"check_event_types"}}),
     "JoinsWithoutLf": Broken(decoder("JoinsWithoutLf"), {n(7): {"check_data_lines"}}),
+    "SplitsAtLastColon": Broken(decoder("SplitsAtLastColon"), {n(7): {"check_data_lines"}}),
+    "StripsAllTrailingLfs": Broken(decoder("StripsAllTrailingLfs"), {n(7): {"check_data_lines"}}),
     "DispatchesEmptyData": Broken(
         decoder("DispatchesEmptyData"), {n(8): {"check_blank_lines_without_data"}}
     ),
@@ -141,6 +145,9 @@ BROKEN = {
         decoder("RetryParsedWithInt"), {n(10): {"check_retry_that_is_not_ascii_digits_is_ignored"}}
     ),
     "IgnoresRetry": Broken(decoder("IgnoresRetry"), {n(10): {"check_retry_digits_are_accepted"}}),
+    "RetryZeroIgnored": Broken(
+        decoder("RetryZeroIgnored"), {n(10): {"check_retry_digits_are_accepted"}}
+    ),
     "DispatchesIncompleteEvent": Broken(
         decoder("DispatchesIncompleteEvent"), {n(11): set(CHECKS[n(11)])}
     ),

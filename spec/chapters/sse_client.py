@@ -285,7 +285,7 @@ IGNORED = chapter.rule(
 
 COMMENTS = case(
     "comments",
-    b": hello\n:\ndata: a\n: between\ndata: b\n\n",
+    b": hello\n:\ndata: a\n: between\n:data: not data\ndata: b\n\n",
     expected=[message("a\nb")],
 )
 UNKNOWN_FIELDS = case(
@@ -298,7 +298,7 @@ UNKNOWN_FIELDS = case(
 @IGNORED.check
 @replays(COMMENTS)
 async def check_comments_are_ignored(sse_client: ClientUnderTest) -> None:
-    """Comments before, inside and after an event's data leave the data alone."""
+    """Comments before and inside an event leave its data alone, ``:data: not data`` too."""
     await expect_events(sse_client, COMMENTS)
 
 
@@ -321,7 +321,7 @@ TYPES = chapter.rule(
 
 EVENT_TYPES = case(
     "event-types",
-    b"event: add\ndata: a\n\ndata: b\n\nevent:\ndata: c\n\n",
+    b"event: other\nevent: add\ndata: a\n\ndata: b\n\nevent:\ndata: c\n\n",
     expected=[message("a", "add"), message("b"), message("c")],
 )
 
@@ -329,7 +329,7 @@ EVENT_TYPES = case(
 @TYPES.check
 @replays(EVENT_TYPES)
 async def check_event_types(sse_client: ClientUnderTest) -> None:
-    """``add``, then no field (``message``), then an empty field (``message``)."""
+    """``add`` (the last event field wins), then no field and an empty field: ``message``."""
     await expect_events(sse_client, EVENT_TYPES)
 
 
@@ -343,15 +343,16 @@ DATA = chapter.rule(
 
 DATA_LINES = case(
     "data-lines",
-    b"data: a\ndata\ndata:  b\ndata:c\n\n",
-    expected=[message("a\n\n b\nc")],
+    b"data: a\ndata\ndata:  b\ndata:c\ndata: x:y\ndata\n\n",
+    expected=[message("a\n\n b\nc\nx:y\n")],
 )
 
 
 @DATA.check
 @replays(DATA_LINES)
 async def check_data_lines(sse_client: ClientUnderTest) -> None:
-    """``a``, an empty line, `` b`` (one of two spaces kept) and ``c`` (no space) in one event."""
+    """``a``, an empty line, `` b`` (one of two spaces kept), ``c`` (no space), ``x:y``
+    (the field ends at the first colon) and an empty line: only the very last LF is dropped."""
     await expect_events(sse_client, DATA_LINES)
 
 
@@ -437,7 +438,10 @@ RETRY = chapter.rule(
 )
 
 RETRY_DIGITS = case(
-    "retry-digits", b"retry: 2500\ndata: a\n\n", expected=[message("a")], retries=[2500]
+    "retry-digits",
+    b"retry: 2500\ndata: a\n\nretry: 0\ndata: b\n\n",
+    expected=[message("a"), message("b")],
+    retries=[2500, 0],
 )
 NOT_DIGITS = ["-5", "+5", " 10", "10 ", "1.5", "1e3", "\u0661\u0662", "\uff11", ""]
 """Retry values that are not ASCII digits: signed, spaced, decimal, other digits, empty."""
@@ -466,7 +470,7 @@ async def expect_retries(sse_client: ClientUnderTest, replayed: Case) -> None:
 @RETRY.check
 @replays(RETRY_DIGITS)
 async def check_retry_digits_are_accepted(sse_client: ClientUnderTest) -> None:
-    """``retry: 2500`` sets the reconnection time to 2.5 s."""
+    """``retry: 2500`` sets the reconnection time to 2.5 s, and ``retry: 0`` to nothing at all."""
     await expect_retries(sse_client, RETRY_DIGITS)
 
 
