@@ -40,16 +40,6 @@ SETTLE_GUARD_MS = 30_000
 #: Where the screenshot of the page is kept (``reports/`` is not committed).
 SCREENSHOT = Path(__file__).resolve().parent.parent / "reports" / "browser" / "eventsource.png"
 
-_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 # The page has settled when the source is CLOSED, or when it has shown more
 # events or opened more connections than a correct stream gives it.
 _SETTLED = """([rows, opens]) =>
@@ -143,8 +133,11 @@ def launched() -> Iterator[Any]:
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="not run: playwright missing (the `browser` extra)"
     )
+    # The flags of the client matrix's Chromium adapter (imported once playwright is known).
+    from peers.clients.chromium import FLAGS  # noqa: PLC0415
+
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=_FLAGS)
+        chromium = playwright.chromium.launch(executable_path=executable, args=FLAGS)
         try:
             yield chromium
         finally:
