@@ -47,12 +47,19 @@ def message(data: str, type: str = "message", last_event_id: str = "") -> Messag
 
 
 async def replay(sse_client: ClientUnderTest, replayed: Case) -> Transcript:
-    """Replay *replayed* to the client; a hung client or a broken adapter line is a violation."""
+    """Replay *replayed* to the client and return what it did.
+
+    A client that hangs, stops without saying how the stream ended (it
+    crashed), or whose adapter prints a line outside the protocol, violates
+    the rule at hand whatever it dispatched: the message carries the adapter's
+    stderr, where a crash leaves its traceback.
+    """
     transcript = await sse_client.run(replayed)
-    if transcript.hung or transcript.protocol_errors:
+    stopped = transcript.failed is None and transcript.ended is None
+    if transcript.hung or stopped or transcript.protocol_errors:
         violation(
             f"the client's run of case {replayed.name!r}",
-            "an adapter that reports the stream's end and exits",
+            "the stream read to its end, or the connection failed",
             transcript.describe(),
         )
     return transcript
