@@ -21,17 +21,15 @@ Every other timeout here (:data:`HANG_GUARD_SECONDS`) only stops a hang.
 
 from __future__ import annotations
 
-import os
-import queue
 import shutil
 import subprocess
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from time import monotonic
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from urllib.parse import urlencode
 
-import anyio.to_thread
+import anyio
+from anyio.abc import ByteReceiveStream, Process
+from anyio.streams.buffered import BufferedByteReceiveStream
 
 from spec.gates import GateControl, arrival_guard, new_gate
 from spec.surface import LOG_PATH, log_params
@@ -45,6 +43,8 @@ NO_CURL = "not run: no curl on PATH (CI installs Debian's curl in .ci/run)"
 
 LOG_LINES = ["GET /a 200", "naïve 例子 ✓", "", "tab\there", "last line"]
 """Lines with an empty one, non-ASCII ones and a tab."""
+
+_LINE_LIMIT = 1 << 16
 
 
 def curl() -> str | None:
@@ -66,85 +66,51 @@ def curl_command(url: str) -> list[str]:
 
 
 class CurlOutput:
-    """What a process writes to a pipe, read as it arrives.
+    """curl's stdout, read line by line as it arrives (the pipe gives whatever bytes are there)."""
 
-    A reader thread calls ``os.read`` on the pipe (it returns whatever bytes
-    are there, without waiting for a full buffer) and queues each read;
-    ``None`` marks the end of the output. Lines are then taken off in order.
-    """
-
-    def __init__(self, fd: int) -> None:
+    def __init__(self, stdout: ByteReceiveStream) -> None:
         self.received = b""
-        """Every byte read so far."""
-        self.ended = False
-        """Whether the pipe has reached its end (the process closed its stdout)."""
-        self._fd = fd
-        self._reads: queue.Queue[bytes | None] = queue.Queue()
-        self._pending = b""
-        self._thread = threading.Thread(target=self._pump, name="curl-stdout", daemon=True)
-        self._thread.start()
+        """Every line taken so far, and at the end every byte."""
+        self._stdout = BufferedByteReceiveStream(stdout)
 
-    def _pump(self) -> None:
-        try:
-            while chunk := os.read(self._fd, 65536):
-                self._reads.put(chunk)
-        finally:
-            self._reads.put(None)
-
-    def _take(self, timeout: float) -> bool:
-        """Take one read off the queue (waiting at most *timeout*); False when none came."""
-        try:
-            chunk = self._reads.get(timeout=max(timeout, 0.0))
-        except queue.Empty:
-            return False
-        if chunk is None:
-            self.ended = True
-        else:
-            self.received += chunk
-            self._pending += chunk
-        return True
-
-    def next_line(self, window: float) -> bytes | None:
+    async def next_line(self, window: float) -> bytes | None:
         """The next line, LF included, once it is there; ``None`` if it is not within *window*.
 
-        ``None`` too when the output ends before a full line.
+        ``None`` too when the output ends before a full line. A line cut short
+        by the window stays buffered for the next call.
         """
-        deadline = monotonic() + window
-        while b"\n" not in self._pending:
-            if self.ended or not self._take(deadline - monotonic()):
+        with anyio.move_on_after(window):
+            try:
+                line = await self._stdout.receive_until(b"\n", _LINE_LIMIT) + b"\n"
+            except anyio.IncompleteRead:
                 return None
-        line, _, self._pending = self._pending.partition(b"\n")
-        return line + b"\n"
+            self.received += line
+            return line
+        return None
 
-    def to_end(self, guard: float) -> bytes:
-        """Every byte of the output, once it has ended; TimeoutError after *guard* seconds."""
-        deadline = monotonic() + guard
-        while not self.ended:
-            if not self._take(deadline - monotonic()):
-                raise TimeoutError(f"curl's stdout did not end within {guard}s")
-        return self.received
-
-    def join(self, guard: float) -> None:
-        """Wait for the reader thread (it ends with the pipe)."""
-        self._thread.join(guard)
+    async def to_end(self) -> bytes:
+        """Every byte of the output, once curl has closed it (a hang guard stops the wait)."""
+        with anyio.fail_after(HANG_GUARD_SECONDS):
+            while True:
+                try:
+                    self.received += await self._stdout.receive()
+                except anyio.EndOfStream:
+                    return self.received
 
 
-@contextmanager
-def running_curl(url: str) -> Iterator[tuple[subprocess.Popen[bytes], CurlOutput]]:
+@asynccontextmanager
+async def running_curl(url: str) -> AsyncIterator[tuple[Process, CurlOutput]]:
     """Start ``curl -N URL`` with its stdout on a pipe; kill it on the way out if still running."""
-    process = subprocess.Popen(
-        curl_command(url), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, bufsize=0
+    process = await anyio.open_process(
+        curl_command(url), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=None
     )
-    assert process.stdout is not None
-    output = CurlOutput(process.stdout.fileno())
-    try:
-        yield process, output
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(HANG_GUARD_SECONDS)
-        output.join(HANG_GUARD_SECONDS)
-        process.stdout.close()
+    async with process:
+        assert process.stdout is not None
+        try:
+            yield process, CurlOutput(process.stdout)
+        finally:
+            if process.returncode is None:
+                process.kill()
 
 
 def log_url(base_url: str, lines: Sequence[str], gate: str | None = None) -> str:
@@ -166,14 +132,14 @@ async def assert_curl_receives_lines_as_produced(
     """
     gate = new_gate()
     control = GateControl(SocketClient(base_url))
-    with running_curl(log_url(base_url, lines, gate)) as (process, output):
+    async with running_curl(log_url(base_url, lines, gate)) as (process, output):
         async with control.unlocked_on_exit(gate):
             for k in range(1, len(lines)):
                 unheld = await control.held_after(gate, k)
                 if unheld:
                     raise AssertionError(unheld)
                 window = arrival_guard()
-                line = await anyio.to_thread.run_sync(output.next_line, window)
+                line = await output.next_line(window)
                 if line is None:
                     raise AssertionError(
                         f"line {k} not on curl's stdout while the producer waits before "
@@ -183,8 +149,9 @@ async def assert_curl_receives_lines_as_produced(
                 expected = lines[k - 1].encode() + b"\n"
                 assert line == expected, f"line {k} on curl's stdout: {line!r} != {expected!r}"
                 await control.open(gate)
-        whole = await anyio.to_thread.run_sync(output.to_end, HANG_GUARD_SECONDS)
-        code = await anyio.to_thread.run_sync(process.wait, HANG_GUARD_SECONDS)
+        whole = await output.to_end()
+        with anyio.fail_after(HANG_GUARD_SECONDS):
+            code = await process.wait()
     expected_whole = "".join(line + "\n" for line in lines).encode()
     assert whole == expected_whole, f"curl's whole stdout: {whole!r} != {expected_whole!r}"
     assert code == 0, f"curl exited with {code}"

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from spec.feeding import decode
 from spec.sse import Decoder, MessageEvent
 from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from spec.targets.server import serve
@@ -194,8 +195,7 @@ def sent(exchanges: list[Exchange]) -> list[Shown]:
     """
     events: list[Shown] = []
     for exchange in exchanges:
-        decoder = Decoder()
-        for item in [*decoder.feed(bytes(exchange.body)), *decoder.close()]:
+        for item in decode(Decoder, [bytes(exchange.body)]):
             if isinstance(item, MessageEvent):
                 events.append(Shown(item.type, item.last_event_id, item.data))
     return events

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from spec.chapters.sse_client import CASES
-from spec.clients.cases import EVENT_STREAM, Case
-from spec.clients.oracle import essence
+from spec.clients.cases import Case
 from spec.feeding import decode, splittings
+from spec.media import EVENT_STREAM, essence
 from spec.sse import Decoder, MessageEvent, RetryChange
 
 

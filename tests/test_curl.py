@@ -7,6 +7,8 @@ shown in ``tests/test_curl_fails.py``.
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from impl.app import create_app
@@ -17,7 +19,7 @@ from tests.curl_client import (
     NO_CURL,
     assert_curl_receives_lines_as_produced,
     curl,
-    running_curl,
+    curl_command,
 )
 
 pytestmark = pytest.mark.skipif(curl() is None, reason=NO_CURL)
@@ -37,9 +39,14 @@ def test_curl_receives_the_demo_log_stream_whole() -> None:
     The demo route paces its lines by time, so only the whole output is judged.
     """
     app = create_app(Settings(log_lines=DEMO_LINES, log_interval=0.01))
-    with serve(app) as base_url, running_curl(f"{base_url}/logs/stream") as (process, output):
-        whole = output.to_end(HANG_GUARD_SECONDS)
-        code = process.wait(HANG_GUARD_SECONDS)
+    with serve(app) as base_url:
+        completed = subprocess.run(
+            curl_command(f"{base_url}/logs/stream"),
+            capture_output=True,
+            timeout=HANG_GUARD_SECONDS,
+            check=False,
+        )
+    whole, code = completed.stdout, completed.returncode
     assert code == 0, f"curl exited with {code}"
     assert whole.endswith(b"\n"), f"curl's output does not end in LF: {whole!r}"
     lines = whole[:-1].split(b"\n")

@@ -52,6 +52,7 @@ from hypothesis import strategies as st
 
 from spec.capabilities import requires
 from spec.disposition import parse as parse_disposition
+from spec.media import essence
 from spec.rules import MUST, Chapter, Source, expect, not_observable, violation
 from spec.streams import Fetched, fetch
 from spec.surface import (
@@ -131,7 +132,7 @@ async def download(
 
 def media_type(fetched: Fetched) -> str:
     """The media type of a response, lower-cased, parameters removed."""
-    return (fetched.header("content-type") or "").split(";")[0].strip().lower()
+    return essence(fetched.header("content-type"))
 
 
 def expect_whole(fetched: Fetched, name: str, what: str) -> None:

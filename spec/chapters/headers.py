@@ -69,7 +69,6 @@ cancellation chapter) uses the same two helpers.
 
 from __future__ import annotations
 
-import email.message
 from collections.abc import Iterator, Sequence
 
 import anyio
@@ -83,6 +82,7 @@ from spec.intermediaries.nginx import (
     NginxUnavailable,
     running_nginx,
 )
+from spec.media import EVENT_STREAM, essence, parameters
 from spec.rules import (
     MUST,
     SHOULD,
@@ -177,14 +177,6 @@ CUSTOM_HEADERS = {"X-Stream-Id": "6f1c2b0e-stream-42", "X-Trace": "a b;c=d"}
 
 def _first(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     return next((value for key, value in headers if key == name), None)
-
-
-def _media_type(value: str | None) -> tuple[str, dict[str, str]]:
-    """The media type (lower-cased) and its parameters (names lower-cased), as RFC 9110 8.3."""
-    message = email.message.Message()
-    message["content-type"] = value or ""
-    params = {k.lower(): v for k, v in message.get_params(failobj=[])[1:]}
-    return (value or "").split(";")[0].strip().lower(), params
 
 
 async def _streams(
@@ -283,9 +275,9 @@ SSE_TYPE = chapter.rule(
 async def check_sse_content_type(stream_client: StreamClient, capabilities: Capabilities) -> None:
     """The media type is text/event-stream; any charset parameter names UTF-8."""
     for path, fetched in await _streams(stream_client, "sse", capabilities):
-        media_type, params = _media_type(fetched.header("content-type"))
-        expect(media_type, "text/event-stream", f"media type of {path}")
-        charset = params.get("charset")
+        content_type = fetched.header("content-type")
+        expect(essence(content_type), EVENT_STREAM, f"media type of {path}")
+        charset = parameters(content_type).get("charset")
         if charset is not None:
             expect(charset.lower(), "utf-8", f"charset parameter of {path}")
 
@@ -417,9 +409,10 @@ TEXT_TYPE = chapter.rule(
 async def check_text_content_type(stream_client: StreamClient, capabilities: Capabilities) -> None:
     """The media type is text/plain and its charset parameter is utf-8."""
     for path, fetched in await _streams(stream_client, "text", capabilities):
-        media_type, params = _media_type(fetched.header("content-type"))
-        expect(media_type, "text/plain", f"media type of {path}")
-        expect((params.get("charset") or "").lower(), "utf-8", f"charset of {path}")
+        content_type = fetched.header("content-type")
+        expect(essence(content_type), "text/plain", f"media type of {path}")
+        charset = parameters(content_type).get("charset") or ""
+        expect(charset.lower(), "utf-8", f"charset of {path}")
 
 
 TEXT_NOSNIFF = chapter.rule(

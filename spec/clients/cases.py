@@ -16,14 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from spec.media import EVENT_STREAM
 from spec.sse import MessageEvent
 
 F = TypeVar("F", bound=Callable[..., object])
 
 HOLD_WINDOW = 3.0
 """Seconds a hold waits for the client's events before the server sends on."""
-
-EVENT_STREAM = "text/event-stream"
 
 
 @dataclass(frozen=True)

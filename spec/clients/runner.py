@@ -13,9 +13,7 @@ verdict on time: the transcript says the client hung. ``STREAMSPEC_CLIENT_GUARD`
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
-import sys
 from dataclasses import dataclass, field
 
 import anyio
@@ -26,6 +24,7 @@ from spec.clients.cases import Case
 from spec.clients.protocol import Ended, Failed, Hello, ProtocolError, parse
 from spec.clients.replay import Replay, Run
 from spec.sse import MessageEvent, RetryChange
+from spec.targets.command import expand
 
 GUARD = float(os.environ.get("STREAMSPEC_CLIENT_GUARD", "60"))
 """Seconds an adapter may run on one case before it is stopped as hung (default 60)."""
@@ -72,14 +71,6 @@ class Transcript:
         return "\n".join(lines)
 
 
-def command_argv(command: str, url: str) -> list[str]:
-    """The argv of *command* with ``{url}`` and ``{python}`` filled in."""
-    return [
-        arg.replace("{url}", url).replace("{python}", sys.executable)
-        for arg in shlex.split(command)
-    ]
-
-
 class ClientUnderTest:
     """The adapter command of the client under test, and the replay server it reads from."""
 
@@ -98,7 +89,7 @@ class ClientUnderTest:
         transcript = Transcript(case)
         try:
             process = await anyio.open_process(
-                command_argv(self.command, url),
+                expand(self.command, url=url),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

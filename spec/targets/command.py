@@ -64,10 +64,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def expand(command: str, port: int) -> list[str]:
-    """The argv of *command* with ``{port}`` and ``{python}`` filled in."""
+def expand(command: str, **fields: object) -> list[str]:
+    """The argv of *command* split as a shell would, ``{python}`` and each ``{field}`` filled in.
+
+    ``expand("node s.js --port {port}", port=8000)``; the client chapter's
+    adapters are expanded the same way, with ``{url}``.
+    """
+    values = {"python": sys.executable, **{name: str(value) for name, value in fields.items()}}
     argv = shlex.split(command)
-    return [arg.replace("{port}", str(port)).replace("{python}", sys.executable) for arg in argv]
+    for name, value in values.items():
+        argv = [arg.replace(f"{{{name}}}", value) for arg in argv]
+    return argv
 
 
 def accepts_connections(host: str, port: int) -> bool:
@@ -90,7 +97,7 @@ def run_command(command: str, *, cwd: Path | None = None) -> Iterator[RunningCom
     if "{port}" not in command:
         raise CommandError(f"the target command must contain {{port}}: {command!r}")
     port = free_port()
-    argv = expand(command, port)
+    argv = expand(command, port=port)
     with tempfile.TemporaryDirectory(prefix="streamspec-target-") as scratch:
         stderr_path = Path(scratch) / "stderr.txt"
         with stderr_path.open("wb") as stderr:
