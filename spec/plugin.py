@@ -27,14 +27,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from spec import chapters, html_report
+from spec import chapters, html_report, witness
 from spec import report as rule_report
 from spec.capabilities import MARKER, Capabilities
 from spec.clients.replay import Replay
 from spec.clients.runner import DEFAULT_CLIENT, ClientUnderTest
 from spec.decoders import DEFAULT_DECODER, DecoderFactory, load_decoder
 from spec.probe import probe_capabilities
-from spec.rules import REGISTRY, RuleViolation
+from spec.rules import CLIENT, DECODER, NOT_OBSERVABLE, REGISTRY, TARGET, Rule, RuleViolation
 from spec.targets.client import AsgiClient, SocketClient, StreamClient
 from spec.targets.server import serve
 from spec.targets.target import COMMAND, DEFAULT_TARGET, Target, TargetError, load_target
@@ -72,14 +72,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--decoder",
-        default=DEFAULT_DECODER,
-        help=f"SSE decoder factory the parsing chapter checks (default {DEFAULT_DECODER})",
+        default=None,
+        help=f"SSE decoder factory the parsing chapter checks (default {DEFAULT_DECODER}); "
+        "the parsing chapter's rules are reported only when one is named",
     )
     group.addoption(
         "--client-command",
-        default=os.environ.get("STREAMSPEC_CLIENT_COMMAND", DEFAULT_CLIENT),
+        default=os.environ.get("STREAMSPEC_CLIENT_COMMAND"),
         help="the adapter of the SSE client the client chapter checks, with {url} (and "
-        f"{{python}}), see spec/clients/protocol.py (default {DEFAULT_CLIENT!r})",
+        f"{{python}}), see spec/clients/protocol.py (default {DEFAULT_CLIENT!r}); the "
+        "client chapter's rules are reported only when one is named",
     )
     group.addoption(
         "--rules", default="", help="comma-separated rule IDs or globs to run, e.g. SSE-ENC-*"
@@ -106,7 +108,6 @@ class RuleRecorder:
         self.rule_of: dict[str, str] = {}
         self.outcomes: dict[str, rule_report.CheckOutcome] = {}
         self.violations: dict[str, RuleViolation] = {}
-        self.about: dict[str, str] = {}
         self.target: Target | None = None
         self.capabilities: Capabilities | None = None
         self.client: ClientUnderTest | None = None
@@ -125,13 +126,6 @@ class RuleRecorder:
             marker = item.get_closest_marker("rule")
             if marker is not None:
                 self.rule_of[item.nodeid] = str(marker.args[0])
-                fixtures = set(getattr(item, "fixturenames", ()))
-                if fixtures & _TARGET_FIXTURES:
-                    self.about[str(marker.args[0])] = rule_report.ABOUT_TARGET
-                elif "sse_client" in fixtures:
-                    self.about[str(marker.args[0])] = rule_report.ABOUT_CLIENT
-                elif "make_decoder" in fixtures:
-                    self.about.setdefault(str(marker.args[0]), rule_report.ABOUT_DECODER)
         option = str(self.config.getoption("--rules"))
         wanted = [pattern.strip() for pattern in option.split(",") if pattern.strip()]
         if not wanted:
@@ -154,6 +148,8 @@ class RuleRecorder:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         rep = yield
         rule_id = self.rule_of.get(item.nodeid)
+        if rule_id is not None and rep.when == "call" and rep.passed:
+            _unless_earned(rep, item, REGISTRY[rule_id])
         if rep.failed and call.excinfo is not None:
             error = call.excinfo.value
             if isinstance(error, RuleViolation):
@@ -162,6 +158,23 @@ class RuleRecorder:
             rule = REGISTRY[rule_id]
             rep.sections.insert(0, (f"spec rule {rule.id}", f"{rule}\nsource: {rule.source}"))
         return rep
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        witness.reset()
+
+    def reported(self, rule: Rule) -> bool:
+        """Whether *rule* belongs in this run's report: a rule about what is under test.
+
+        The target's rules always; the parsing chapter's only when ``--decoder``
+        names a decoder, the client chapter's only when ``--client-command``
+        names a client (else they judge the suite's own, not the target).
+        """
+        if rule.subject == DECODER:
+            return self.config.getoption("--decoder") is not None
+        if rule.subject == CLIENT:
+            return self.config.getoption("--client-command") is not None
+        return True
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.nodeid not in self.rule_of:
@@ -196,7 +209,8 @@ class RuleRecorder:
         by_rule: dict[str, list[rule_report.CheckOutcome]] = {}
         for nodeid, outcome in self.outcomes.items():
             by_rule.setdefault(self.rule_of[nodeid], []).append(outcome)
-        return rule_report.summarise(REGISTRY.values(), by_rule)
+        rules = [rule for rule in REGISTRY.values() if self.reported(rule)]
+        return rule_report.summarise(rules, by_rule)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if not self.rule_of:
@@ -228,7 +242,6 @@ class RuleRecorder:
             if self.client is not None
             else "",
             capabilities=self.capabilities.as_json() if self.capabilities else None,
-            about=self.about,
         )
         path = self.config.getoption("--report-json")
         if path:
@@ -248,8 +261,20 @@ def _describe(capabilities: Capabilities) -> str:
     )
 
 
-_TARGET_FIXTURES = frozenset({"target", "stream_client", "live_url", "capabilities"})
-"""A check that uses one of these judges the target (the others judge a decoder)."""
+def _unless_earned(rep: pytest.TestReport, item: pytest.Item, rule: Rule) -> None:
+    """Turn a target check's pass into *not observable* when nothing earned it.
+
+    A check of the target passes only once it has seen the target answer a
+    conformance endpoint as the surface says (:mod:`spec.witness`); a pass
+    built on 404s, or on no answer at all, is not a pass.
+    """
+    if rule.subject != TARGET:
+        return
+    reason = witness.missing(capabilities_count=rule.id.startswith("SURFACE-CAP-"))
+    if reason is None:
+        return
+    rep.outcome = "skipped"
+    rep.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {NOT_OBSERVABLE}: {reason}")
 
 
 def _skip_reason(rep: pytest.TestReport) -> str:
@@ -343,7 +368,9 @@ def sse_client(request: pytest.FixtureRequest) -> Iterator[ClientUnderTest]:
     with serve(replay) as base_url:
         try:
             client = ClientUnderTest(
-                str(request.config.getoption("--client-command")), replay, base_url
+                str(request.config.getoption("--client-command") or DEFAULT_CLIENT),
+                replay,
+                base_url,
             )
         except ValueError as error:
             pytest.exit(str(error), returncode=4)
@@ -354,4 +381,4 @@ def sse_client(request: pytest.FixtureRequest) -> Iterator[ClientUnderTest]:
 @pytest.fixture(scope="session")
 def make_decoder(request: pytest.FixtureRequest) -> DecoderFactory:
     """The factory of the SSE decoder under test (``--decoder``), the oracle by default."""
-    return load_decoder(str(request.config.getoption("--decoder")))
+    return load_decoder(str(request.config.getoption("--decoder") or DEFAULT_DECODER))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spec.rules import NOT_APPLICABLE, NOT_OBSERVABLE, Rule
+from spec.rules import CLIENT, DECODER, NOT_APPLICABLE, NOT_OBSERVABLE, TARGET, Rule
 
 PASS, FAIL, PARTIAL, UNOBSERVED, INAPPLICABLE, NOT_RUN = (
     "pass",
@@ -33,8 +33,8 @@ PASS, FAIL, PARTIAL, UNOBSERVED, INAPPLICABLE, NOT_RUN = (
 _EXAMPLE_MARKERS = ("Failing test case:", "Falsifying example:")
 
 
-ABOUT_TARGET, ABOUT_DECODER, ABOUT_CLIENT = "target", "decoder", "client"
-"""What a rule's checks judge: the target (a server) or the SSE decoder (``--decoder``)."""
+ABOUT_TARGET, ABOUT_DECODER, ABOUT_CLIENT = TARGET, DECODER, CLIENT
+"""What a rule's checks judge (:attr:`spec.rules.Rule.subject`)."""
 
 RESULTS = (PASS, FAIL, PARTIAL, UNOBSERVED, INAPPLICABLE, NOT_RUN)
 """Every result a rule can come to, in the order summaries list them."""
@@ -142,14 +142,12 @@ def to_json(
     *,
     kind: str = "",
     capabilities: dict[str, bool] | None = None,
-    about: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The report as a JSON-ready dict (the schema is documented in the README).
 
-    *about* maps a rule ID to what its checks judge (:data:`ABOUT_TARGET`,
-    :data:`ABOUT_DECODER` or :data:`ABOUT_CLIENT`), for the rules that were collected.
+    Each rule's ``about`` says what its checks judge (:data:`ABOUT_TARGET`,
+    :data:`ABOUT_DECODER` or :data:`ABOUT_CLIENT`).
     """
-    about = about or {}
     return {
         "target": target,
         "kind": kind,
@@ -163,7 +161,7 @@ def to_json(
                 "source": str(entry.rule.source),
                 "source_url": entry.rule.source.url,
                 "chapter": entry.rule.chapter,
-                "about": about.get(entry.rule.id, ""),
+                "about": entry.rule.subject,
                 "result": entry.result,
                 "checks": [
                     {

@@ -40,6 +40,11 @@ class Level(enum.StrEnum):
 MUST = Level.MUST
 SHOULD = Level.SHOULD
 
+TARGET, DECODER, CLIENT = "target", "decoder", "client"
+"""What a chapter's rules judge: the target (a server), an SSE decoder (``--decoder``)
+or an SSE client (``--client-command``). A report shows a target's rules, and the
+others only when the run names a decoder or a client under test."""
+
 
 @dataclass(frozen=True)
 class Source:
@@ -74,6 +79,7 @@ class Rule:
     statement: str
     source: Source
     chapter: str
+    subject: str = TARGET
     checks: list[Check] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -102,13 +108,18 @@ REGISTRY: dict[str, Rule] = {}
 
 @dataclass(frozen=True)
 class Chapter:
-    """The rules of one chapter module: ``chapter = Chapter(__name__)``."""
+    """The rules of one chapter module: ``chapter = Chapter(__name__)``.
+
+    *subject* is what the chapter's rules judge (:data:`TARGET`, :data:`DECODER`
+    or :data:`CLIENT`).
+    """
 
     module: str
+    subject: str = TARGET
 
     def rule(self, rule_id: str, level: Level, statement: str, source: Source) -> Rule:
         """Declare a rule of this chapter."""
-        return Rule(rule_id, level, statement, source, self.module)
+        return Rule(rule_id, level, statement, source, self.module, self.subject)
 
     def rules(self) -> list[Rule]:
         """The rules of this chapter, in the order they were declared."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from spec.rules import not_observable
 from spec.targets.client import Headers, Params, StreamClient
 from spec.targets.harness import ProtocolError
 
@@ -54,4 +55,32 @@ async def fetch(
         except (ProtocolError, httpx.TransportError) as error:
             fetched.aborted = True
             fetched.error = f"{type(error).__name__}: {error}"
+    return fetched
+
+
+async def served(
+    client: StreamClient,
+    method: str,
+    path: str,
+    *,
+    params: Params = (),
+    headers: Headers = (),
+    body: bytes = b"",
+    why: str,
+) -> Fetched:
+    """A request the surface must serve, read whole: the control of a check of refusals.
+
+    A check that passes when the target refuses something (a 4xx, a 404, an
+    empty stream) says nothing about a target that refuses everything, or does
+    not implement the endpoint at all. So it first asks for something the
+    surface serves; unless the answer is a complete ``2xx``, the check ends
+    *not observable*, saying *why* the control was needed.
+    """
+    fetched = await fetch(client, method, path, params=params, headers=headers, body=body)
+    if not 200 <= fetched.status < 300 or fetched.aborted:
+        answer = fetched.error if fetched.aborted else f"status {fetched.status}"
+        not_observable(
+            f"{method} {path}, a request the surface serves, got {answer}, "
+            f"so {why} (the surface chapter's rules judge the endpoint itself)"
+        )
     return fetched

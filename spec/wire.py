@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import anyio
 import anyio.abc
 import h11
 
+from spec import witness
 from spec.rules import violation
 from spec.streams import Fetched
 
@@ -70,9 +71,10 @@ class RawResponse:
 class RawExchange:
     """A request sent on its own TCP connection and its response, read as it arrives."""
 
-    def __init__(self, stream: anyio.abc.ByteStream, host: str) -> None:
+    def __init__(self, stream: anyio.abc.ByteStream, host: str, path: str = "") -> None:
         self._stream = stream
         self._host = host
+        self._path = path
         self._connection = h11.Connection(h11.CLIENT)
         self.response = RawResponse()
 
@@ -102,6 +104,7 @@ class RawExchange:
         response = self.response
         if isinstance(event, h11.Response):
             response.status = event.status_code
+            witness.record(self._path, event.status_code)
             response.http_version = bytes(event.http_version)
             response.headers = [
                 (bytes(name).decode("latin-1").lower(), bytes(value).decode("latin-1"))
@@ -140,6 +143,7 @@ class RawExchange:
             return None
         connection.start_next_cycle()
         self.response = RawResponse()
+        self._path = target
         try:
             await self._send(
                 h11.Request(method=method, target=target, headers=[("Host", self._host)]),
@@ -192,7 +196,7 @@ async def open_raw(
         request_headers.append(("Content-Length", str(len(body))))
     request = h11.Request(method=method.upper(), target=target, headers=request_headers)
     async with await anyio.connect_tcp(host, port) as stream:
-        exchange = RawExchange(stream, f"{host}:{port}")
+        exchange = RawExchange(stream, f"{host}:{port}", unquote(target.decode("latin-1")))
         events = [request, *([h11.Data(data=body)] if body else []), h11.EndOfMessage()]
         if http_version == "1.1":
             await exchange._send(*events)

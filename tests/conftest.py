@@ -27,6 +27,7 @@ META_MODULES = {
     "test_matrix",
     "test_suite_fails",
     "test_targets",
+    "test_unearned_passes",
 }
 
 

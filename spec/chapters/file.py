@@ -66,7 +66,7 @@ from spec.surface import (
     file_target,
 )
 from spec.targets import harness
-from spec.targets.client import AsgiClient, Headers, StreamClient
+from spec.targets.client import AsgiClient, Headers, StreamClient, http_client
 from spec.targets.target import Target
 from spec.wire import raw_fetch
 
@@ -128,6 +128,22 @@ async def download(
         query = b"?" + urlencode(params).encode("ascii") if params else b""
         return await raw_fetch(base_url, method, file_target(name) + query, headers)
     return await fetch(client, method, file_path(name), params=params, headers=headers)
+
+
+async def served_download(client: StreamClient, why: str) -> Fetched:
+    """Download ``small.txt`` whole, the control of a check of refusals.
+
+    A target that answers 404 (or 416) to everything would pass every check of
+    what must be refused; unless this plain download is a 200, the check ends
+    *not observable*, saying *why* it needed one.
+    """
+    fetched = await download(client, SMALL)
+    if fetched.status != 200 or fetched.aborted:
+        answer = fetched.error if fetched.aborted else f"status {fetched.status}"
+        not_observable(
+            f"GET {file_path(SMALL)}, a download the surface serves, got {answer}, so {why}"
+        )
+    return fetched
 
 
 def media_type(fetched: Fetched) -> str:
@@ -248,6 +264,7 @@ async def check_hostile_names_are_refused(stream_client: StreamClient) -> None:
     """``../outside.txt`` and twenty other spellings of a way out (``%2e%2e``, ``%252e``,
     ``..%5c``, ``/etc/passwd``, the symlinks ``link-out.txt`` and ``dir-out``, ``%00``):
     each is refused with 404 or 400 and leaks nothing."""
+    await served_download(stream_client, "its refusals would say nothing")
     for target in HOSTILE_TARGETS:
         fetched = await request_target(stream_client, target)
         expect_refused(fetched, target)
@@ -306,6 +323,7 @@ async def check_any_target_is_served_exactly_or_refused(
 ) -> None:
     """Hypothesis composes targets from ``..``, percent-encoded dots and separators,
     backslashes, NUL and real names; each is the named file or a 404/400."""
+    await served_download(stream_client, "its refusals would say nothing")
     fetched = await request_target(stream_client, target)
     name = _served_name(target)
     if name is not None and fetched.status == 200:
@@ -360,7 +378,7 @@ async def check_reads_do_not_block_the_loop(target: Target) -> None:
 @NON_BLOCKING.check
 async def check_reads_do_not_block_the_server_loop(live_url: str) -> None:
     """The same over a real socket: uvicorn's loop runs under the detector while the suite reads."""
-    async with httpx.AsyncClient(base_url=live_url, timeout=30.0) as client:
+    async with http_client(live_url, timeout=30.0) as client:
         await client.get(file_path("big.bin"))
         async with blocking_calls_detected():
             fetched = await _httpx_fetch(client, file_path("big.bin"))
@@ -413,7 +431,7 @@ async def check_memory_stays_flat(target: Target, live_url: str) -> None:
     large = os.environ.get("STREAMSPEC_LARGE_FILES") == "1"
     name = "zeros-1GiB.bin" if large else "zeros-64MiB.bin"
     size = ZERO_FILES[name]
-    async with httpx.AsyncClient(base_url=live_url, timeout=30.0) as client:
+    async with http_client(live_url, timeout=30.0) as client:
         await client.head(file_path(name))
         received = 0
         was_tracing = tracemalloc.is_tracing()
@@ -482,7 +500,7 @@ async def _socket_download_while_resizing(live_url: str, new_size: int) -> Fetch
     """The same over a socket whose receive buffer is 64 KiB, so the server cannot run ahead."""
     options = [(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)]
     transport = httpx.AsyncHTTPTransport(socket_options=options)
-    async with httpx.AsyncClient(base_url=live_url, timeout=30.0, transport=transport) as client:
+    async with http_client(live_url, timeout=30.0, transport=transport) as client:
         control = await client.post(file_path(CHANGING_FILE), params={"size": CHANGING_SIZE})
         if control.status_code >= 300:
             not_observable(f"the target cannot resize {CHANGING_FILE} ({control.status_code})")
@@ -493,7 +511,7 @@ async def _socket_download_while_resizing(live_url: str, new_size: int) -> Fetch
             chunks = response.aiter_raw()
             try:
                 fetched.chunks.append(await anext(chunks))
-                async with httpx.AsyncClient(base_url=live_url, timeout=30.0) as other:
+                async with http_client(live_url, timeout=30.0) as other:
                     await other.post(file_path(CHANGING_FILE), params={"size": new_size})
                 async for chunk in chunks:
                     fetched.chunks.append(chunk)
@@ -993,6 +1011,7 @@ UNSATISFIABLE = chapter.rule(
 @UNSATISFIABLE.check
 async def check_unsatisfiable_ranges(stream_client: StreamClient) -> None:
     """Starting at or past the end, a zero-length suffix, and any range of the empty file."""
+    await served_download(stream_client, "its 416s would say nothing")
     cases = [
         (SMALL, "bytes=1000-", SMALL_SIZE),
         (SMALL, "bytes=5000-6000", SMALL_SIZE),

@@ -97,9 +97,9 @@ from spec.sources import CHUNKED
 from spec.sse import Decoder, Event, encode
 from spec.sse.model import Observed, expected_observation
 from spec.stepping import fetch_gated, open_stepped, step_chunks, step_events
-from spec.streams import Fetched, fetch
+from spec.streams import Fetched, fetch, served
 from spec.surface import SSE_PATH, TEXT_PATH, sse_params, text_params
-from spec.surface_hdr import SSE_STOP_PATH
+from spec.surface_hdr import SSE_STOP_PATH, headers_params
 from spec.targets import harness
 from spec.targets.client import AsgiClient, SocketClient, StreamClient
 from spec.targets.server import serve
@@ -485,6 +485,9 @@ INJECTION = chapter.rule(
 @INJECTION.check
 async def check_no_crlf_from_input_in_headers(stream_client: StreamClient) -> None:
     """A custom header value holding CRLF, LF, CR or NUL is refused with a 4xx, never echoed."""
+    clean = headers_params({"X-Stream-Id": "clean"})
+    why = "its refusals of other values would say nothing"
+    await served(stream_client, "GET", TEXT_PATH, params=[*text_params(CHUNKS), *clean], why=why)
     for value in ("a\r\nSet-Cookie: injected=1", "a\nX-Injected: 1", "a\rb", "a\x00b"):
         for kind in ("text", "sse"):
             items: list[Event] | list[str] = EVENTS if kind == "sse" else CHUNKS

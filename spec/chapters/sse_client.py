@@ -35,11 +35,11 @@ from __future__ import annotations
 
 from spec.clients.cases import Case, Hold, case, replays
 from spec.clients.runner import ClientUnderTest, Transcript
-from spec.rules import MUST, Chapter, expect, not_observable, violation
+from spec.rules import CLIENT, MUST, Chapter, expect, not_observable, violation
 from spec.sources import SSE_EVENTSOURCE, SSE_INTERPRETING, SSE_PARSING
 from spec.sse import MessageEvent
 
-chapter = Chapter(__name__)
+chapter = Chapter(__name__, subject=CLIENT)
 
 
 def message(data: str, type: str = "message", last_event_id: str = "") -> MessageEvent:

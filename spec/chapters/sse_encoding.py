@@ -30,11 +30,11 @@ from hypothesis import strategies as st
 from spec import strategies
 from spec.capabilities import Capabilities, requires
 from spec.feeding import cut
-from spec.rules import MUST, Chapter, expect, violation
+from spec.rules import MUST, Chapter, expect, not_observable, violation
 from spec.sources import SSE_AUTHORING, SSE_INTERPRETING, SSE_PARSING
 from spec.sse import Decoder, Event, MessageEvent
 from spec.sse.model import Observed, expected_observation
-from spec.streams import Fetched, fetch
+from spec.streams import Fetched, fetch, served
 from spec.surface import SSE_PATH, sse_params
 from spec.targets.client import StreamClient
 
@@ -70,8 +70,19 @@ async def assert_round_trip(client: StreamClient, events: Sequence[Event], what:
     expect(seen.comments, expected.comments, f"comments in the stream of {what}")
 
 
-async def assert_refused(client: StreamClient, event: Event, what: str) -> None:
-    """The target refuses *event*: a 4xx, or a stream that dispatches nothing for it."""
+async def assert_refused(client: StreamClient, event: Event, control: Event, what: str) -> None:
+    """The target refuses *event*: a 4xx, or a stream that dispatches nothing for it.
+
+    First the *control*, the same event with a value that can be written, must
+    be streamed and dispatched: refusing what one refuses everything is no sign.
+    """
+    why = f"refusing an event whose {what} would prove nothing"
+    answer = await served(client, "GET", SSE_PATH, params=sse_params([control]), why=why)
+    dispatched = observe(answer).events
+    if dispatched != expected_observation([control]).events:
+        not_observable(
+            f"the clean event {control!r} was dispatched as {list(dispatched)}, so {why}"
+        )
     fetched = await stream_events(client, [event])
     if 400 <= fetched.status < 500:
         return
@@ -240,14 +251,20 @@ REFUSE_LINE_BREAKS = chapter.rule(
 async def check_id_with_line_break_is_refused(stream_client: StreamClient) -> None:
     """An id ``a\\nb`` is refused: stripped to ``ab`` it names an event that never existed."""
     for value in ("a\nb", "a\rb", "a\r\nb", "ab\n"):
-        await assert_refused(stream_client, Event("x", id=value), f"id is {value!r}")
+        clean = value.replace("\r", "").replace("\n", "")
+        await assert_refused(
+            stream_client, Event("x", id=value), Event("x", id=clean), f"id is {value!r}"
+        )
 
 
 @REFUSE_LINE_BREAKS.check
 async def check_type_with_line_break_is_refused(stream_client: StreamClient) -> None:
     """An event type ``a\\ndata: forged`` is refused: written as is, it forges data."""
     for value in ("a\ndata: forged", "a\rb"):
-        await assert_refused(stream_client, Event("x", event=value), f"type is {value!r}")
+        clean = value.replace("\r", "").replace("\n", "")
+        await assert_refused(
+            stream_client, Event("x", event=value), Event("x", event=clean), f"type is {value!r}"
+        )
 
 
 REFUSE_NUL_ID = chapter.rule(
@@ -262,7 +279,7 @@ REFUSE_NUL_ID = chapter.rule(
 @REFUSE_NUL_ID.check
 async def check_id_with_nul_is_refused(stream_client: StreamClient) -> None:
     """An id ``7\\0`` is refused rather than sent (ignored by clients) or stripped to ``7``."""
-    await assert_refused(stream_client, Event("x", id="7\0"), "id contains NUL")
+    await assert_refused(stream_client, Event("x", id="7\0"), Event("x", id="7"), "id contains NUL")
 
 
 RETRY = chapter.rule(

@@ -31,11 +31,11 @@ from collections.abc import Sequence
 
 from spec.decoders import DecoderFactory
 from spec.feeding import decode, splittings
-from spec.rules import MUST, Chapter, expect
+from spec.rules import DECODER, MUST, Chapter, expect
 from spec.sources import SSE_DISPATCH, SSE_INTERPRETING, SSE_PARSING
 from spec.sse import Dispatched, MessageEvent, RetryChange
 
-chapter = Chapter(__name__)
+chapter = Chapter(__name__, subject=DECODER)
 
 
 def message(data: str, type: str = "message", last_event_id: str = "") -> MessageEvent:

@@ -240,7 +240,7 @@ from spec.media import EVENT_STREAM, essence
 from spec.messages import run_exchange
 from spec.rules import MUST, Chapter, Source, expect, violation
 from spec.sse import Event
-from spec.streams import fetch
+from spec.streams import fetch, served
 from spec.surface import (
     BYTES_PATH,
     CAPABILITIES_PATH,
@@ -249,6 +249,7 @@ from spec.surface import (
     TEXT_PATH,
     bytes_params,
     gate_path,
+    log_params,
     sse_params,
     text_params,
 )
@@ -317,6 +318,8 @@ MALFORMED = chapter.rule(
 @MALFORMED.check
 async def check_malformed_events_get_400(stream_client: StreamClient) -> None:
     """Not JSON, not a list, a wrongly typed member: each a 400, never a 500 or a stream."""
+    why = "its 400s would say nothing"
+    await served(stream_client, "GET", SSE_PATH, params=sse_params([Event("x")]), why=why)
     for raw in ("not json", '{"data": "x"}', '[{"data": 1}]', '[{"retry": "5"}]', "[1]"):
         fetched = await fetch(stream_client, "GET", SSE_PATH, params=[("events", raw)])
         expect(fetched.status, 400, f"status of GET /conformance/sse?events={raw}")
@@ -356,6 +359,8 @@ TEXT_MALFORMED = chapter.rule(
 @TEXT_MALFORMED.check
 async def check_malformed_chunks_get_400(stream_client: StreamClient) -> None:
     """Not JSON, not a list, a list with a number: each a 400."""
+    why = "its 400s would say nothing"
+    await served(stream_client, "GET", TEXT_PATH, params=text_params(["x"]), why=why)
     for raw in ("nope", '"text"', '["a", 1]'):
         fetched = await fetch(stream_client, "GET", TEXT_PATH, params=[("chunks", raw)])
         expect(fetched.status, 400, f"status of GET /conformance/text?chunks={raw}")
@@ -396,6 +401,8 @@ LOG_ENDPOINT = chapter.rule(
 @LOG_ENDPOINT.check
 async def check_malformed_log_lines_get_400(stream_client: StreamClient) -> None:
     """Not JSON, not a list of strings, a line with LF or CR: each a 400, never a forged line."""
+    why = "its 400s would say nothing"
+    await served(stream_client, "GET", LOG_PATH, params=log_params(["x"]), why=why)
     for raw in ("nope", '"line"', '["a", 1]', '["a\\nforged"]', '["a\\rb"]'):
         fetched = await fetch(stream_client, "GET", LOG_PATH, params=[("lines", raw)])
         expect(fetched.status, 400, f"status of GET /conformance/log?lines={raw}")
@@ -443,6 +450,8 @@ async def check_gate_holds_the_producer(stream_client: StreamClient) -> None:
 @GATES.check
 async def check_gate_control_refuses_what_it_cannot_do(stream_client: StreamClient) -> None:
     """Opening a gate no stream holds is a 404; a malformed gate name is a 400."""
+    why = "its 404s and 400s would say nothing"
+    await served(stream_client, "GET", TEXT_PATH, params=text_params(["x"]), why=why)
     fetched = await fetch(stream_client, "POST", gate_path(new_gate(), "open"))
     expect(fetched.status, 404, "status of opening a gate no stream holds")
     params = [*text_params(["x"]), ("gate", "no spaces/allowed")]

@@ -20,6 +20,7 @@ from typing import Protocol
 
 import httpx
 
+from spec import witness
 from spec.targets import harness
 from spec.targets.asgi_types import ASGIApp
 
@@ -135,6 +136,26 @@ class _SocketResponse:
                 yield chunk
 
 
+def http_client(
+    base_url: str,
+    *,
+    timeout: float | httpx.Timeout = _HANG_GUARD,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """An httpx client for the target at *base_url* whose answers count as evidence.
+
+    Every check that reads the target with httpx uses one of these, so that a
+    pass it reports was earned (:mod:`spec.witness`).
+    """
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=timeout,
+        verify=_SSL,
+        transport=transport,
+        event_hooks=witness.HTTPX_HOOKS,
+    )
+
+
 @dataclass
 class SocketClient:
     """Reads from a server over real TCP with httpx (no content decoding)."""
@@ -153,7 +174,7 @@ class SocketClient:
         body: bytes = b"",
     ) -> AsyncIterator[StreamedResponse]:
         async with (
-            httpx.AsyncClient(base_url=self.base_url, timeout=_HANG_GUARD, verify=_SSL) as client,
+            http_client(self.base_url) as client,
             client.stream(
                 method, path, params=list(params), headers=list(headers), content=body
             ) as response,

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from spec import witness
 from spec.targets.asgi_types import ASGIApp, Message, Scope
 
 
@@ -168,7 +169,10 @@ class _ServerSide:
         send_after_disconnect: SendAfterDisconnect,
         body_in: MemoryObjectSendStream[Message],
         disconnect_after: int | None = None,
+        *,
+        path: str = "",
     ) -> None:
+        self.path = path
         self.disconnect_after = disconnect_after
         self.state = state
         self.request_body = body
@@ -203,6 +207,7 @@ class _ServerSide:
                 raise ProtocolError("http.response.start sent twice")
             state.messages.append(dict(message))
             state._started.set()
+            witness.record(self.path, int(message.get("status", 0)))
         elif kind == "http.response.body":
             await self._send_body(message)
         else:
@@ -268,7 +273,8 @@ async def exchange(
     state = Exchange()
     body_in, body_out = anyio.create_memory_object_stream[Message](body_buffer)
     state._body_out = body_out
-    server = _ServerSide(state, body, send_after_disconnect, body_in, disconnect_after)
+    path = str(scope.get("path", ""))
+    server = _ServerSide(state, body, send_after_disconnect, body_in, disconnect_after, path=path)
 
     async def run_app() -> None:
         try:

@@ -1,0 +1,61 @@
+"""Targets that implement none of the conformance surface, or only its declaration.
+
+``nothing`` answers 404 to every request, the capabilities endpoint included:
+an app pointed at the suite before its author added the surface.
+``declaration_only`` answers ``GET /conformance/capabilities`` declaring every
+capability, and 404 to everything else.
+
+Neither may pass a rule about the target, whatever the rule looks for: a 404
+from a missing endpoint is not a refusal, and nothing observed is not a pass.
+(``declaration_only`` passes ``SURFACE-CAP-01``, the one rule its one endpoint
+serves.)
+"""
+
+from __future__ import annotations
+
+import json
+
+from spec.capabilities import KNOWN
+from spec.surface import CAPABILITIES_PATH
+from spec.targets.asgi_types import Message, Receive, Scope, Send
+
+EVERYTHING = json.dumps(dict.fromkeys(KNOWN, True)).encode()
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _answer(send: Send, status: int, body: bytes, media_type: bytes) -> None:
+    start: Message = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", media_type), (b"content-length", b"%d" % len(body))],
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": body})
+
+
+async def nothing(scope: Scope, receive: Receive, send: Send) -> None:
+    """404 to everything."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    await _answer(send, 404, b"Not Found", b"text/plain")
+
+
+async def declaration_only(scope: Scope, receive: Receive, send: Send) -> None:
+    """Every capability declared; 404 to everything but the declaration."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    if scope["path"] == CAPABILITIES_PATH:
+        await _answer(send, 200, EVERYTHING, b"application/json")
+        return
+    await _answer(send, 404, b"Not Found", b"text/plain")
