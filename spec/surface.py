@@ -8,7 +8,7 @@ request for a stream is written.
 ``GET /conformance/sse?events=JSON``
     Stream the events of ``JSON``, a list of objects with the optional
     members ``data`` (string), ``event`` (string), ``id`` (string), ``retry``
-    (integer) and ``comment`` (string), each encoded as one event, then end the
+    (integer >= 0) and ``comment`` (string), each encoded as one event, then end the
     response. An event that cannot be encoded unaltered (see ``SSE-ENC-07``)
     must be refused, preferably with a 4xx status before the stream starts.
     Optional: ``gate`` (an event a chunk) and ``headers`` (custom response
@@ -96,8 +96,8 @@ def event_from_json(members: object) -> Event:
         if name in members and not isinstance(members[name], str):
             raise ValueError(f"{name} must be a string")
     retry = members.get("retry")
-    if retry is not None and (isinstance(retry, bool) or not isinstance(retry, int)):
-        raise ValueError("retry must be an integer")
+    if retry is not None and (isinstance(retry, bool) or not isinstance(retry, int) or retry < 0):
+        raise ValueError("retry must be an integer >= 0")
     return Event(
         data=members.get("data", ""),
         event=members.get("event"),

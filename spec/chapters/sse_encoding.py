@@ -285,9 +285,14 @@ async def check_id_with_nul_is_refused(stream_client: StreamClient) -> None:
 RETRY = chapter.rule(
     "SSE-ENC-09",
     MUST,
-    "A retry value is written as ASCII digits, zero included, so the client accepts it.",
+    "A retry value is written as ASCII digits, zero included, so the client accepts it; a "
+    "retry that is not a non-negative integer (negative, a fraction, a boolean, a string) is "
+    "refused, never written altered or as it is.",
     SSE_INTERPRETING,
 )
+
+INVALID_RETRIES = ("-1", "1.5", "1e3", "true", '"5"')
+"""``retry`` members the surface's JSON can carry that no ``retry:`` line can say as sent."""
 
 
 @RETRY.check
@@ -295,6 +300,31 @@ async def check_retry_values_are_accepted(stream_client: StreamClient) -> None:
     """``retry`` 0 and 1500 both reach the client's reconnection time."""
     events = [Event("a", retry=1500), Event("b", retry=0)]
     await assert_round_trip(stream_client, events, "events with retry")
+
+
+@RETRY.check
+async def check_invalid_retry_is_refused(stream_client: StreamClient) -> None:
+    """``retry`` -1, 1.5, 1e3, ``true`` and ``"5"`` are each refused: a 4xx, or at least no
+    ``retry`` line (written as ``1`` or ``True`` it would be altered or ignored)."""
+    control = [Event("x", retry=1500)]
+    why = "refusing other retry values would prove nothing"
+    await served(stream_client, "GET", SSE_PATH, params=sse_params(control), why=why)
+    for raw in INVALID_RETRIES:
+        events = f'[{{"data": "x", "retry": {raw}}}]'
+        fetched = await fetch(stream_client, "GET", SSE_PATH, params=[("events", events)])
+        if 400 <= fetched.status < 500:
+            continue
+        written = [
+            line
+            for line in fetched.body.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+            if line.startswith(b"retry")
+        ]
+        if written:
+            violation(
+                f"the response to an event whose retry is {raw}",
+                "a 4xx refusal, or no retry line",
+                f"status {fetched.status}, wrote {written}",
+            )
 
 
 COMMENT_LINES = chapter.rule(

@@ -320,7 +320,9 @@ async def check_malformed_events_get_400(stream_client: StreamClient) -> None:
     """Not JSON, not a list, a wrongly typed member: each a 400, never a 500 or a stream."""
     why = "its 400s would say nothing"
     await served(stream_client, "GET", SSE_PATH, params=sse_params([Event("x")]), why=why)
-    for raw in ("not json", '{"data": "x"}', '[{"data": 1}]', '[{"retry": "5"}]', "[1]"):
+    malformed = ("not json", '{"data": "x"}', '[{"data": 1}]', "[1]", '[{"retry": "5"}]')
+    bad_retries = ('[{"retry": -1}]', '[{"retry": 1.5}]', '[{"retry": true}]')
+    for raw in (*malformed, *bad_retries):
         fetched = await fetch(stream_client, "GET", SSE_PATH, params=[("events", raw)])
         expect(fetched.status, 400, f"status of GET /conformance/sse?events={raw}")
 

@@ -78,3 +78,10 @@ MUTANTS: dict[str, tuple[Callable[[Event], bytes], set[str]]] = {
     ),
     "text encoded as Latin-1": (_framing(charset="latin-1"), {"SSE-ENC-11"}),
 }
+
+UNCHECKED_MUTANTS: dict[str, tuple[Callable[[Event], bytes], set[str]]] = {
+    "retry written unchecked": (_framing(validate=False), {"SSE-ENC-09"}),
+}
+"""Like :data:`MUTANTS`, served by a surface that takes the ``events`` JSON unchecked
+(``surface_app(framing, check_input=False)``), as an endpoint that builds its events
+with ``Event(**member)`` does: ``retry`` -1, 1.5 or ``true`` is written as it is."""
