@@ -16,10 +16,12 @@ import pytest
 
 from impl.app import create_app
 from spec.chapters import cancel
+from spec.rules import RuleViolation
 from spec.targets import harness
-from spec.targets.client import AsgiClient
+from spec.targets.client import AsgiClient, SocketClient
 from spec.targets.server import serve
 from spec.targets.target import Target, load_target
+from tests.allowed import cancel_apps as allowed
 from tests.broken import cancel_apps
 from tests.checks import checks_of, is_property
 from tests.expand import call_with, parameter_sets
@@ -109,3 +111,21 @@ async def test_each_broken_app_fails_its_rules_and_every_check_is_caught() -> No
     assert missed == {}, f"rules the broken apps should fail and did not: {missed}"
     never = sorted({name for _, name, _ in CHECKS} - caught)
     assert never == [], f"CANCEL checks that no broken app fails: {never}"
+
+
+async def test_an_app_that_returns_without_its_final_message_passes_error_01() -> None:
+    """Raising and returning without ``more_body`` false leave the body unfinished alike."""
+    app = allowed.unfinished_on_error
+    with serve(app) as url:
+        for client in (AsgiClient(app), SocketClient(url)):
+            await cancel.check_producer_error_aborts_the_body(stream_client=client)
+
+
+async def test_a_body_completed_after_the_error_fails_error_01_saying_so() -> None:
+    app = cancel_apps.cancel_app("swallowing")
+    with serve(app) as url:
+        for client in (AsgiClient(app), SocketClient(url)):
+            with pytest.raises(RuleViolation) as failure:
+                await cancel.check_producer_error_aborts_the_body(stream_client=client)
+            assert failure.value.what.startswith("how the body ended after the producer failed")
+            assert str(failure.value.seen).startswith("completed")

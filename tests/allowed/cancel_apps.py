@@ -1,0 +1,36 @@
+"""The reference app with one choice the CANCEL chapter leaves open made the other way.
+
+Each must pass every rule the reference passes: the spec allows both choices.
+
+* ``unfinished_on_error``: when the producer raises mid-stream, the app returns
+  without its final body message instead of raising (the server aborts the
+  connection alike: the body is never completed).
+"""
+
+from __future__ import annotations
+
+from impl.app import create_app
+from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
+
+
+def _returning_on_error(app: ASGIApp) -> ASGIApp:
+    """*app*, but an exception after the response started ends the call without a word."""
+
+    async def returning(scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def noting(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, noting)
+        except Exception:
+            if not started:
+                raise
+
+    return returning
+
+
+unfinished_on_error = _returning_on_error(create_app())
