@@ -55,17 +55,22 @@ def short_guards(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(harness, "_HANG_GUARD_SECONDS", 1.0)
 
 
-async def shutdown_failures(target: str) -> set[str]:
-    """The shutdown checks that fail against the app named *target* (run in child processes)."""
-    failed = set()
+async def shutdown_violations(target: str) -> dict[str, str]:
+    """``{rule ID: message}`` of the shutdown checks that fail against the app named *target*."""
+    failed = {}
     for rule_id, _, check in SHUTDOWN_CHECKS:
         try:
             await check(target=load_target(target))
         except pytest.skip.Exception:
             raise
-        except Exception:
-            failed.add(rule_id)
+        except Exception as error:
+            failed[rule_id] = str(error)
     return failed
+
+
+async def shutdown_failures(target: str) -> set[str]:
+    """The shutdown checks that fail against the app named *target* (run in child processes)."""
+    return set(await shutdown_violations(target))
 
 
 async def test_shutdown_checks_pass_on_the_reference_and_fail_where_they_should() -> None:
@@ -129,3 +134,30 @@ async def test_a_body_completed_after_the_error_fails_error_01_saying_so() -> No
                 await cancel.check_producer_error_aborts_the_body(stream_client=client)
             assert failure.value.what.startswith("how the body ended after the producer failed")
             assert str(failure.value.seen).startswith("completed")
+
+
+async def test_shutdown_handling_that_never_fires_fails_both_shutdown_rules() -> None:
+    """Streams that wait for the lifespan shutdown never end on SIGTERM, on either server.
+
+    CANCEL-SHUTDOWN-02 must not pass a target whose first server never shut
+    down: nothing then showed that its shutdown stays out of the second.
+    """
+    failed = await shutdown_violations("tests.broken.lifespan_shutdown:app")
+    assert set(failed) == set(SHUTDOWN_RULES)
+    assert "the first server's held stream after SIGTERM" in failed["CANCEL-SHUTDOWN-02"]
+    assert "still open" in failed["CANCEL-SHUTDOWN-02"]
+
+
+async def test_a_process_wide_flag_ends_the_second_servers_held_stream() -> None:
+    """The second server's held stream is judged too: the leaked flag ends it before its event."""
+    failed = await shutdown_violations("tests.broken.global_shutdown:app")
+    assert set(failed) == {"CANCEL-SHUTDOWN-02"}
+    assert (
+        "the events of the second server's held stream before SIGTERM"
+        in (failed["CANCEL-SHUTDOWN-02"])
+    )
+
+
+async def test_shutdown_checks_take_any_final_event() -> None:
+    """The final event may be of any type and data: ``data: bye`` passes as the reference's does."""
+    assert await shutdown_failures("tests.allowed.cancel_apps:other_farewell") == set()

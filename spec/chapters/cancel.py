@@ -39,8 +39,9 @@ import os
 import sys
 import threading
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -58,11 +59,11 @@ from spec.sources import (
 )
 from spec.sse import Comment, Decoder, Event, MessageEvent
 from spec.sse.model import as_dispatched
-from spec.streams import fetch
+from spec.streams import Fetched, fetch
 from spec.surface import ENDLESS_PATH, FEED_PATH, OBSERVE_PATH, SSE_PATH, sse_params
 from spec.targets import harness
 from spec.targets.client import SocketClient, StreamClient
-from spec.targets.process import free_port, run_child, uvicorn_command
+from spec.targets.process import Child, free_port, run_child, uvicorn_command
 from spec.targets.target import Target
 
 chapter = Chapter(__name__)
@@ -637,6 +638,13 @@ SHUTDOWN = chapter.rule(
 )
 
 SHUTDOWN_GRACE = 10.0
+#: The stream the shutdown checks hold open: one event, then nothing (no keep-alive) until
+#: the client leaves or the server shuts down.
+HELD = [*sse_params([Event("hello")]), ("hold", "true"), ("keepalive", "0")]
+#: What a held stream sends before SIGTERM: its one event, as (type, data).
+HELD_EVENTS = [("message", "hello")]
+#: The finite stream CANCEL-SHUTDOWN-02 asks the second server for.
+FINITE = sse_params([Event("a"), Event("b"), Event("c")])
 
 
 def _importable(target: Target) -> str:
@@ -648,50 +656,120 @@ def _importable(target: Target) -> str:
     return target.name
 
 
-async def _read_first_event(response: Any, decoder: Decoder) -> None:
-    with anyio.fail_after(GUARD):
-        async for chunk in response.chunks():
-            if any(isinstance(i, MessageEvent) for i in decoder.feed(chunk)):
-                return
+@dataclass
+class _Held:
+    """One held stream, as its reader saw it around SIGTERM.
+
+    Attributes:
+        before: the events that arrived before the suite sent SIGTERM.
+        after: the events that arrived after it.
+        ended: how the body ended: ``""`` complete, else how it broke; ``None`` while open.
+        ended_before_sigterm: the body ended before the suite sent SIGTERM.
+    """
+
+    what: str
+    before: list[MessageEvent] = field(default_factory=list)
+    after: list[MessageEvent] = field(default_factory=list)
+    ended: str | None = None
+    ended_before_sigterm: bool = False
+    first_in: anyio.Event = field(default_factory=anyio.Event)
+    done: anyio.Event = field(default_factory=anyio.Event)
 
 
-async def _read_to_end(response: Any, decoder: Decoder) -> tuple[list[MessageEvent], str]:
-    """The events up to the end of the body, and how the body ended ("" when complete)."""
-    events: list[MessageEvent] = []
+async def _read_held(response: Any, held: _Held, sigterm: anyio.Event) -> None:
+    decoder = Decoder()
     try:
-        with anyio.fail_after(SHUTDOWN_GRACE):
-            async for chunk in response.chunks():
-                events += [i for i in decoder.feed(chunk) if isinstance(i, MessageEvent)]
-    except TimeoutError:
-        return events, f"still open {SHUTDOWN_GRACE} s after SIGTERM"
+        async for chunk in response.chunks():
+            events = [i for i in decoder.feed(chunk) if isinstance(i, MessageEvent)]
+            (held.after if sigterm.is_set() else held.before).extend(events)
+            if events:
+                held.first_in.set()
+        held.ended = ""
     except Exception as error:  # the body was cut off
-        return events, f"{type(error).__name__}: {error}"
-    return events, ""
+        held.ended = f"{type(error).__name__}: {error}"
+    finally:
+        held.ended_before_sigterm = held.ended is not None and not sigterm.is_set()
+        held.first_in.set()
+        held.done.set()
+
+
+async def _shut_down_while_held(
+    child: Child,
+    base_url: str,
+    whats: Sequence[str],
+    meanwhile: Callable[[], Awaitable[None]] | None = None,
+) -> list[_Held]:
+    """Hold one stream per *whats* open, read the first event of each, run *meanwhile*, send
+    SIGTERM, and read every stream to its end (for at most the grace period)."""
+    client = SocketClient(base_url)
+    sigterm = anyio.Event()
+    held = [_Held(what) for what in whats]
+    failed: list[Exception] = []
+    async with AsyncExitStack() as stack:
+        responses = [
+            await stack.enter_async_context(client.stream("GET", SSE_PATH, params=HELD))
+            for _ in whats
+        ]
+        async with anyio.create_task_group() as group:
+            for response, one in zip(responses, held, strict=True):
+                group.start_soon(_read_held, response, one, sigterm)
+            for one in held:
+                with anyio.move_on_after(GUARD):
+                    await one.first_in.wait()
+            if meanwhile is not None:
+                try:
+                    await meanwhile()
+                except Exception as error:  # re-raised below, outside the task group
+                    failed.append(error)
+            sigterm.set()
+            child.terminate()
+            with anyio.move_on_after(SHUTDOWN_GRACE):
+                for one in held:
+                    await one.done.wait()
+            group.cancel_scope.cancel()
+    if failed:
+        raise failed[0]
+    return held
+
+
+def _judge_held(held: _Held) -> None:
+    """The stream sent its event, stayed open until SIGTERM, then ended with one more, complete."""
+    before = [(event.type, event.data) for event in held.before]
+    if before != HELD_EVENTS:
+        violation(f"the events of {held.what} before SIGTERM", HELD_EVENTS, before or "none")
+    if held.ended_before_sigterm:
+        violation(
+            f"{held.what} before SIGTERM",
+            "held open until SIGTERM",
+            f"ended before it ({held.ended or 'its body complete'})",
+        )
+    if held.ended is None:
+        violation(f"{held.what} after SIGTERM", f"ended within {SHUTDOWN_GRACE} s", "still open")
+    if held.ended:
+        violation(
+            f"how {held.what} ended after SIGTERM", "complete, with its last chunk", held.ended
+        )
+    if not held.after:
+        violation(
+            f"the events of {held.what} after SIGTERM",
+            "a final event (any type and data)",
+            "none: the body ended without one",
+        )
 
 
 @requires("idle")
 @SHUTDOWN.check
 async def check_sigterm_ends_streams_with_a_final_event(target: Target) -> None:
-    """Two idle endless SSE streams are open when the server gets SIGTERM."""
+    """Two held SSE streams are open when ``uvicorn module:attr`` gets SIGTERM."""
     name = _importable(target)
     port = free_port()
-    client = SocketClient(f"http://127.0.0.1:{port}")
-    params = [*sse_params([Event("hello")]), ("hold", "true"), ("keepalive", "0")]
     with run_child(uvicorn_command(name, port)) as child:
         await child.wait_for_line("Uvicorn running")
-        async with (
-            client.stream("GET", SSE_PATH, params=params) as first,
-            client.stream("GET", SSE_PATH, params=params) as second,
-        ):
-            decoders = (Decoder(), Decoder())
-            for response, decoder in zip((first, second), decoders, strict=True):
-                await _read_first_event(response, decoder)
-            child.terminate()
-            for response, decoder in zip((first, second), decoders, strict=True):
-                events, broken = await _read_to_end(response, decoder)
-                expect(broken, "", "how the stream ended after SIGTERM")
-                if not events:
-                    violation("events after SIGTERM", "a final event", "none")
+        held = await _shut_down_while_held(
+            child, f"http://127.0.0.1:{port}", ("the first held stream", "the second held stream")
+        )
+        for one in held:
+            _judge_held(one)
         status = await child.exited(within=SHUTDOWN_GRACE)
         if status is None:
             violation(
@@ -702,8 +780,9 @@ async def check_sigterm_ends_streams_with_a_final_event(target: Target) -> None:
 SECOND_SERVER = chapter.rule(
     "CANCEL-SHUTDOWN-02",
     MUST,
-    "The shutdown of one server does not reach a server started later in the same process: "
-    "its streams run as if no shutdown had ever happened.",
+    "After one server has shut down on SIGTERM, ending its streams with a final event, a "
+    "server started later in the same process streams as if no shutdown had ever happened: "
+    "a held stream stays open until that server's own SIGTERM, a finite stream runs in full.",
     STREAMSPEC,
 )
 
@@ -711,26 +790,33 @@ SECOND_SERVER = chapter.rule(
 @requires("idle")
 @SECOND_SERVER.check
 async def check_second_server_is_not_shut_down(target: Target) -> None:
-    """Serve, SIGTERM, serve again in the same process: the second server streams in full."""
+    """Serve, SIGTERM, serve again in the same process: the first server's held stream ends
+    with a final event; the second's stays open through a finite stream, until SIGTERM."""
     name = _importable(target)
     ports = free_port(), free_port()
     command = [sys.executable, "-m", "spec.targets.serve_twice", name, *map(str, ports)]
-    idle = [*sse_params([Event("hello")]), ("hold", "true"), ("keepalive", "0")]
-    finite = sse_params([Event("a"), Event("b"), Event("c")])
+    finite: list[Fetched] = []
+
+    async def fetch_finite() -> None:
+        second = SocketClient(f"http://127.0.0.1:{ports[1]}")
+        finite.append(await fetch(second, "GET", SSE_PATH, params=FINITE))
+
     with run_child(command) as child:
         await child.wait_for_line("serving 1")
-        async with SocketClient(f"http://127.0.0.1:{ports[0]}").stream(
-            "GET", SSE_PATH, params=idle
-        ) as response:
-            await _read_first_event(response, Decoder())
-            child.terminate()
-            await _read_to_end(response, Decoder())
+        url = f"http://127.0.0.1:{ports[0]}"
+        (first,) = await _shut_down_while_held(child, url, ["the first server's held stream"])
+        _judge_held(first)
         await child.wait_for_line("serving 2")
-        fetched = await fetch(
-            SocketClient(f"http://127.0.0.1:{ports[1]}"), "GET", SSE_PATH, params=finite
+        url = f"http://127.0.0.1:{ports[1]}"
+        (second,) = await _shut_down_while_held(
+            child, url, ["the second server's held stream"], fetch_finite
         )
+        _judge_held(second)
+        (fetched,) = finite
+        expect(fetched.status, 200, "status of the second server's finite stream")
         decoder = Decoder()
         events = [i for c in fetched.chunks for i in decoder.feed(c) if isinstance(i, MessageEvent)]
-        expect([e.data for e in events], ["a", "b", "c"], "events from the second server")
-        expect(fetched.aborted, False, "whether the second server's stream was cut off")
-        child.terminate()
+        expect(
+            [e.data for e in events], ["a", "b", "c"], "events of the second server's finite stream"
+        )
+        expect(fetched.aborted, False, "whether the second server's finite stream was cut off")

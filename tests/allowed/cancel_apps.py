@@ -5,11 +5,16 @@ Each must pass every rule the reference passes: the spec allows both choices.
 * ``unfinished_on_error``: when the producer raises mid-stream, the app returns
   without its final body message instead of raising (the server aborts the
   connection alike: the body is never completed).
+* ``other_farewell``: on shutdown its streams end with ``data: bye`` (an event
+  of the default type, no id, no retry) instead of the reference's
+  ``event: shutdown``.
 """
 
 from __future__ import annotations
 
 from impl.app import create_app
+from impl.sse import SHUTDOWN_EVENT
+from spec.sse import Event, encode
 from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -33,4 +38,21 @@ def _returning_on_error(app: ASGIApp) -> ASGIApp:
     return returning
 
 
+def _farewell(app: ASGIApp, farewell: bytes) -> ASGIApp:
+    """*app*, its shutdown event replaced by *farewell*."""
+
+    async def replacing(scope: Scope, receive: Receive, send: Send) -> None:
+        async def replace(message: Message) -> None:
+            if message["type"] == "http.response.body" and message.get("body") == encode(
+                SHUTDOWN_EVENT
+            ):
+                message = {**message, "body": farewell}
+            await send(message)
+
+        await app(scope, receive, replace)
+
+    return replacing
+
+
 unfinished_on_error = _returning_on_error(create_app())
+other_farewell = _farewell(create_app(), encode(Event("bye")))
