@@ -118,24 +118,6 @@ async def test_each_broken_app_fails_its_rules_and_every_check_is_caught() -> No
     assert never == [], f"CANCEL checks that no broken app fails: {never}"
 
 
-async def test_an_app_that_returns_without_its_final_message_passes_error_01() -> None:
-    """Raising and returning without ``more_body`` false leave the body unfinished alike."""
-    app = allowed.unfinished_on_error
-    with serve(app) as url:
-        for client in (AsgiClient(app), SocketClient(url)):
-            await cancel.check_producer_error_aborts_the_body(stream_client=client)
-
-
-async def test_a_body_completed_after_the_error_fails_error_01_saying_so() -> None:
-    app = cancel_apps.cancel_app("swallowing")
-    with serve(app) as url:
-        for client in (AsgiClient(app), SocketClient(url)):
-            with pytest.raises(RuleViolation) as failure:
-                await cancel.check_producer_error_aborts_the_body(stream_client=client)
-            assert failure.value.what.startswith("how the body ended after the producer failed")
-            assert str(failure.value.seen).startswith("completed")
-
-
 async def test_shutdown_handling_that_never_fires_fails_both_shutdown_rules() -> None:
     """Streams that wait for the lifespan shutdown never end on SIGTERM, on either server.
 
@@ -161,3 +143,33 @@ async def test_a_process_wide_flag_ends_the_second_servers_held_stream() -> None
 async def test_shutdown_checks_take_any_final_event() -> None:
     """The final event may be of any type and data: ``data: bye`` passes as the reference's does."""
     assert await shutdown_failures("tests.allowed.cancel_apps:other_farewell") == set()
+
+
+async def test_an_app_that_returns_without_its_final_message_passes_error_01() -> None:
+    """Raising and returning without ``more_body`` false leave the body unfinished alike."""
+    app = allowed.unfinished_on_error
+    with serve(app) as url:
+        for client in (AsgiClient(app), SocketClient(url)):
+            await cancel.check_producer_error_aborts_the_body(stream_client=client)
+
+
+async def test_a_body_completed_after_the_error_fails_error_01_saying_so() -> None:
+    app = cancel_apps.cancel_app("swallowing")
+    with serve(app) as url:
+        for client in (AsgiClient(app), SocketClient(url)):
+            with pytest.raises(RuleViolation) as failure:
+                await cancel.check_producer_error_aborts_the_body(stream_client=client)
+            assert failure.value.what.startswith("how the body ended after the producer failed")
+            assert str(failure.value.seen).startswith("completed")
+
+
+async def test_the_gap_is_judged_for_a_buffer_larger_than_64() -> None:
+    """A feed that holds 1000 events is pushed past them: a correct one passes, one without
+    the gap event fails (neither is reported not observable)."""
+    check = cancel.check_client_too_far_behind_is_told
+    try:
+        await check(stream_client=AsgiClient(allowed.big_feed))
+    except pytest.skip.Exception as skipped:
+        pytest.fail(f"a feed of 1000 events was not judged: {skipped}")
+    with pytest.raises(RuleViolation):
+        await check(stream_client=AsgiClient(cancel_apps.cancel_app("no_gap", feed_capacity=1000)))

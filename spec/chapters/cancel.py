@@ -611,19 +611,37 @@ GAP = chapter.rule(
 )
 
 
+def _numbered(after: int, count: int) -> list[str]:
+    return [str(n) for n in range(after + 1, after + count + 1)]
+
+
+#: The most events CANCEL-RESUME-03 publishes to one feed to push its first event out.
+FEED_OVERFLOW_LIMIT = 8960
+
+
 @requires("feed")
 @GAP.check
 async def check_client_too_far_behind_is_told(stream_client: StreamClient) -> None:
-    """After 70 events, the first is gone from a 64-event buffer: resuming there gets a gap."""
+    """Publish until the feed's first event is gone (70 events, doubled up to 8960 for a
+    larger buffer): resuming from the first event's id gets a gap, then the oldest held."""
     feed = new_id()
-    data = [str(n) for n in range(1, 71)]
-    await publish(stream_client, feed, data)
-    all_events = await read_feed(stream_client, feed, 1)
-    oldest = all_events[0]
-    events = await read_feed(stream_client, feed, 2, last_event_id="1")
-    if oldest.data == "1":
-        not_observable("the target's replay buffer still holds the first of 70 events")
-    expect(events[0].type, "gap", "type of the first event after resuming from a lost id")
+    await publish(stream_client, feed, ["1"])
+    first_id = (await read_feed(stream_client, feed, 1))[0].last_event_id
+    published, batch = 1, FEED_CAPACITY + 5
+    while True:
+        await publish(stream_client, feed, _numbered(published, batch))
+        published += batch
+        oldest = (await read_feed(stream_client, feed, 1))[0]
+        if oldest.data != "1":
+            break
+        if published * 2 > FEED_OVERFLOW_LIMIT:
+            not_observable(
+                f"the target's replay buffer still holds the first of {published} events"
+            )
+        batch = published
+    events = await read_feed(stream_client, feed, 2, last_event_id=first_id)
+    what = f"resuming from the id of the first of {published} events, no longer held"
+    expect(events[0].type, "gap", f"type of the first event after {what}")
     expect(events[1].data, oldest.data, "the first event after the gap is the oldest held")
 
 

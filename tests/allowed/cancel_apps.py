@@ -8,6 +8,7 @@ Each must pass every rule the reference passes: the spec allows both choices.
 * ``other_farewell``: on shutdown its streams end with ``data: bye`` (an event
   of the default type, no id, no retry) instead of the reference's
   ``event: shutdown``.
+* ``big_feed``: its resumable feeds hold their last 1000 events, not 64.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from impl.app import create_app
 from impl.sse import SHUTDOWN_EVENT
 from spec.sse import Event, encode
 from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
+from tests.broken.cancel_apps import cancel_app
 
 
 def _returning_on_error(app: ASGIApp) -> ASGIApp:
@@ -56,3 +58,4 @@ def _farewell(app: ASGIApp, farewell: bytes) -> ASGIApp:
 
 unfinished_on_error = _returning_on_error(create_app())
 other_farewell = _farewell(create_app(), encode(Event("bye")))
+big_feed = cancel_app("plain", feed_capacity=1000)
