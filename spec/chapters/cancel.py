@@ -29,6 +29,61 @@ A resumable SSE stream gives every event an id, and a client that reconnects
 with `Last-Event-ID` gets exactly what it missed. A server that shuts down
 ends its streams itself, with a last event, rather than hanging or cutting
 them off.
+
+The surface's endpoints, their parameters and their defaults are in the
+chapter "Conformance surface". A HEAD request to `GET /conformance/endless`
+is recorded under its id like a GET (`started` false), or `CANCEL-HEAD-01`
+cannot be observed. A producer that fails (`fail=N`) leaves the body
+unfinished: the app raises, or returns without its final body message; both
+pass `CANCEL-ERROR-01`, a body completed after the error does not.
+
+## Shutdown
+
+The shutdown checks need a target the suite can import: an ASGI app named
+`module:attr`. The streams they hold open are
+`GET /conformance/sse?events=[{"data":"hello"}]&hold=true&keepalive=0`: one
+event, `hello`, then nothing at all until the client leaves or the server
+shuts down. After SIGTERM each held stream must send at least one more event,
+of any type and data (it must have a `data` field: an event without one is
+never dispatched to a client; the reference sends `event: shutdown`,
+`data: server shutting down`, `retry: 3000`), then end its body properly
+(the last chunk), within 10 s. Nothing else may arrive before SIGTERM: a held
+stream that ends, or sends a second event, before the signal fails.
+
+* `CANCEL-SHUTDOWN-01` starts the target as
+  `python -m uvicorn module:attr --host 127.0.0.1 --port PORT` (uvicorn's
+  defaults otherwise: lifespan `auto`, no `--timeout-graceful-shutdown`),
+  holds two streams, sends SIGTERM, and requires both to end so, and the
+  process to exit within 10 s.
+* `CANCEL-SHUTDOWN-02` runs `python -m spec.targets.serve_twice module:attr
+  PORT1 PORT2`: the same app object served by one uvicorn server, then, once
+  that has shut down, by a second, in the main thread of one process, each
+  server with its own lifespan startup and shutdown. The first server gets
+  one held stream and SIGTERM: that stream must end as above (a first server
+  that never shuts its stream down fails the rule: nothing then shows that its
+  shutdown stays out of the second). The second server gets a held stream,
+  which must send `hello` and stay open while the suite reads a finite stream
+  (`events=[{"data":"a"},{"data":"b"},{"data":"c"}]`, complete) from the same
+  server, then SIGTERM, after which the held stream must end as above.
+
+How an app learns of SIGTERM under uvicorn: it is not told. uvicorn (0.29 and
+later) replaces the SIGTERM and SIGINT handlers with its own
+(`Server.handle_exit`) as it starts serving, before the lifespan startup, and
+puts the previous handlers back once it has shut down. On SIGTERM it stops
+accepting connections and waits for the open responses to end; the lifespan
+shutdown comes only after the last one has ended, so a stream that waits for
+the lifespan shutdown waits for ever, and so does the server. The app must
+hook the signal itself while it is served: at lifespan startup, when uvicorn's
+handler is in place, install a handler for SIGTERM (and SIGINT) that notes the
+shutdown for this app, from the event loop's thread
+(`loop.call_soon_threadsafe`), and then calls the handler it replaced, so that
+uvicorn shuts down as it meant to; put uvicorn's handler back at lifespan
+shutdown. A handler installed when the module is imported is replaced, or
+replaces uvicorn's, depending on when the server imports the app. The note
+must belong to one serving of the app: reset it at each lifespan startup. A
+process-wide flag that is never lowered (a patch of `uvicorn.Server.handle_exit`,
+sse-starlette's `AppStatus`) ends the streams of a later server at once, which
+`CANCEL-SHUTDOWN-02` fails. The reference does this in `impl/lifecycle.py`.
 """
 
 from __future__ import annotations
@@ -93,16 +148,23 @@ def endless(stream_id: str, kind: str = "async", **options: int | float) -> list
     return [("id", stream_id), ("kind", kind), *((k, str(v)) for k, v in options.items())]
 
 
-async def observe(client: StreamClient, stream_id: str, until: str | None = None) -> dict[str, Any]:
-    """What the target reports about stream *stream_id*, waiting *until* something happened."""
+async def observe(
+    client: StreamClient,
+    stream_id: str,
+    until: str | None = None,
+    *,
+    unknown: str = "the target does not serve it, or recorded nothing under the stream's id",
+) -> dict[str, Any]:
+    """What the target reports about stream *stream_id*, waiting *until* something happened.
+
+    A 404, 405 or 501 ends the check as not observable, *unknown* saying why.
+    """
     params = [("id", stream_id)]
     if until is not None:
         params += [("until", until), ("timeout", str(GUARD))]
     fetched = await fetch(client, "GET", OBSERVE_PATH, params=params)
     if fetched.status in _NOT_IMPLEMENTED:
-        not_observable(
-            f"GET {OBSERVE_PATH} answered {fetched.status}: the target does not offer it"
-        )
+        not_observable(f"GET {OBSERVE_PATH} answered {fetched.status}: {unknown}")
     expect(fetched.status, 200, f"status of GET {OBSERVE_PATH}")
     facts: dict[str, Any] = json.loads(fetched.body)
     return facts
@@ -391,7 +453,11 @@ async def check_head_does_not_start_the_producer(stream_client: StreamClient) ->
     fetched = await fetch(stream_client, "HEAD", ENDLESS_PATH, params=params)
     expect(fetched.status, 200, "status of HEAD on the endless stream")
     expect(fetched.body, b"", "the body of a HEAD response")
-    facts = await observe(stream_client, stream_id)
+    unknown = (
+        "the target recorded nothing under the id of a HEAD request (the surface asks it to "
+        "record every request it accepts, HEAD included)"
+    )
+    facts = await observe(stream_client, stream_id, unknown=unknown)
     expect(facts.get("started"), False, "whether HEAD started the producer")
 
 
