@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from impl.app import create_app
+from impl.settings import Settings
 from spec.chapters import cancel
 from spec.rules import RuleViolation
 from spec.targets import harness
@@ -101,6 +102,11 @@ async def failures(app: Any) -> dict[str, str]:
 
 async def test_reference_app_passes_every_cancel_check() -> None:
     assert await failures(create_app()) == {}
+
+
+async def test_no_check_depends_on_the_default_send_timeout() -> None:
+    """The surface leaves ``send_timeout``'s default to the server, none included."""
+    assert await failures(create_app(Settings(send_timeout=None))) == {}
 
 
 async def test_each_broken_app_fails_its_rules_and_every_check_is_caught() -> None:

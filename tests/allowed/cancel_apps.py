@@ -1,6 +1,7 @@
 """The reference app with one choice the CANCEL chapter leaves open made the other way.
 
-Each must pass every rule the reference passes: the spec allows both choices.
+The spec allows both ways, so each passes the rules its choice touches, as the
+reference does (``tests/test_cancel_fails.py``).
 
 * ``unfinished_on_error``: when the producer raises mid-stream, the app returns
   without its final body message instead of raising (the server aborts the
@@ -8,7 +9,9 @@ Each must pass every rule the reference passes: the spec allows both choices.
 * ``other_farewell``: on shutdown its streams end with ``data: bye`` (an event
   of the default type, no id, no retry) instead of the reference's
   ``event: shutdown``.
-* ``big_feed``: its resumable feeds hold their last 1000 events, not 64.
+* ``big_feed``: its resumable feeds hold their last 1000 events, not 64 (the
+  ``plain`` surface of ``tests/broken/cancel_apps.py``, whose feed is correct;
+  its other streams are not).
 """
 
 from __future__ import annotations
