@@ -15,11 +15,14 @@ from typing import Any
 import pytest
 
 from impl.app import create_app
+from impl.settings import Settings
 from spec.chapters import cancel
+from spec.rules import RuleViolation
 from spec.targets import harness
-from spec.targets.client import AsgiClient
+from spec.targets.client import AsgiClient, SocketClient
 from spec.targets.server import serve
 from spec.targets.target import Target, load_target
+from tests.allowed import cancel_apps as allowed
 from tests.broken import cancel_apps
 from tests.checks import checks_of, is_property
 from tests.expand import call_with, parameter_sets
@@ -53,17 +56,22 @@ def short_guards(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(harness, "_HANG_GUARD_SECONDS", 1.0)
 
 
-async def shutdown_failures(target: str) -> set[str]:
-    """The shutdown checks that fail against the app named *target* (run in child processes)."""
-    failed = set()
+async def shutdown_violations(target: str) -> dict[str, str]:
+    """``{rule ID: message}`` of the shutdown checks that fail against the app named *target*."""
+    failed = {}
     for rule_id, _, check in SHUTDOWN_CHECKS:
         try:
             await check(target=load_target(target))
         except pytest.skip.Exception:
             raise
-        except Exception:
-            failed.add(rule_id)
+        except Exception as error:
+            failed[rule_id] = str(error)
     return failed
+
+
+async def shutdown_failures(target: str) -> set[str]:
+    """The shutdown checks that fail against the app named *target* (run in child processes)."""
+    return set(await shutdown_violations(target))
 
 
 async def test_shutdown_checks_pass_on_the_reference_and_fail_where_they_should() -> None:
@@ -96,6 +104,11 @@ async def test_reference_app_passes_every_cancel_check() -> None:
     assert await failures(create_app()) == {}
 
 
+async def test_no_check_depends_on_the_default_send_timeout() -> None:
+    """The surface leaves ``send_timeout``'s default to the server, none included."""
+    assert await failures(create_app(Settings(send_timeout=None))) == {}
+
+
 async def test_each_broken_app_fails_its_rules_and_every_check_is_caught() -> None:
     """One pass over the broken apps: each fails its rules; together they fail every check."""
     caught: set[str] = set()
@@ -109,3 +122,60 @@ async def test_each_broken_app_fails_its_rules_and_every_check_is_caught() -> No
     assert missed == {}, f"rules the broken apps should fail and did not: {missed}"
     never = sorted({name for _, name, _ in CHECKS} - caught)
     assert never == [], f"CANCEL checks that no broken app fails: {never}"
+
+
+async def test_shutdown_handling_that_never_fires_fails_both_shutdown_rules() -> None:
+    """Streams that wait for the lifespan shutdown never end on SIGTERM, on either server.
+
+    CANCEL-SHUTDOWN-02 must not pass a target whose first server never shut
+    down: nothing then showed that its shutdown stays out of the second.
+    """
+    failed = await shutdown_violations("tests.broken.lifespan_shutdown:app")
+    assert set(failed) == set(SHUTDOWN_RULES)
+    assert "the first server's held stream after SIGTERM" in failed["CANCEL-SHUTDOWN-02"]
+    assert "still open" in failed["CANCEL-SHUTDOWN-02"]
+
+
+async def test_a_process_wide_flag_ends_the_second_servers_held_stream() -> None:
+    """The second server's held stream is judged too: the leaked flag ends it before its event."""
+    failed = await shutdown_violations("tests.broken.global_shutdown:app")
+    assert set(failed) == {"CANCEL-SHUTDOWN-02"}
+    assert (
+        "the events of the second server's held stream before SIGTERM"
+        in (failed["CANCEL-SHUTDOWN-02"])
+    )
+
+
+async def test_shutdown_checks_take_any_final_event() -> None:
+    """The final event may be of any type and data: ``data: bye`` passes as the reference's does."""
+    assert await shutdown_failures("tests.allowed.cancel_apps:other_farewell") == set()
+
+
+async def test_an_app_that_returns_without_its_final_message_passes_error_01() -> None:
+    """Raising and returning without ``more_body`` false leave the body unfinished alike."""
+    app = allowed.unfinished_on_error
+    with serve(app) as url:
+        for client in (AsgiClient(app), SocketClient(url)):
+            await cancel.check_producer_error_aborts_the_body(stream_client=client)
+
+
+async def test_a_body_completed_after_the_error_fails_error_01_saying_so() -> None:
+    app = cancel_apps.cancel_app("swallowing")
+    with serve(app) as url:
+        for client in (AsgiClient(app), SocketClient(url)):
+            with pytest.raises(RuleViolation) as failure:
+                await cancel.check_producer_error_aborts_the_body(stream_client=client)
+            assert failure.value.what.startswith("how the body ended after the producer failed")
+            assert str(failure.value.seen).startswith("completed")
+
+
+async def test_the_gap_is_judged_for_a_buffer_larger_than_64() -> None:
+    """A feed that holds 1000 events is pushed past them: a correct one passes, one without
+    the gap event fails (neither is reported not observable)."""
+    check = cancel.check_client_too_far_behind_is_told
+    try:
+        await check(stream_client=AsgiClient(allowed.big_feed))
+    except pytest.skip.Exception as skipped:
+        pytest.fail(f"a feed of 1000 events was not judged: {skipped}")
+    with pytest.raises(RuleViolation):
+        await check(stream_client=AsgiClient(cancel_apps.cancel_app("no_gap", feed_capacity=1000)))

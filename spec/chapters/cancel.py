@@ -29,6 +29,61 @@ A resumable SSE stream gives every event an id, and a client that reconnects
 with `Last-Event-ID` gets exactly what it missed. A server that shuts down
 ends its streams itself, with a last event, rather than hanging or cutting
 them off.
+
+The surface's endpoints, their parameters and their defaults are in the
+chapter "Conformance surface". A HEAD request to `GET /conformance/endless`
+is recorded under its id like a GET (`started` false), or `CANCEL-HEAD-01`
+cannot be observed. A producer that fails (`fail=N`) leaves the body
+unfinished: the app raises, or returns without its final body message; both
+pass `CANCEL-ERROR-01`, a body completed after the error does not.
+
+## Shutdown
+
+The shutdown checks need a target the suite can import: an ASGI app named
+`module:attr`. The streams they hold open are
+`GET /conformance/sse?events=[{"data":"hello"}]&hold=true&keepalive=0`: one
+event, `hello`, then nothing at all until the client leaves or the server
+shuts down. After SIGTERM each held stream must send at least one more event,
+of any type and data (it must have a `data` field: an event without one is
+never dispatched to a client; the reference sends `event: shutdown`,
+`data: server shutting down`, `retry: 3000`), then end its body properly
+(the last chunk), within 10 s. Nothing else may arrive before SIGTERM: a held
+stream that ends, or sends a second event, before the signal fails.
+
+* `CANCEL-SHUTDOWN-01` starts the target as
+  `python -m uvicorn module:attr --host 127.0.0.1 --port PORT` (uvicorn's
+  defaults otherwise: lifespan `auto`, no `--timeout-graceful-shutdown`),
+  holds two streams, sends SIGTERM, and requires both to end so, and the
+  process to exit within 10 s.
+* `CANCEL-SHUTDOWN-02` runs `python -m spec.targets.serve_twice module:attr
+  PORT1 PORT2`: the same app object served by one uvicorn server, then, once
+  that has shut down, by a second, in the main thread of one process, each
+  server with its own lifespan startup and shutdown. The first server gets
+  one held stream and SIGTERM: that stream must end as above (a first server
+  that never shuts its stream down fails the rule: nothing then shows that its
+  shutdown stays out of the second). The second server gets a held stream,
+  which must send `hello` and stay open while the suite reads a finite stream
+  (`events=[{"data":"a"},{"data":"b"},{"data":"c"}]`, complete) from the same
+  server, then SIGTERM, after which the held stream must end as above.
+
+How an app learns of SIGTERM under uvicorn: it is not told. uvicorn (0.29 and
+later) replaces the SIGTERM and SIGINT handlers with its own
+(`Server.handle_exit`) as it starts serving, before the lifespan startup, and
+puts the previous handlers back once it has shut down. On SIGTERM it stops
+accepting connections and waits for the open responses to end; the lifespan
+shutdown comes only after the last one has ended, so a stream that waits for
+the lifespan shutdown waits for ever, and so does the server. The app must
+hook the signal itself while it is served: at lifespan startup, when uvicorn's
+handler is in place, install a handler for SIGTERM (and SIGINT) that notes the
+shutdown for this app, from the event loop's thread
+(`loop.call_soon_threadsafe`), and then calls the handler it replaced, so that
+uvicorn shuts down as it meant to; put uvicorn's handler back at lifespan
+shutdown. A handler installed when the module is imported is replaced, or
+replaces uvicorn's, depending on when the server imports the app. The note
+must belong to one serving of the app: reset it at each lifespan startup. A
+process-wide flag that is never lowered (a patch of `uvicorn.Server.handle_exit`,
+sse-starlette's `AppStatus`) ends the streams of a later server at once, which
+`CANCEL-SHUTDOWN-02` fails. The reference does this in `impl/lifecycle.py`.
 """
 
 from __future__ import annotations
@@ -39,8 +94,9 @@ import os
 import sys
 import threading
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -58,11 +114,11 @@ from spec.sources import (
 )
 from spec.sse import Comment, Decoder, Event, MessageEvent
 from spec.sse.model import as_dispatched
-from spec.streams import fetch
+from spec.streams import Fetched, fetch
 from spec.surface import ENDLESS_PATH, FEED_PATH, OBSERVE_PATH, SSE_PATH, sse_params
 from spec.targets import harness
 from spec.targets.client import SocketClient, StreamClient
-from spec.targets.process import free_port, run_child, uvicorn_command
+from spec.targets.process import Child, free_port, run_child, uvicorn_command
 from spec.targets.target import Target
 
 chapter = Chapter(__name__)
@@ -92,16 +148,23 @@ def endless(stream_id: str, kind: str = "async", **options: int | float) -> list
     return [("id", stream_id), ("kind", kind), *((k, str(v)) for k, v in options.items())]
 
 
-async def observe(client: StreamClient, stream_id: str, until: str | None = None) -> dict[str, Any]:
-    """What the target reports about stream *stream_id*, waiting *until* something happened."""
+async def observe(
+    client: StreamClient,
+    stream_id: str,
+    until: str | None = None,
+    *,
+    unknown: str = "the target does not serve it, or recorded nothing under the stream's id",
+) -> dict[str, Any]:
+    """What the target reports about stream *stream_id*, waiting *until* something happened.
+
+    A 404, 405 or 501 ends the check as not observable, *unknown* saying why.
+    """
     params = [("id", stream_id)]
     if until is not None:
         params += [("until", until), ("timeout", str(GUARD))]
     fetched = await fetch(client, "GET", OBSERVE_PATH, params=params)
     if fetched.status in _NOT_IMPLEMENTED:
-        not_observable(
-            f"GET {OBSERVE_PATH} answered {fetched.status}: the target does not offer it"
-        )
+        not_observable(f"GET {OBSERVE_PATH} answered {fetched.status}: {unknown}")
     expect(fetched.status, 200, f"status of GET {OBSERVE_PATH}")
     facts: dict[str, Any] = json.loads(fetched.body)
     return facts
@@ -352,11 +415,23 @@ ERROR = chapter.rule(
 @requires("endless")
 @ERROR.check
 async def check_producer_error_aborts_the_body(stream_client: StreamClient) -> None:
-    """The producer raises after three items: the client sees three items and a broken body."""
+    """The producer raises after three items: three items arrive, and the body is never completed.
+
+    At the message level the body is complete when the app sends its final
+    ``http.response.body`` message (``more_body`` false); an app that raises,
+    and one that returns without that message, both leave it unfinished, and a
+    server aborts the connection for both. On the wire, the last chunk never comes.
+    """
     stream_id = new_id()
     fetched = await fetch(stream_client, "GET", ENDLESS_PATH, params=endless(stream_id, fail=3))
+    expect(fetched.status, 200, "status of the endless stream whose producer fails")
     expect(fetched.body, b"1\n2\n3\n", "the items sent before the producer failed")
-    expect(fetched.aborted, True, "the body was cut off (no final chunk)")
+    if not fetched.aborted:
+        violation(
+            "how the body ended after the producer failed after 3 items",
+            "never completed (no final body message, no last chunk)",
+            "completed: the body ended as a whole one does, so a client takes 3 items for all",
+        )
     again = await fetch(stream_client, "GET", SSE_PATH, params=sse_params([Event("next")]))
     expect(again.status, 200, "status of the next request after a failed stream")
 
@@ -378,7 +453,11 @@ async def check_head_does_not_start_the_producer(stream_client: StreamClient) ->
     fetched = await fetch(stream_client, "HEAD", ENDLESS_PATH, params=params)
     expect(fetched.status, 200, "status of HEAD on the endless stream")
     expect(fetched.body, b"", "the body of a HEAD response")
-    facts = await observe(stream_client, stream_id)
+    unknown = (
+        "the target recorded nothing under the id of a HEAD request (the surface asks it to "
+        "record every request it accepts, HEAD included)"
+    )
+    facts = await observe(stream_client, stream_id, unknown=unknown)
     expect(facts.get("started"), False, "whether HEAD started the producer")
 
 
@@ -598,19 +677,37 @@ GAP = chapter.rule(
 )
 
 
+def _numbered(after: int, count: int) -> list[str]:
+    return [str(n) for n in range(after + 1, after + count + 1)]
+
+
+#: The most events CANCEL-RESUME-03 publishes to one feed to push its first event out.
+FEED_OVERFLOW_LIMIT = 8960
+
+
 @requires("feed")
 @GAP.check
 async def check_client_too_far_behind_is_told(stream_client: StreamClient) -> None:
-    """After 70 events, the first is gone from a 64-event buffer: resuming there gets a gap."""
+    """Publish until the feed's first event is gone (70 events, doubled up to 8960 for a
+    larger buffer): resuming from the first event's id gets a gap, then the oldest held."""
     feed = new_id()
-    data = [str(n) for n in range(1, 71)]
-    await publish(stream_client, feed, data)
-    all_events = await read_feed(stream_client, feed, 1)
-    oldest = all_events[0]
-    events = await read_feed(stream_client, feed, 2, last_event_id="1")
-    if oldest.data == "1":
-        not_observable("the target's replay buffer still holds the first of 70 events")
-    expect(events[0].type, "gap", "type of the first event after resuming from a lost id")
+    await publish(stream_client, feed, ["1"])
+    first_id = (await read_feed(stream_client, feed, 1))[0].last_event_id
+    published, batch = 1, FEED_CAPACITY + 5
+    while True:
+        await publish(stream_client, feed, _numbered(published, batch))
+        published += batch
+        oldest = (await read_feed(stream_client, feed, 1))[0]
+        if oldest.data != "1":
+            break
+        if published * 2 > FEED_OVERFLOW_LIMIT:
+            not_observable(
+                f"the target's replay buffer still holds the first of {published} events"
+            )
+        batch = published
+    events = await read_feed(stream_client, feed, 2, last_event_id=first_id)
+    what = f"resuming from the id of the first of {published} events, no longer held"
+    expect(events[0].type, "gap", f"type of the first event after {what}")
     expect(events[1].data, oldest.data, "the first event after the gap is the oldest held")
 
 
@@ -625,6 +722,13 @@ SHUTDOWN = chapter.rule(
 )
 
 SHUTDOWN_GRACE = 10.0
+#: The stream the shutdown checks hold open: one event, then nothing (no keep-alive) until
+#: the client leaves or the server shuts down.
+HELD = [*sse_params([Event("hello")]), ("hold", "true"), ("keepalive", "0")]
+#: What a held stream sends before SIGTERM: its one event, as (type, data).
+HELD_EVENTS = [("message", "hello")]
+#: The finite stream CANCEL-SHUTDOWN-02 asks the second server for.
+FINITE = sse_params([Event("a"), Event("b"), Event("c")])
 
 
 def _importable(target: Target) -> str:
@@ -636,50 +740,120 @@ def _importable(target: Target) -> str:
     return target.name
 
 
-async def _read_first_event(response: Any, decoder: Decoder) -> None:
-    with anyio.fail_after(GUARD):
-        async for chunk in response.chunks():
-            if any(isinstance(i, MessageEvent) for i in decoder.feed(chunk)):
-                return
+@dataclass
+class _Held:
+    """One held stream, as its reader saw it around SIGTERM.
+
+    Attributes:
+        before: the events that arrived before the suite sent SIGTERM.
+        after: the events that arrived after it.
+        ended: how the body ended: ``""`` complete, else how it broke; ``None`` while open.
+        ended_before_sigterm: the body ended before the suite sent SIGTERM.
+    """
+
+    what: str
+    before: list[MessageEvent] = field(default_factory=list)
+    after: list[MessageEvent] = field(default_factory=list)
+    ended: str | None = None
+    ended_before_sigterm: bool = False
+    first_in: anyio.Event = field(default_factory=anyio.Event)
+    done: anyio.Event = field(default_factory=anyio.Event)
 
 
-async def _read_to_end(response: Any, decoder: Decoder) -> tuple[list[MessageEvent], str]:
-    """The events up to the end of the body, and how the body ended ("" when complete)."""
-    events: list[MessageEvent] = []
+async def _read_held(response: Any, held: _Held, sigterm: anyio.Event) -> None:
+    decoder = Decoder()
     try:
-        with anyio.fail_after(SHUTDOWN_GRACE):
-            async for chunk in response.chunks():
-                events += [i for i in decoder.feed(chunk) if isinstance(i, MessageEvent)]
-    except TimeoutError:
-        return events, f"still open {SHUTDOWN_GRACE} s after SIGTERM"
+        async for chunk in response.chunks():
+            events = [i for i in decoder.feed(chunk) if isinstance(i, MessageEvent)]
+            (held.after if sigterm.is_set() else held.before).extend(events)
+            if events:
+                held.first_in.set()
+        held.ended = ""
     except Exception as error:  # the body was cut off
-        return events, f"{type(error).__name__}: {error}"
-    return events, ""
+        held.ended = f"{type(error).__name__}: {error}"
+    finally:
+        held.ended_before_sigterm = held.ended is not None and not sigterm.is_set()
+        held.first_in.set()
+        held.done.set()
+
+
+async def _shut_down_while_held(
+    child: Child,
+    base_url: str,
+    whats: Sequence[str],
+    meanwhile: Callable[[], Awaitable[None]] | None = None,
+) -> list[_Held]:
+    """Hold one stream per *whats* open, read the first event of each, run *meanwhile*, send
+    SIGTERM, and read every stream to its end (for at most the grace period)."""
+    client = SocketClient(base_url)
+    sigterm = anyio.Event()
+    held = [_Held(what) for what in whats]
+    failed: list[Exception] = []
+    async with AsyncExitStack() as stack:
+        responses = [
+            await stack.enter_async_context(client.stream("GET", SSE_PATH, params=HELD))
+            for _ in whats
+        ]
+        async with anyio.create_task_group() as group:
+            for response, one in zip(responses, held, strict=True):
+                group.start_soon(_read_held, response, one, sigterm)
+            for one in held:
+                with anyio.move_on_after(GUARD):
+                    await one.first_in.wait()
+            if meanwhile is not None:
+                try:
+                    await meanwhile()
+                except Exception as error:  # re-raised below, outside the task group
+                    failed.append(error)
+            sigterm.set()
+            child.terminate()
+            with anyio.move_on_after(SHUTDOWN_GRACE):
+                for one in held:
+                    await one.done.wait()
+            group.cancel_scope.cancel()
+    if failed:
+        raise failed[0]
+    return held
+
+
+def _judge_held(held: _Held) -> None:
+    """The stream sent its event, stayed open until SIGTERM, then ended with one more, complete."""
+    before = [(event.type, event.data) for event in held.before]
+    if before != HELD_EVENTS:
+        violation(f"the events of {held.what} before SIGTERM", HELD_EVENTS, before or "none")
+    if held.ended_before_sigterm:
+        violation(
+            f"{held.what} before SIGTERM",
+            "held open until SIGTERM",
+            f"ended before it ({held.ended or 'its body complete'})",
+        )
+    if held.ended is None:
+        violation(f"{held.what} after SIGTERM", f"ended within {SHUTDOWN_GRACE} s", "still open")
+    if held.ended:
+        violation(
+            f"how {held.what} ended after SIGTERM", "complete, with its last chunk", held.ended
+        )
+    if not held.after:
+        violation(
+            f"the events of {held.what} after SIGTERM",
+            "a final event (any type and data)",
+            "none: the body ended without one",
+        )
 
 
 @requires("idle")
 @SHUTDOWN.check
 async def check_sigterm_ends_streams_with_a_final_event(target: Target) -> None:
-    """Two idle endless SSE streams are open when the server gets SIGTERM."""
+    """Two held SSE streams are open when ``uvicorn module:attr`` gets SIGTERM."""
     name = _importable(target)
     port = free_port()
-    client = SocketClient(f"http://127.0.0.1:{port}")
-    params = [*sse_params([Event("hello")]), ("hold", "true"), ("keepalive", "0")]
     with run_child(uvicorn_command(name, port)) as child:
         await child.wait_for_line("Uvicorn running")
-        async with (
-            client.stream("GET", SSE_PATH, params=params) as first,
-            client.stream("GET", SSE_PATH, params=params) as second,
-        ):
-            decoders = (Decoder(), Decoder())
-            for response, decoder in zip((first, second), decoders, strict=True):
-                await _read_first_event(response, decoder)
-            child.terminate()
-            for response, decoder in zip((first, second), decoders, strict=True):
-                events, broken = await _read_to_end(response, decoder)
-                expect(broken, "", "how the stream ended after SIGTERM")
-                if not events:
-                    violation("events after SIGTERM", "a final event", "none")
+        held = await _shut_down_while_held(
+            child, f"http://127.0.0.1:{port}", ("the first held stream", "the second held stream")
+        )
+        for one in held:
+            _judge_held(one)
         status = await child.exited(within=SHUTDOWN_GRACE)
         if status is None:
             violation(
@@ -690,8 +864,9 @@ async def check_sigterm_ends_streams_with_a_final_event(target: Target) -> None:
 SECOND_SERVER = chapter.rule(
     "CANCEL-SHUTDOWN-02",
     MUST,
-    "The shutdown of one server does not reach a server started later in the same process: "
-    "its streams run as if no shutdown had ever happened.",
+    "After one server has shut down on SIGTERM, ending its streams with a final event, a "
+    "server started later in the same process streams as if no shutdown had ever happened: "
+    "a held stream stays open until that server's own SIGTERM, a finite stream runs in full.",
     STREAMSPEC,
 )
 
@@ -699,26 +874,33 @@ SECOND_SERVER = chapter.rule(
 @requires("idle")
 @SECOND_SERVER.check
 async def check_second_server_is_not_shut_down(target: Target) -> None:
-    """Serve, SIGTERM, serve again in the same process: the second server streams in full."""
+    """Serve, SIGTERM, serve again in the same process: the first server's held stream ends
+    with a final event; the second's stays open through a finite stream, until SIGTERM."""
     name = _importable(target)
     ports = free_port(), free_port()
     command = [sys.executable, "-m", "spec.targets.serve_twice", name, *map(str, ports)]
-    idle = [*sse_params([Event("hello")]), ("hold", "true"), ("keepalive", "0")]
-    finite = sse_params([Event("a"), Event("b"), Event("c")])
+    finite: list[Fetched] = []
+
+    async def fetch_finite() -> None:
+        second = SocketClient(f"http://127.0.0.1:{ports[1]}")
+        finite.append(await fetch(second, "GET", SSE_PATH, params=FINITE))
+
     with run_child(command) as child:
         await child.wait_for_line("serving 1")
-        async with SocketClient(f"http://127.0.0.1:{ports[0]}").stream(
-            "GET", SSE_PATH, params=idle
-        ) as response:
-            await _read_first_event(response, Decoder())
-            child.terminate()
-            await _read_to_end(response, Decoder())
+        url = f"http://127.0.0.1:{ports[0]}"
+        (first,) = await _shut_down_while_held(child, url, ["the first server's held stream"])
+        _judge_held(first)
         await child.wait_for_line("serving 2")
-        fetched = await fetch(
-            SocketClient(f"http://127.0.0.1:{ports[1]}"), "GET", SSE_PATH, params=finite
+        url = f"http://127.0.0.1:{ports[1]}"
+        (second,) = await _shut_down_while_held(
+            child, url, ["the second server's held stream"], fetch_finite
         )
+        _judge_held(second)
+        (fetched,) = finite
+        expect(fetched.status, 200, "status of the second server's finite stream")
         decoder = Decoder()
         events = [i for c in fetched.chunks for i in decoder.feed(c) if isinstance(i, MessageEvent)]
-        expect([e.data for e in events], ["a", "b", "c"], "events from the second server")
-        expect(fetched.aborted, False, "whether the second server's stream was cut off")
-        child.terminate()
+        expect(
+            [e.data for e in events], ["a", "b", "c"], "events of the second server's finite stream"
+        )
+        expect(fetched.aborted, False, "whether the second server's finite stream was cut off")

@@ -70,7 +70,8 @@ or any byte sequence a client reads as the same event.
 
 Two optional parameters make the stream idle after its events: with
 `hold=true` the response stays open, sending nothing more, until the client
-leaves or the server shuts down; `keepalive=SECONDS` sets the interval of the
+leaves or the server shuts down (then it ends with a final event: see
+"Shutdown" in the chapter "Cancellation and cleanup"); `keepalive=SECONDS` sets the interval of the
 keep-alive comments on that idle stream (`0`: none at all). Also optional:
 `gate=NAME` (an event a chunk) and `headers=JSON`, both below.
 
@@ -139,34 +140,67 @@ that never opens its gate leaks nothing.
 
 ## `GET /conformance/endless?id=ID&kind=KIND`
 
-Streams numbered lines (`1\n`, `2\n`, ...) as `text/plain`, one line a body
-chunk, made by a producer of the given kind: `async` (an async generator that
-awaits between items), `busy` (an async generator that never awaits) or
-`sync` (a plain generator). The producer records under `ID` that it started,
-how many items it produced, and, from its `finally` block, that its cleanup
-ran. Optional parameters: `limit=N` ends the stream after N items; `hold=N`
-makes an async producer wait for ever, as on I/O that never completes, after
-N items; `fail=N` makes the producer raise after N items; `size=BYTES` pads
-each item to that size (dots before the number); `send_timeout=SECONDS` sets
-how long the server waits for a client to take a chunk before it abandons the
-stream. HEAD is answered with the headers only.
+Streams numbered lines as `text/plain`, one line a body chunk: item `n` (from
+1) is `n` in ASCII decimal and a line feed (`1\\n`, `2\\n`, ...). They are made
+by a producer of the given kind: `async` (an async generator that awaits
+between items), `busy` (an async generator that never awaits) or `sync` (a
+plain generator). The producer records under `ID` that it started, how many
+items it produced, and, from its `finally` block, that its cleanup ran.
+
+The server records `ID` as soon as it accepts the request, GET or HEAD, before
+any producer starts (`started` false, `produced` 0, `cleanup` false), so that
+`GET /conformance/observe?id=ID` never answers 404 for a stream the suite has
+asked for. A server that records only once a producer runs answers 404 after a
+HEAD, and `CANCEL-HEAD-01` is then not observable.
+
+Optional parameters, and what their absence means:
+
+* `kind=KIND`: `async`, `busy` or `sync`; absent, `async`.
+* `limit=N`: the stream ends, complete, after N items; absent, it has no end
+  and goes on until the client leaves.
+* `hold=N`: after N items the producer waits for ever, as on I/O that never
+  completes (the checks use it with `kind=async` only); absent, no wait.
+* `fail=N`: after N items the producer raises (below); absent, no failure.
+* `size=BYTES`: each item is padded to BYTES bytes with dots before its number
+  (`...12\\n`), an item already that long is not padded; absent, `0`: no
+  padding.
+* `send_timeout=SECONDS`: how long the server waits for a client to take a
+  chunk before it abandons the stream, aborting it (no final chunk) and running
+  the producer's cleanup; absent, the server's own default, any value or none
+  (no check depends on it).
+
+With `fail=N`, items 1 to N arrive, then the server ends the response without
+completing it: on the wire the last chunk never comes. An ASGI app may raise
+(the reference re-raises the producer's error) or return without its final
+`http.response.body` message (`more_body` false): a server aborts the
+connection for both, and the suite accepts both. HEAD is answered with status
+200 and the headers only: no body, and no producer started.
 
 ## `GET /conformance/observe?id=ID`
 
 Answers JSON `{"started": bool, "produced": int, "cleanup": bool}` for the
 producer recorded under `ID` (404 if there is none). With `until=started` or
 `until=cleanup` it first waits until that is true, or until `timeout=SECONDS`
-(at most 10) have passed.
+(at most 10) have passed, then answers the same object whether or not it came
+true.
 
 ## `POST /conformance/feed/{name}` and `GET /conformance/feed/{name}`
 
 A resumable SSE feed. POST a JSON list of strings: each becomes an event with
-that data and the next id of the feed (`{"ids": [...]}` is answered). GET
-streams the feed as `text/event-stream`: every event held after the one named
-by the `Last-Event-ID` request header (all held events without it), then live
-events as they are published, without end. The feed holds at least its last
-64 events. A client whose `Last-Event-ID` is not held first receives an event
-of type `gap` whose data is JSON `{"last_event_id": ..., "first_available": ...}`.
+that data and the next id of the feed (`{"ids": [...]}` is answered); ids are
+the server's choice, different for every event of a feed (the suite learns them
+from the stream). GET streams the feed as `text/event-stream`: every event held
+after the one named by the `Last-Event-ID` request header (all held events,
+oldest first, without it), then live events as they are published, without
+end. The feed holds at least its last 64 events. A client whose `Last-Event-ID`
+is not held first receives an event of type `gap` whose data is JSON
+`{"last_event_id": ..., "first_available": ...}`, then every event still held,
+oldest first.
+
+`CANCEL-RESUME-03` pushes the first event of a feed out of its buffer by
+publishing 70 events, then, while the first is still held, as many again as
+it has published so far (140, 280, ... up to 8960 in all); a feed that still
+holds its first event after 8960 makes the rule not observable.
 
 ## Custom headers: `headers=JSON`
 

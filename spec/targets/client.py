@@ -81,14 +81,23 @@ class _AsgiResponse:
         return self.exchange.headers
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        """The body messages' bytes; a body the app leaves unfinished ends in ProtocolError.
+
+        An app that raises mid-stream and one that returns without its final
+        body message (``more_body`` false) leave the body unfinished alike: a
+        server aborts the connection for both, and the client sees no end.
+        """
         async for message in self.exchange.iter_body():
             body = bytes(message.get("body", b""))
             if body:
                 yield body
+        if any(not m.get("more_body", False) for m in self.exchange.body_messages):
+            return
         if self.exchange.app_error is not None:
             raise harness.ProtocolError(
                 f"the app raised mid-stream: {self.exchange.app_error!r}"
             ) from self.exchange.app_error
+        raise harness.ProtocolError("the app returned without its final body message")
 
 
 @dataclass

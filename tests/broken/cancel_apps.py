@@ -104,8 +104,11 @@ async def _leaking(content: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def cancel_app(variant: str) -> Starlette:
-    """The surface served the *variant* way (see the module docstring)."""
+def cancel_app(variant: str, *, feed_capacity: int = 64) -> Starlette:
+    """The surface served the *variant* way (see the module docstring).
+
+    Its feeds hold their last *feed_capacity* events.
+    """
     if variant not in VARIANTS:
         raise ValueError(variant)
     observations = Observations()
@@ -162,7 +165,7 @@ def cancel_app(variant: str) -> Starlette:
     async def feed(request: Request) -> Response:
         name = request.path_params["name"]
         if request.method == "POST":
-            chosen = feeds.setdefault(name, Feed(64))
+            chosen = feeds.setdefault(name, Feed(feed_capacity))
             ids = [chosen.publish(d) for d in json.loads(await request.body())]
             return JSONResponse({"ids": [str(i) for i in ids]})
         if name not in feeds:
