@@ -21,10 +21,26 @@ Hostile names are sent over the socket as raw request targets (clients such as
 httpx remove `..` segments before sending). The file that grows and shrinks
 during a download is `changing.bin`, resized in place by the surface's `POST`.
 
-Several ranges may be coalesced when they overlap or touch, and a server may
-ignore a Range with more range-specs than it is willing to serve (RFC 9110
-section 14.2); the checks never ask for more than six at once (the reference
-serves up to 32, in sorted, coalesced parts, and ignores more).
+Several ranges may be coalesced when they overlap, or when the gap between
+them is smaller than the overhead of a part (RFC 9110 section 15.3.7); where
+the checks want separate parts they ask for ranges at least 400 bytes apart.
+RFC 9110 section 14.2 lets a server ignore or reject a Range that looks like
+an attack (section 17.15), and this chapter fixes what that allows:
+
+* a server serves every Range of up to six range-specs; a Range of more than
+  six may be ignored (200, the whole file) or rejected (416), so a server may
+  cap the number of ranges at six or more;
+* a Range in which more than two ranges overlap another may be ignored or
+  rejected too: counted are the satisfiable ranges (each resolved against the
+  file's length: `a-b` cut at its end, `a-` to the end, `-n` the last `n`
+  bytes) that share at least one byte with another range of the header, so
+  `bytes=0-,0-,0-` counts three and `bytes=100-199,150-250,900-` two;
+* a Range of hundreds of overlapping ranges (CVE-2011-3192) should be answered
+  with the whole file, a 416, or a 206 that sends no byte twice, never with a
+  part for each range.
+
+The reference serves up to 32 range-specs, in sorted, coalesced parts, and
+ignores more.
 
 Two checks only apply to an app the suite serves in its own process, which is
 every ASGI target: the blocking check runs the app under a blocking-call
@@ -42,18 +58,19 @@ import socket
 import tracemalloc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from urllib.parse import unquote_to_bytes, urlencode
 
 import anyio
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from spec.capabilities import requires
 from spec.disposition import parse as parse_disposition
 from spec.media import essence
-from spec.rules import MUST, Chapter, Source, expect, not_observable, violation
+from spec.rules import MUST, SHOULD, Chapter, Source, expect, not_observable, violation
 from spec.streams import Fetched, fetch
 from spec.surface import (
     CHANGING_FILE,
@@ -931,17 +948,21 @@ def multipart_parts(fetched: Fetched) -> list[tuple[str, str, bytes]]:
     return parts
 
 
-def covered(fetched: Fetched, what: str) -> set[int]:
-    """Check every part of a 206 against the source, and return the offsets it carries."""
+def parts_of(fetched: Fetched, what: str) -> list[tuple[str, str, bytes]]:
+    """The parts of a 206: a multipart body's, or the one part a single range is."""
     if media_type(fetched) == "multipart/byteranges":
         parts = multipart_parts(fetched)
         declared = fetched.header("content-length")
         if declared is not None:
             expect(int(declared), len(fetched.body), f"Content-Length of {what}")
-    else:
-        parts = [("", fetched.header("content-range") or "", fetched.body)]
+        return parts
+    return [("", fetched.header("content-range") or "", fetched.body)]
+
+
+def covered(fetched: Fetched, what: str) -> set[int]:
+    """Check every part of a 206 against the source, and return the offsets it carries."""
     offsets: set[int] = set()
-    for _, content_range, body in parts:
+    for _, content_range, body in parts_of(fetched, what):
         match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", content_range)
         if match is None:
             violation(
@@ -957,18 +978,20 @@ def covered(fetched: Fetched, what: str) -> set[int]:
 MULTIPLE_RANGES = chapter.rule(
     "FILE-RANGE-02",
     MUST,
-    "Several satisfiable ranges answer 206 multipart/byteranges, each part with its "
-    "Content-Range and exactly those bytes (overlapping ranges may be coalesced).",
+    "Several satisfiable ranges at least 400 bytes apart answer 206 multipart/byteranges, "
+    "each part with its Content-Range and exactly those bytes (overlapping ranges may be "
+    "coalesced).",
     MULTIPART,
 )
 
 
 @MULTIPLE_RANGES.check
 async def check_multiple_ranges(stream_client: StreamClient) -> None:
-    """``0-9,20-29``, ``-5,0-4`` and ``100-199,150-250,900-`` come back as multipart parts
-    covering every byte asked for, each part the right slice."""
+    """``0-9,500-509``, ``-5,0-4`` and ``100-199,150-250,900-`` come back as multipart parts
+    covering every byte asked for, each part the right slice (the ranges that do not overlap
+    are 400 bytes apart or more: too far to be coalesced)."""
     for header, wanted in (
-        ("bytes=0-9,20-29", {*range(10), *range(20, 30)}),
+        ("bytes=0-9,500-509", {*range(10), *range(500, 510)}),
         ("bytes=-5,0-4", {*range(995, 1000), *range(5)}),
         ("bytes=100-199, 150-250 ,900-", {*range(100, 251), *range(900, 1000)}),
     ):
@@ -1066,54 +1089,163 @@ async def check_if_range(stream_client: StreamClient) -> None:
         expect_whole(fetched, SMALL, f"GET with Range and If-Range: {validator}")
 
 
+MAX_SERVED_RANGES = 6
+"""The most range-specs a Range may hold and still have to be served (FILE-RANGE-06)."""
+
+MAX_OVERLAPPING = 2
+"""The most overlapping ranges a Range may hold and still have to be served (FILE-RANGE-06)."""
+
+
+def resolve_spec(spec: str, length: int) -> tuple[int, int] | None:
+    """The bytes ``(first, last)`` the range-spec *spec* selects of *length* bytes, or ``None``.
+
+    *spec* is ``a-b``, ``a-`` or ``-n`` as the suite writes them (the caller knows it
+    valid); ``None`` when it is unsatisfiable.
+    """
+    first, _, last = spec.strip().partition("-")
+    if not first:
+        size = int(last)
+        return (max(length - size, 0), length - 1) if size > 0 and length > 0 else None
+    start = int(first)
+    if start >= length:
+        return None
+    return start, length - 1 if not last else min(int(last), length - 1)
+
+
+@dataclass(frozen=True)
+class RangeSet:
+    """A Range header the suite sends for ``small.txt``, and what each of its specs selects."""
+
+    header: str
+    spans: tuple[tuple[int, int] | None, ...]
+
+    @classmethod
+    def of(cls, specs: Sequence[str], separator: str = ",") -> RangeSet:
+        spans = tuple(resolve_spec(spec, SMALL_SIZE) for spec in specs)
+        return cls("bytes=" + separator.join(specs), spans)
+
+    @property
+    def wanted(self) -> set[int]:
+        """Every offset a satisfiable range of the header selects."""
+        return {i for span in self.spans if span is not None for i in range(span[0], span[1] + 1)}
+
+    @property
+    def overlapping(self) -> int:
+        """How many satisfiable ranges share at least one byte with another range of the set."""
+        satisfiable = [span for span in self.spans if span is not None]
+        return sum(
+            any(
+                j != i and other[0] <= span[1] and span[0] <= other[1]
+                for j, other in enumerate(satisfiable)
+            )
+            for i, span in enumerate(satisfiable)
+        )
+
+    @property
+    def may_be_refused(self) -> bool:
+        """Whether a server may ignore (200) or reject (416) the header (RFC 9110 section 14.2)."""
+        return len(self.spans) > MAX_SERVED_RANGES or self.overlapping > MAX_OVERLAPPING
+
+
 @st.composite
-def range_specs(draw: st.DrawFn) -> tuple[str, set[int]]:
-    """A valid range set over ``small.txt`` and the offsets its satisfiable ranges select."""
+def range_sets(draw: st.DrawFn) -> RangeSet:
+    """A valid range set over ``small.txt``: int, open and suffix ranges, overlapping or not,
+    some past the end, up to a few more than :data:`MAX_SERVED_RANGES`."""
     specs: list[str] = []
-    wanted: set[int] = set()
-    for _ in range(draw(st.integers(1, 6))):
+    for _ in range(draw(st.integers(1, MAX_SERVED_RANGES + 3))):
         kind = draw(st.sampled_from(["int", "open", "suffix"]))
         if kind == "suffix":
-            size = draw(st.integers(1, SMALL_SIZE + 50))
-            specs.append(f"-{size}")
-            wanted |= set(range(max(SMALL_SIZE - size, 0), SMALL_SIZE))
+            specs.append(f"-{draw(st.integers(1, SMALL_SIZE + 50))}")
             continue
         first = draw(st.integers(0, SMALL_SIZE + 20))
         if kind == "open":
             specs.append(f"{first}-")
-            wanted |= set(range(first, SMALL_SIZE))
         else:
-            last = draw(st.integers(first, first + 300))
-            specs.append(f"{first}-{last}")
-            wanted |= set(range(first, min(last, SMALL_SIZE - 1) + 1))
-    space = draw(st.sampled_from([",", ", ", " , "]))
-    return "bytes=" + space.join(specs), wanted
+            specs.append(f"{first}-{draw(st.integers(first, first + 300))}")
+    return RangeSet.of(specs, draw(st.sampled_from([",", ", ", " , "])))
 
 
 RANGE_PROPERTY = chapter.rule(
     "FILE-RANGE-06",
     MUST,
     "For any valid set of ranges, the 206 response carries every byte asked for, each part "
-    "equal to the same slice of the file; a set with no satisfiable range gets 416.",
+    "equal to the same slice of the file; a set with no satisfiable range gets 416; only a "
+    "set of more than six range-specs, or one in which more than two ranges overlap another, "
+    "may instead be ignored (200, the whole file) or rejected (416).",
     RANGES,
 )
 
 
-@RANGE_PROPERTY.check
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(drawn=range_specs())
-async def check_any_ranges_are_slices_of_the_file(
-    stream_client: StreamClient, drawn: tuple[str, set[int]]
-) -> None:
-    """Hypothesis draws up to six int, open and suffix ranges, overlapping or not, some past
-    the end; the response's parts are slices of ``small.txt`` that cover all it asked for."""
-    header, wanted = drawn
-    fetched = await download(stream_client, SMALL, headers=[("range", header)])
-    what = f"GET with Range: {header}"
-    if not wanted:
+def expect_refused_or_served(fetched: Fetched, drawn: RangeSet, what: str) -> None:
+    """*fetched* answers *drawn* as FILE-RANGE-06 allows."""
+    if drawn.may_be_refused and fetched.status == 200:
+        expect_whole(fetched, SMALL, what)
+        return
+    if drawn.may_be_refused and fetched.status == 416:
+        return
+    if not drawn.wanted:
         expect(fetched.status, 416, f"status of {what}")
         return
     expect(fetched.status, 206, f"status of {what}")
-    missing = wanted - covered(fetched, what)
+    missing = drawn.wanted - covered(fetched, what)
+    if missing:
+        violation(f"the parts of {what}", "every byte asked for", f"{len(missing)} missing")
+
+
+@RANGE_PROPERTY.check
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=range_sets())
+@example(drawn=RangeSet.of(["0-", "0-", "0-"]))  # three overlapping: may get the whole file
+@example(drawn=RangeSet.of([f"{100 * i}-{100 * i + 9}" for i in range(7)]))  # past a cap of six
+@example(drawn=RangeSet.of(["0-9", "5-14", "600-609", "605-"]))  # four overlapping ranges
+@example(drawn=RangeSet.of(["100-199", "150-250", "900-"]))  # two overlapping: to be served
+async def check_any_ranges_are_slices_of_the_file(
+    stream_client: StreamClient, drawn: RangeSet
+) -> None:
+    """Hypothesis draws up to nine int, open and suffix ranges, overlapping or not, some past
+    the end; the response's parts are slices of ``small.txt`` that cover all it asked for,
+    unless the set is one a server may ignore or reject (more than six ranges, more than two
+    overlapping), which may also get the whole file or a 416."""
+    fetched = await download(stream_client, SMALL, headers=[("range", drawn.header)])
+    expect_refused_or_served(fetched, drawn, f"GET with Range: {drawn.header}")
+
+
+MANY_RANGES = chapter.rule(
+    "FILE-RANGE-07",
+    SHOULD,
+    "A Range of hundreds of overlapping ranges gets the whole file (200), a 416, or a 206 "
+    "that carries every byte asked for and no byte twice; never a part for each range.",
+    Source(
+        "RFC 9110 / CVE-2011-3192",
+        "14.2 Range; 17.15 Disclosure of Partial Representations in Range Requests",
+        f"{_RFC9110}#section-14.2",
+    ),
+)
+
+HUNDREDS_OF_RANGES = RangeSet.of([f"{i}-{i + 599}" for i in range(300)])
+"""300 ranges of 600 bytes, each overlapping the next: sent part by part, 180 kB for 1000 bytes."""
+
+
+@MANY_RANGES.check
+async def check_hundreds_of_ranges_are_not_amplified(stream_client: StreamClient) -> None:
+    """``bytes=0-599,1-600,...,299-898`` of ``small.txt``: the whole file, a 416, or parts that
+    cover the bytes asked for without sending any of them twice (coalesced)."""
+    what = "GET with a Range of 300 overlapping ranges"
+    fetched = await download(stream_client, SMALL, headers=[("range", HUNDREDS_OF_RANGES.header)])
+    if fetched.status == 200:
+        expect_whole(fetched, SMALL, what)
+        return
+    if fetched.status == 416:
+        return
+    expect(fetched.status, 206, f"status of {what}")
+    parts = parts_of(fetched, what)
+    sent = sum(len(body) for _, _, body in parts)
+    if sent > SMALL_SIZE:
+        violation(
+            f"the parts of {what}",
+            f"no byte sent twice (at most {SMALL_SIZE} bytes of the file)",
+            f"{sent} bytes in {len(parts)} parts",
+        )
+    missing = HUNDREDS_OF_RANGES.wanted - covered(fetched, what)
     if missing:
         violation(f"the parts of {what}", "every byte asked for", f"{len(missing)} missing")

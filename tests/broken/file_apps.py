@@ -31,6 +31,8 @@ from starlette.routing import Route
 
 from impl import conformance_files
 from impl.app import create_app
+from impl.download import FileDownload
+from impl.ranges import Decision, Ranges, parse_range
 from impl.safe_path import is_acceptable_name
 from spec.surface import CHANGING_FILE, FILES_PATH
 from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
@@ -156,6 +158,26 @@ async def _refuses_everything(root: Path, name: str, request: Request) -> Respon
     return PlainTextResponse("no such file\n", status_code=404)
 
 
+def _every_range(header: str, length: int) -> Decision:
+    """Each satisfiable range-spec its own part, in the order asked: no cap, no coalescing."""
+    spans = []
+    try:
+        for spec in header.partition("=")[2].split(","):
+            first, _, last = spec.strip().partition("-")
+            if not first:
+                spans.append((max(length - int(last), 0), length - 1))
+            elif int(first) < length:
+                spans.append((int(first), min(int(last), length - 1) if last else length - 1))
+    except ValueError:
+        return parse_range(header, length)
+    return Ranges(tuple(spans)) if spans else parse_range(header, length)
+
+
+async def _serves_every_range(root: Path, name: str, request: Request) -> Response:
+    """The reference download, but a part for every range asked for (CVE-2011-3192)."""
+    return FileDownload(root, name, filename=request.query_params.get("as"), ranges=_every_range)
+
+
 # --- the reference, with one request header taken away or one response header spoiled ----------
 
 
@@ -250,6 +272,7 @@ naive_join = files_app(_naive_join, name_checked=False)
 reads_to_end = files_app(_reads_to_end)
 buffers = files_app(_buffers)
 refuses_everything = files_app(_refuses_everything)
+serves_every_range = files_app(_serves_every_range)
 ignores_range = without_request_headers(_reference(), b"range")
 ignores_if_range = without_request_headers(_reference(), b"if-range")
 no_conditionals = without_request_headers(_reference(), b"if-none-match", b"if-modified-since")
@@ -273,6 +296,7 @@ BROKEN: dict[str, set[str]] = {
     "reads_to_end": {"FILE-LENGTH-01", "FILE-LENGTH-02"},
     "buffers": {"FILE-MEM-01", "FILE-LENGTH-02"},
     "refuses_everything": {"FILE-SERVE-01"},
+    "serves_every_range": {"FILE-RANGE-07"},
     "ignores_range": {"FILE-RANGE-01", "FILE-RANGE-02", "FILE-RANGE-03", "FILE-RANGE-05"},
     "ignores_if_range": {"FILE-RANGE-05"},
     "no_conditionals": {"FILE-COND-01", "FILE-COND-02"},
