@@ -1068,25 +1068,44 @@ async def check_malformed_ranges_get_the_whole_file(stream_client: StreamClient)
 IF_RANGE_RULE = chapter.rule(
     "FILE-RANGE-05",
     MUST,
-    "If-Range applies the Range only when it holds the file's current strong ETag (or its "
-    "Last-Modified date); a stale or weak validator gets the whole file with 200.",
+    "If-Range holding the file's current strong ETag lets the Range apply (206); a stale or "
+    "weak entity tag, or a date that is not exactly Last-Modified (earlier or later), gets the "
+    "whole file with 200; Last-Modified itself may get either, as the server deems it a "
+    "strong validator or not.",
     IF_RANGE,
 )
 
 
 @IF_RANGE_RULE.check
 async def check_if_range(stream_client: StreamClient) -> None:
-    """The current ETag gives the 206; a stale tag, the weak form of the current one and a
-    date a day before Last-Modified give the whole file."""
+    """The current ETag gives the 206; a stale tag, the weak form of the current one, and dates
+    a day before, a second after and a day after Last-Modified give the whole file; the date
+    Last-Modified gives the 206 or the whole file.
+
+    RFC 9110 section 13.1.5: an HTTP-date If-Range is true only when it is a strong validator
+    (section 8.8.2.2, the server's judgement) that exactly matches Last-Modified; when it is not
+    true the server MUST ignore the Range. A date later than Last-Modified is no match: a server
+    that compares "not earlier", as If-Modified-Since does, serves a stale range."""
     etag = await _etag(stream_client, SMALL)
     ranged = [("range", "bytes=10-19")]
     fetched = await download(stream_client, SMALL, headers=[*ranged, ("if-range", etag)])
     expect_single_range(fetched, 10, 19, f"GET with If-Range: {etag}")
     got = await download(stream_client, SMALL)
-    earlier = parsedate_to_datetime(got.header("last-modified") or "").timestamp() - 86400
-    for validator in ('"stale"', f"W/{etag}", formatdate(earlier, usegmt=True)):
+    last_modified = got.header("last-modified")
+    if last_modified is None:
+        violation(f"Last-Modified of {SMALL}", "a date to send back in If-Range", None)
+    when = parsedate_to_datetime(last_modified).timestamp()
+    dates = [formatdate(when + delta, usegmt=True) for delta in (-86400, 1, 86400)]
+    for validator in ('"stale"', f"W/{etag}", *dates):
         fetched = await download(stream_client, SMALL, headers=[*ranged, ("if-range", validator)])
         expect_whole(fetched, SMALL, f"GET with Range and If-Range: {validator}")
+    exact = [*ranged, ("if-range", last_modified)]
+    fetched = await download(stream_client, SMALL, headers=exact)
+    what = f"GET with Range and If-Range: {last_modified} (Last-Modified itself)"
+    if fetched.status == 206:
+        expect_single_range(fetched, 10, 19, what)
+    else:
+        expect_whole(fetched, SMALL, what)
 
 
 MAX_SERVED_RANGES = 6

@@ -15,9 +15,11 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
+from impl.app import create_app
 from impl.download import FileDownload
 from impl.ranges import Decision, Ignore, Unsatisfiable, parse_range
-from tests.broken.file_apps import Serve, files_app
+from spec.targets.asgi_types import Scope
+from tests.broken.file_apps import Serve, files_app, with_request
 
 CAP = 6
 """The fewest range-specs the spec lets a server cap a Range at (FILE-RANGE-06)."""
@@ -71,7 +73,21 @@ rejects_suspicious_ranges = files_app(_download(guarded(Unsatisfiable())))
 """Answers 416 to more than six ranges or more than two overlapping."""
 
 
+def _no_range_with_a_date(scope: Scope) -> Scope:
+    """A Range beside an If-Range that is a date (not an entity tag) is dropped."""
+    fields = dict(scope["headers"])
+    if_range = fields.get(b"if-range", b'"').lstrip()
+    if if_range.startswith((b'"', b"W/")):
+        return scope
+    return {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"range"]}
+
+
+dates_never_strong = with_request(create_app(), _no_range_with_a_date)
+"""Deems no Last-Modified date a strong validator: an If-Range date never lets a Range apply."""
+
+
 ALLOWED: dict[str, str] = {
+    "dates_never_strong": "FILE-RANGE-05",
     "ignores_suspicious_ranges": "FILE-RANGE-*",
     "rejects_suspicious_ranges": "FILE-RANGE-*",
 }
