@@ -44,7 +44,9 @@ ignores more.
 
 Two checks only apply to an app the suite serves in its own process, which is
 every ASGI target: the blocking check runs the app under a blocking-call
-detector ([blockbuster](https://pypi.org/project/blockbuster/)), and the memory
+detector ([blockbuster](https://pypi.org/project/blockbuster/), which flags
+file-system calls, among them path resolution with `os.path.realpath`,
+`os.path.abspath` or `Path.resolve`, even of an absolute path), and the memory
 check reads the process's resident set size from `/proc` while the suite's
 uvicorn serves the file. By default the memory check downloads a 64 MiB file;
 set `STREAMSPEC_LARGE_FILES=1` to download 1 GiB instead (a few seconds more).
@@ -351,8 +353,9 @@ async def blocking_calls_detected() -> AsyncIterator[None]:
 NON_BLOCKING = chapter.rule(
     "FILE-LOOP-01",
     MUST,
-    "Serving a file never makes a blocking file-system call (open, stat, read) on the "
-    "event loop's thread.",
+    "Serving a file never makes a blocking file-system call (open, stat, read, and path "
+    "resolution: `os.path.realpath`, `os.path.abspath`, `Path.resolve`) on the event "
+    "loop's thread.",
     STREAMSPEC,
 )
 
@@ -360,7 +363,11 @@ NON_BLOCKING = chapter.rule(
 @NON_BLOCKING.check
 async def check_reads_do_not_block_the_loop(target: Target) -> None:
     """The 8 MiB file is downloaded at the ASGI level under a blocking-call detector: any
-    blocking call the app makes on the loop's thread raises inside the app, which fails."""
+    blocking call the app makes on the loop's thread raises inside the app, which fails.
+
+    The detector (blockbuster) flags ``os.path.abspath`` and ``os.path.realpath`` (and so
+    ``Path.resolve``) whatever their argument, even an absolute path they resolve without a
+    system call: resolve the requested name in a worker thread, as the file is opened."""
     client = AsgiClient(target.app)
     await download(client, "big.bin")  # the surface may make its files on first use
     async with blocking_calls_detected():
@@ -628,8 +635,9 @@ def expect_disposition(fetched: Fetched, name: str, what: str) -> None:
 DISPOSITION_NAME = chapter.rule(
     "FILE-DISP-01",
     MUST,
-    "Content-Disposition follows RFC 6266 and gives the client back the file's exact name: "
-    "quotes and backslashes escaped, any other name in an RFC 8187 `filename*`.",
+    "Every download, with `as` or without, carries a Content-Disposition of type `attachment` "
+    "or `inline` that follows RFC 6266 and gives the client back the file's exact name (its "
+    "own, or `as`): quotes and backslashes escaped, any other name in an RFC 8187 `filename*`.",
     DISPOSITION,
 )
 
@@ -826,24 +834,45 @@ async def check_head_is_get_without_body(stream_client: StreamClient) -> None:
         expect(len(head.body), 0, f"body bytes of HEAD {name}")
 
 
+_KEPT_BY_304 = ("cache-control", "content-location", "etag", "expires", "vary")
+"""What a 304 carries when the 200 would (RFC 9110 section 15.4.5), with the same value."""
+
+
+def expect_not_modified(fetched: Fetched, whole: Fetched, what: str) -> None:
+    """*fetched* is a 304 for the file *whole* is the 200 of: no body, the fields a 304 must
+    carry as the 200 carries them, ``Date`` if the 200 has one, a Content-Length (if any) equal
+    to the file's size. Other fields (``Last-Modified``...) may be there or not."""
+    expect(fetched.status, 304, f"status of {what}")
+    expect(fetched.body, b"", f"body of the 304 to {what}")
+    for name in _KEPT_BY_304:
+        expect(fetched.header(name), whole.header(name), f"{name} of the 304 to {what}")
+    if whole.header("date") is not None and fetched.header("date") is None:
+        violation(f"Date of the 304 to {what}", "a Date, as the 200 has", None)
+    length = fetched.header("content-length")
+    if length is not None:
+        expect(length, whole.header("content-length"), f"Content-Length of the 304 to {what}")
+
+
 NOT_MODIFIED_ETAG = chapter.rule(
     "FILE-COND-01",
     MUST,
     "A GET whose If-None-Match lists the file's entity tag (weak comparison) or is `*` "
-    "answers 304 with the ETag and no body; any other If-None-Match gets the file.",
+    "answers 304 with no body, the ETag, and each of Cache-Control, Content-Location, Date, "
+    "Expires and Vary the 200 carries (a Content-Length only if it is the file's size); any "
+    "other If-None-Match gets the file.",
     IF_NONE_MATCH,
 )
 
 
 @NOT_MODIFIED_ETAG.check
 async def check_if_none_match(stream_client: StreamClient) -> None:
-    """The current tag, ``*``, ``W/`` + the tag and a list holding it give 304; a stale tag 200."""
+    """The current tag, ``*``, ``W/`` + the tag and a list holding it give 304, each carrying
+    the 200's ETag and caching fields and no body; a stale tag gives 200."""
+    whole = await download(stream_client, SMALL)
     etag = await _etag(stream_client, SMALL)
     for condition in (etag, "*", f"W/{etag}", f'"stale", {etag}'):
         fetched = await download(stream_client, SMALL, headers=[("if-none-match", condition)])
-        expect(fetched.status, 304, f"status of GET with If-None-Match: {condition}")
-        expect(fetched.body, b"", "body of a 304")
-        expect(fetched.header("etag"), etag, "ETag of a 304")
+        expect_not_modified(fetched, whole, f"GET with If-None-Match: {condition}")
     fetched = await download(stream_client, SMALL, headers=[("if-none-match", '"stale"')])
     expect_whole(fetched, SMALL, 'GET with If-None-Match: "stale"')
 
@@ -852,7 +881,8 @@ NOT_MODIFIED_DATE = chapter.rule(
     "FILE-COND-02",
     MUST,
     "A GET without If-None-Match whose If-Modified-Since is a valid date no earlier than "
-    "Last-Modified answers 304; an earlier or invalid date gets the file.",
+    "Last-Modified answers 304 (carrying what FILE-COND-01 says a 304 carries); an earlier or "
+    "invalid date gets the file.",
     IF_MODIFIED_SINCE,
 )
 
@@ -866,8 +896,7 @@ async def check_if_modified_since(stream_client: StreamClient) -> None:
     if last_modified is None:
         violation(f"Last-Modified of {SMALL}", "a date to send back", None)
     fetched = await download(stream_client, SMALL, headers=[("if-modified-since", last_modified)])
-    expect(fetched.status, 304, f"status of GET with If-Modified-Since: {last_modified}")
-    expect(fetched.body, b"", "body of a 304")
+    expect_not_modified(fetched, first, f"GET with If-Modified-Since: {last_modified}")
     earlier = parsedate_to_datetime(last_modified).timestamp() - 86400
     for condition in (formatdate(earlier, usegmt=True), "not a date"):
         fetched = await download(stream_client, SMALL, headers=[("if-modified-since", condition)])

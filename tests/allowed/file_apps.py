@@ -10,16 +10,21 @@ the rules it must pass.
 from __future__ import annotations
 
 from collections.abc import Callable
+from email.utils import formatdate
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
+from impl import conformance_files
 from impl.app import create_app
 from impl.download import FileDownload
 from impl.ranges import Decision, Ignore, Unsatisfiable, parse_range
-from spec.targets.asgi_types import Scope
-from tests.broken.file_apps import Serve, files_app, with_request
+from spec.surface import FILES_PATH, download_name
+from spec.targets.asgi_types import ASGIApp, Receive, Scope, Send
+from tests.broken.file_apps import Serve, files_app, with_request, with_response_headers
 
 CAP = 6
 """The fewest range-specs the spec lets a server cap a Range at (FILE-RANGE-06)."""
@@ -61,7 +66,8 @@ def guarded(refusal: Decision) -> Callable[[str, int], Decision]:
 
 def _download(ranges: Callable[[str, int], Decision]) -> Serve:
     async def serve(root: Path, name: str, request: Request) -> Response:
-        return FileDownload(root, name, filename=request.query_params.get("as"), ranges=ranges)
+        offered = download_name(request.scope["query_string"])
+        return FileDownload(root, name, filename=offered, ranges=ranges)
 
     return serve
 
@@ -86,7 +92,74 @@ dates_never_strong = with_request(create_app(), _no_range_with_a_date)
 """Deems no Last-Modified date a strong validator: an If-Range date never lets a Range apply."""
 
 
+async def _inline(root: Path, name: str, request: Request) -> Response:
+    offered = download_name(request.scope["query_string"])
+    return FileDownload(root, name, filename=offered, disposition="inline")
+
+
+inline_disposition = files_app(_inline)
+"""Offers every file ``inline`` rather than as an ``attachment``."""
+
+
+def refusing_encoded_slashes(app: ASGIApp) -> ASGIApp:
+    """*app*, but a 404 for a request whose raw path holds ``%2F`` (a ``/`` sent encoded)."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and b"%2f" in bytes(scope.get("raw_path") or b"").lower():
+            await PlainTextResponse("no such file\n", status_code=404)(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+refuses_encoded_slash = refusing_encoded_slashes(create_app())
+"""Serves ``sub/nested.txt`` only with its ``/`` sent as ``/``."""
+
+
+def _with_metadata(
+    scope: Scope, status: int, headers: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """Cache-Control and Vary on every answer; on a 304, Last-Modified and Content-Length too."""
+    added = [(b"cache-control", b"no-cache"), (b"vary", b"accept-encoding")]
+    if status == 304:
+        name = scope["path"].removeprefix(FILES_PATH + "/")
+        path = conformance_files.root() / name  # small and cached: a test app may stat here
+        stat = path.stat()
+        added += [
+            (b"last-modified", formatdate(int(stat.st_mtime), usegmt=True).encode("ascii")),
+            (b"content-length", str(stat.st_size).encode("ascii")),
+        ]
+    return [*headers, *added]
+
+
+not_modified_with_metadata = with_response_headers(create_app(), _with_metadata)
+"""A 304 that also carries Last-Modified and the file's Content-Length (RFC 9110 8.6)."""
+
+
+def starting_changing_at(size: int, app: ASGIApp) -> ASGIApp:
+    """*app*, whose ``changing.bin`` is *size* bytes long before its first request."""
+    started = False
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal started
+        if scope["type"] == "http" and not started:
+            started = True
+            await anyio.to_thread.run_sync(conformance_files.resize_changing, size)
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+changing_starts_elsewhere = starting_changing_at(777, create_app())
+"""``changing.bin`` starts at 777 bytes, not empty."""
+
+
 ALLOWED: dict[str, str] = {
+    "inline_disposition": "FILE-DISP-*",
+    "refuses_encoded_slash": "FILE-NAME-*",
+    "not_modified_with_metadata": "FILE-COND-*",
+    "changing_starts_elsewhere": "FILE-META-02,FILE-LENGTH-*",
     "dates_never_strong": "FILE-RANGE-05",
     "ignores_suspicious_ranges": "FILE-RANGE-*",
     "rejects_suspicious_ranges": "FILE-RANGE-*",

@@ -254,6 +254,15 @@ def _raw_disposition(
     return [(k, value if k == b"content-disposition" else v) for k, v in headers]
 
 
+def _add(name: bytes, value: bytes, *, status: int) -> Spoil:
+    def spoil(
+        scope: Scope, got: int, headers: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        return [*headers, (name, value)] if got == status else headers
+
+    return spoil
+
+
 def _first_range_only(scope: Scope) -> Scope:
     headers = [(k, v.split(b",")[0] if k == b"range" else v) for k, v in scope["headers"]]
     return {**scope, "headers": headers}
@@ -315,11 +324,30 @@ octet_stream = with_response_headers(
 )
 no_content_range_on_416 = with_response_headers(_reference(), _drop(b"content-range", status=416))
 raw_disposition = with_response_headers(_reference(), _raw_disposition)
+zero_length_304 = with_response_headers(_reference(), _add(b"content-length", b"0", status=304))
+cache_control_on_200_only = with_response_headers(
+    _reference(), _add(b"cache-control", b"max-age=60", status=200)
+)
+
+
+async def _resolves_on_loop(root: Path, name: str, request: Request) -> Response:
+    """The reference download, after a ``realpath`` of the name on the event loop's thread."""
+    os.path.realpath(root / name)  # noqa: ASYNC240 -- the defect under test
+    return FileDownload(root, name, filename=request.query_params.get("as"))
+
+
+resolves_on_loop = files_app(_resolves_on_loop)
 
 
 BROKEN: dict[str, set[str]] = {
     "tutorial": {"FILE-LOOP-01", "FILE-LENGTH-01", "FILE-LENGTH-02", "FILE-RANGE-01"},
-    "starlette": {"FILE-LENGTH-01", "FILE-LENGTH-02", "FILE-RANGE-04", "FILE-COND-01"},
+    "starlette": {
+        "FILE-LENGTH-01",
+        "FILE-LENGTH-02",
+        "FILE-RANGE-04",
+        "FILE-COND-01",
+        "SURFACE-FILES-01",
+    },
     "naive_join": {"FILE-NAME-01"},
     "reads_to_end": {"FILE-LENGTH-01", "FILE-LENGTH-02"},
     "buffers": {"FILE-MEM-01", "FILE-LENGTH-02"},
@@ -338,6 +366,9 @@ BROKEN: dict[str, set[str]] = {
     "octet_stream": {"FILE-TYPE-01"},
     "no_content_range_on_416": {"FILE-RANGE-03"},
     "raw_disposition": {"FILE-DISP-01", "FILE-DISP-02"},
+    "zero_length_304": {"FILE-COND-01", "FILE-COND-02"},
+    "cache_control_on_200_only": {"FILE-COND-01", "FILE-COND-02"},
+    "resolves_on_loop": {"FILE-LOOP-01"},
 }
 """Each broken app, by attribute name, and the rules (non-property checks) it must fail."""
 
