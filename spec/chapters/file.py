@@ -320,6 +320,8 @@ NAMES_PROPERTY = chapter.rule(
 @NAMES_PROPERTY.check
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(target=hostile_targets())
+@example(target=b"sub%2Fnested.txt")  # an encoded "/": the file, or a 404 or 400
+@example(target=b"sub/nested.txt")
 async def check_any_target_is_served_exactly_or_refused(
     stream_client: StreamClient, target: bytes
 ) -> None:
