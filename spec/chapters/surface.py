@@ -233,7 +233,7 @@ of `N` in UTF-8, a colon, `k` in 22 lower-case hex digits, and LF
 | `résumé ✓.txt` (NFC) | 500 |
 | `sub/nested.txt` | 400 |
 | `big.bin` | 8 MiB (8388608) |
-| `changing.bin` | 0 until the `POST` below sets it |
+| `changing.bin` | set by the `POST` below (any length before it) |
 
 Besides them: `zeros-64MiB.bin` and `zeros-1GiB.bin`, that many zero bytes (a
 server may create them sparse); `outside.txt`, a sibling of the root (not
@@ -248,10 +248,10 @@ then see a 404.
 Sets the length of `changing.bin` to `N` bytes (0 to 64 MiB) in place: the
 same file (inode) is truncated, or extended with the formula's bytes, so that
 a download that has it open sees the change. Its content is always the first
-`N` bytes of the formula. Answers 204; a size out of range gets a 400. The
-file starts empty; the checks set its length with this `POST` before every
-download of it, so they depend on nothing else (a target that starts it at
-another length passes too). A
+`N` bytes of the formula. Answers 204; a size out of range gets a 400. Its
+length before the first `POST` is the target's choice (the reference starts
+it empty): the checks set it with this `POST` before every request for the
+file, and depend on nothing else. A
 target without this control answers anything else, and the checks of a file
 that changes during its download are then reported not observable.
 """
