@@ -36,7 +36,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import anyio
@@ -47,7 +47,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from impl.disposition import content_disposition
-from impl.ranges import Ranges, Unsatisfiable, parse_range
+from impl.ranges import Decision, Ranges, Unsatisfiable, parse_range
 from impl.safe_path import OpenFile, open_inside
 from impl.validators import Validators, not_modified, range_allowed
 
@@ -96,6 +96,8 @@ class FileDownload(Response):
         name: the requested path below the root, percent-decoded once.
         filename: the name offered in Content-Disposition (default: the file's own).
         chunk_size: bytes read and sent at a time.
+        ranges: what a ``Range`` header selects of a file of a given length
+            (default :func:`impl.ranges.parse_range`: capped, sorted, coalesced).
     """
 
     def __init__(
@@ -106,12 +108,14 @@ class FileDownload(Response):
         filename: str | None = None,
         disposition: str = "attachment",
         chunk_size: int = CHUNK_SIZE,
+        ranges: Callable[[str, int], Decision] = parse_range,
     ) -> None:
         self.root = root
         self.name = name
         self.filename = filename
         self.disposition = disposition
         self.chunk_size = chunk_size
+        self.ranges = ranges
         self.status_code = 200
         self.background = None
         self.init_headers({})
@@ -164,7 +168,7 @@ class FileDownload(Response):
         decision = None
         header = request.get("range")
         if header is not None and range_allowed(validators, request.get("if-range")):
-            decision = parse_range(header, length)
+            decision = self.ranges(header, length)
         if isinstance(decision, Unsatisfiable):
             unsatisfied = [*common, ("content-range", f"bytes */{length}")]
             await _plain(send, 416, "range not satisfiable\n", unsatisfied, head=head)

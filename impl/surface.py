@@ -25,6 +25,7 @@ from spec.surface import (
     FILES_PATH,
     SSE_PATH,
     TEXT_PATH,
+    download_name,
     event_from_json,
     text_chunks_from_json,
 )
@@ -136,8 +137,12 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
     @router.api_route(FILES_PATH + "/{name:path}", methods=["GET", "HEAD"])
     async def conformance_file(name: str, request: Request) -> Response:
         """A conformance file, served as every download is; ``?as=`` names it for the client."""
+        try:
+            offered = download_name(request.scope["query_string"])
+        except ValueError as error:
+            return PlainTextResponse(f"refused: {error}\n", status_code=400)
         served = await anyio.to_thread.run_sync(conformance_files.root)
-        return FileDownload(served, name, filename=request.query_params.get("as"))
+        return FileDownload(served, name, filename=offered)
 
     @router.post(f"{FILES_PATH}/{CHANGING_FILE}")
     async def resize_changing_file(size: str = Query(...)) -> Response:

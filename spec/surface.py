@@ -47,7 +47,8 @@ request for a stream is written.
 ``GET|HEAD /conformance/files/{name}[?as=NAME]``
     Download the conformance file *name* (:data:`CONFORMANCE_FILES`,
     :data:`ZERO_FILES`, :data:`CHANGING_FILE`), served as any file download
-    of the target is; ``as`` names it in ``Content-Disposition`` instead.
+    of the target is; ``as`` names it in ``Content-Disposition`` instead
+    (:func:`download_name`: empty, repeated or not UTF-8, a 400).
 
 ``POST /conformance/files/changing.bin?size=N``
     Set the length of :data:`CHANGING_FILE` to *N* bytes in place, its
@@ -60,7 +61,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 from spec.sse import Event
 
@@ -227,3 +228,31 @@ def file_path(name: str) -> str:
 def file_target(name: str) -> bytes:
     """The request target of the conformance file *name*, percent-encoded for the wire."""
     return f"{FILES_PATH}/{quote(name, safe='/')}".encode("ascii")
+
+
+DOWNLOAD_NAME = "as"
+"""The query parameter that offers a conformance file under another name."""
+
+
+def download_name(query_string: bytes) -> str | None:
+    """The ``as`` of a raw query string: the name to offer in ``Content-Disposition``.
+
+    ``None`` when the query has no ``as``. Raise ValueError when ``as`` is
+    empty, given more than once, or not UTF-8 once percent-decoded (``+`` is a
+    space): the surface answers those with a 400.
+    """
+    values = []
+    for pair in query_string.split(b"&"):
+        key, _, value = pair.partition(b"=")
+        if unquote_to_bytes(key.replace(b"+", b" ")) == DOWNLOAD_NAME.encode("ascii"):
+            values.append(unquote_to_bytes(value.replace(b"+", b" ")))
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ValueError(f"{DOWNLOAD_NAME} is given {len(values)} times")
+    if not values[0]:
+        raise ValueError(f"{DOWNLOAD_NAME} is empty")
+    try:
+        return values[0].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{DOWNLOAD_NAME} is not UTF-8") from None

@@ -24,7 +24,9 @@ from spec.targets.target import Target
 from tests.broken import file_apps
 from tests.checks import checks_of, is_property
 
-FILE_CHECKS = [c for c in checks_of("FILE-") if not is_property(c[2])]
+FILE_CHECKS = [
+    c for c in [*checks_of("FILE-"), *checks_of("SURFACE-FILES-")] if not is_property(c[2])
+]
 
 # The tutorial's generator and its like hold an open file; when the client leaves they are
 # dropped unclosed (a defect of theirs the cancellation chapter covers, not this one).

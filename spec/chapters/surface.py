@@ -216,12 +216,35 @@ The answer a target gives an `EventSource` whose stream is over for good, so
 that it stops reconnecting: `204 No Content`, no body.
 ## `GET|HEAD /conformance/files/{name}[?as=NAME]`
 
-Downloads the conformance file `name` (a path below the served root, sent
-percent-encoded), served exactly as the target serves any file: the chapter
-"File download" holds it to every rule of a download. With `as`, the file is
-offered to the client under the name `NAME` in `Content-Disposition` (any
-text: the checks send quotes, backslashes, CR, LF, NUL and emoji in it), as an
-app does that stores a file under one name and offers it under another.
+Downloads the conformance file `name` (a path below the served root), served
+exactly as the target serves any file: the chapter "File download" holds it to
+every rule of a download.
+
+How the suite writes the name: each segment percent-encoded as UTF-8 (every
+byte outside `A-Z a-z 0-9 - . _ ~` as `%XX`), and the `/` between segments
+as a plain `/`: `sub/nested.txt` is sent as `/conformance/files/sub/nested.txt`,
+never as `sub%2Fnested.txt`. A server must serve that spelling. A `%2F` (or
+`%5C`, `%2e%2e`...) is sent only in the hostile names of `FILE-NAME-01` and
+`FILE-NAME-02`, where a target may either serve the file the decoded name
+plainly names (`sub%2Fnested.txt` decoded once is `sub/nested.txt`) or answer
+404 or 400: both pass.
+
+Every download, with `as` or without, carries `Content-Disposition`, of type
+`attachment` or `inline` (either passes, in any case), whose file name (a
+`filename*` when there is one, else `filename`) is `NAME` when `as` is given
+and otherwise the file's own name, the last segment of its path (`nested.txt`
+for `sub/nested.txt`). `as` is any non-empty UTF-8 text, percent-encoded in the
+query (`+` is a space); the checks send quotes, backslashes, CR, LF, NUL and
+emoji in it, as an app does that stores a file under one name and offers it
+under another. An `as` that is empty (`as=`), given more than once, or whose
+percent-decoded bytes are not UTF-8 gets a 400 and no file (`SURFACE-FILES-01`).
+
+A 304 (rules `FILE-COND-01`, `FILE-COND-02`) carries no body, the file's
+`ETag`, and every one of `Cache-Control`, `Content-Location`, `Date`,
+`Expires` and `Vary` the 200 to the same request carries, with the same value
+(`Date` its own) (RFC 9110 section 15.4.5). It may carry `Last-Modified` and
+other fields too, or not; a `Content-Length` in a 304, if any, is the file's
+size (RFC 9110 section 8.6).
 
 The served root holds these files, whose content is given by a formula so
 that the suite knows every byte without sharing a file with the target. The
@@ -244,7 +267,7 @@ of `N` in UTF-8, a colon, `k` in 22 lower-case hex digits, and LF
 | `résumé ✓.txt` (NFC) | 500 |
 | `sub/nested.txt` | 400 |
 | `big.bin` | 8 MiB (8388608) |
-| `changing.bin` | set by the `POST` below |
+| `changing.bin` | set by the `POST` below (any length before it) |
 
 Besides them: `zeros-64MiB.bin` and `zeros-1GiB.bin`, that many zero bytes (a
 server may create them sparse); `outside.txt`, a sibling of the root (not
@@ -259,7 +282,10 @@ then see a 404.
 Sets the length of `changing.bin` to `N` bytes (0 to 64 MiB) in place: the
 same file (inode) is truncated, or extended with the formula's bytes, so that
 a download that has it open sees the change. Its content is always the first
-`N` bytes of the formula. Answers 204; a size out of range gets a 400. A
+`N` bytes of the formula. Answers 204; a size out of range gets a 400. Its
+length before the first `POST` is the target's choice (the reference starts
+it empty): the checks set it with this `POST` before every request for the
+file, and depend on nothing else. A
 target without this control answers anything else, and the checks of a file
 that changes during its download are then reported not observable.
 """
@@ -272,9 +298,9 @@ from spec.capabilities import parse, requires
 from spec.gates import GateControl, GateControlError, GateState, arrival_guard, new_gate
 from spec.media import EVENT_STREAM, essence
 from spec.messages import run_exchange
-from spec.rules import MUST, Chapter, Source, expect, violation
+from spec.rules import MUST, Chapter, Source, expect, not_observable, violation
 from spec.sse import Event
-from spec.streams import fetch, served
+from spec.streams import Fetched, fetch, served
 from spec.surface import (
     BYTES_PATH,
     CAPABILITIES_PATH,
@@ -282,13 +308,18 @@ from spec.surface import (
     SSE_PATH,
     TEXT_PATH,
     bytes_params,
+    file_bytes,
+    file_path,
+    file_target,
     gate_path,
     log_params,
     sse_params,
     text_params,
 )
+from spec.targets import harness
 from spec.targets.client import StreamClient
 from spec.targets.target import Target
+from spec.wire import raw_fetch
 
 chapter = Chapter(__name__)
 
@@ -540,3 +571,50 @@ async def check_gate_first_holds_the_producer_before_its_first_chunk(
     expect(seen["status before chunk 1"], 1, "status received while the producer waits")
     expect(seen.get("status"), 200, "status of the stream gated before its first chunk")
     expect(seen.get("body"), "".join(chunks).encode(), "body of the stream gated before its first")
+
+
+FILES_NAME_PARAMETER = chapter.rule(
+    "SURFACE-FILES-01",
+    MUST,
+    "GET /conformance/files/{name} answers 400 when `as` is empty, given more than once, or "
+    "not UTF-8 once percent-decoded, and serves the file under any other `as`.",
+    SURFACE,
+)
+
+_BAD_NAMES = (b"as=", b"as=a.txt&as=b.txt", b"as=%FF.txt", b"as=caf%E9.txt", b"as=a&x=1&as=")
+
+
+async def _raw_query(stream_client: StreamClient, name: str, query: bytes) -> Fetched:
+    """GET the conformance file *name* with the raw query string *query*, bytes as given."""
+    if stream_client.transport == "socket":
+        base_url = getattr(stream_client, "base_url", None)
+        if base_url is None:
+            not_observable("the socket client does not say which server it reads")
+        return await raw_fetch(base_url, "GET", file_target(name) + b"?" + query)
+    app = getattr(stream_client, "app", None)
+    if app is None:
+        not_observable("the client does not say which app it calls")
+    scope = {**harness.build_scope("GET", file_path(name)), "query_string": query}
+    with anyio.fail_after(30):
+        async with harness.exchange(app, scope) as exchange:
+            await exchange.wait_start()
+            async for _ in exchange.iter_body():
+                pass
+    fetched = Fetched(exchange.status, exchange.headers)
+    fetched.chunks.append(exchange.body)
+    return fetched
+
+
+@requires("files")
+@FILES_NAME_PARAMETER.check
+async def check_malformed_download_names_get_400(stream_client: StreamClient) -> None:
+    """``as=x%20y.txt`` gets the file; ``as=``, ``as`` twice and ``as=%FF.txt`` (Latin-1
+    bytes, not UTF-8) each get a 400 and no byte of the file."""
+    fetched = await _raw_query(stream_client, "small.txt", b"as=x%20y.txt")
+    expect(fetched.status, 200, "status of GET small.txt?as=x%20y.txt")
+    for query in _BAD_NAMES:
+        fetched = await _raw_query(stream_client, "small.txt", query)
+        what = f"GET small.txt?{query.decode('ascii')}"
+        expect(fetched.status, 400, f"status of {what}")
+        if file_bytes("small.txt", 64) in fetched.body:
+            violation(f"the body of {what}", "no byte of the file", fetched.body[:64])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import anyio
@@ -31,6 +32,8 @@ from starlette.routing import Route
 
 from impl import conformance_files
 from impl.app import create_app
+from impl.download import FileDownload
+from impl.ranges import Decision, Ranges, parse_range
 from impl.safe_path import is_acceptable_name
 from spec.surface import CHANGING_FILE, FILES_PATH
 from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
@@ -156,6 +159,26 @@ async def _refuses_everything(root: Path, name: str, request: Request) -> Respon
     return PlainTextResponse("no such file\n", status_code=404)
 
 
+def _every_range(header: str, length: int) -> Decision:
+    """Each satisfiable range-spec its own part, in the order asked: no cap, no coalescing."""
+    spans = []
+    try:
+        for spec in header.partition("=")[2].split(","):
+            first, _, last = spec.strip().partition("-")
+            if not first:
+                spans.append((max(length - int(last), 0), length - 1))
+            elif int(first) < length:
+                spans.append((int(first), min(int(last), length - 1) if last else length - 1))
+    except ValueError:
+        return parse_range(header, length)
+    return Ranges(tuple(spans)) if spans else parse_range(header, length)
+
+
+async def _serves_every_range(root: Path, name: str, request: Request) -> Response:
+    """The reference download, but a part for every range asked for (CVE-2011-3192)."""
+    return FileDownload(root, name, filename=request.query_params.get("as"), ranges=_every_range)
+
+
 # --- the reference, with one request header taken away or one response header spoiled ----------
 
 
@@ -231,9 +254,44 @@ def _raw_disposition(
     return [(k, value if k == b"content-disposition" else v) for k, v in headers]
 
 
+def _add(name: bytes, value: bytes, *, status: int) -> Spoil:
+    def spoil(
+        scope: Scope, got: int, headers: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        return [*headers, (name, value)] if got == status else headers
+
+    return spoil
+
+
 def _first_range_only(scope: Scope) -> Scope:
     headers = [(k, v.split(b",")[0] if k == b"range" else v) for k, v in scope["headers"]]
     return {**scope, "headers": headers}
+
+
+def honours_later_dates(app: ASGIApp) -> ASGIApp:
+    """*app*, but an If-Range date not earlier than the file's mtime lets the Range apply."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            name = scope["path"].removeprefix(FILES_PATH + "/")
+            headers = dict(scope["headers"])
+            date = _http_date(headers.get(b"if-range", b"").decode("latin-1"))
+            if date is not None:
+                root = await anyio.to_thread.run_sync(conformance_files.root)
+                mtime = (await anyio.Path(root / name).stat()).st_mtime
+                if date >= int(mtime):
+                    kept = [(k, v) for k, v in scope["headers"] if k != b"if-range"]
+                    scope = {**scope, "headers": kept}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def _http_date(value: str) -> float | None:
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _head_as_get(scope: Scope) -> Scope:
@@ -250,8 +308,10 @@ naive_join = files_app(_naive_join, name_checked=False)
 reads_to_end = files_app(_reads_to_end)
 buffers = files_app(_buffers)
 refuses_everything = files_app(_refuses_everything)
+serves_every_range = files_app(_serves_every_range)
 ignores_range = without_request_headers(_reference(), b"range")
 ignores_if_range = without_request_headers(_reference(), b"if-range")
+later_if_range_dates = honours_later_dates(_reference())
 no_conditionals = without_request_headers(_reference(), b"if-none-match", b"if-modified-since")
 first_range_only = with_request(_reference(), _first_range_only)
 head_as_get = with_request(_reference(), _head_as_get)
@@ -264,17 +324,38 @@ octet_stream = with_response_headers(
 )
 no_content_range_on_416 = with_response_headers(_reference(), _drop(b"content-range", status=416))
 raw_disposition = with_response_headers(_reference(), _raw_disposition)
+zero_length_304 = with_response_headers(_reference(), _add(b"content-length", b"0", status=304))
+cache_control_on_200_only = with_response_headers(
+    _reference(), _add(b"cache-control", b"max-age=60", status=200)
+)
+
+
+async def _resolves_on_loop(root: Path, name: str, request: Request) -> Response:
+    """The reference download, after a ``realpath`` of the name on the event loop's thread."""
+    os.path.realpath(root / name)  # noqa: ASYNC240 -- the defect under test
+    return FileDownload(root, name, filename=request.query_params.get("as"))
+
+
+resolves_on_loop = files_app(_resolves_on_loop)
 
 
 BROKEN: dict[str, set[str]] = {
     "tutorial": {"FILE-LOOP-01", "FILE-LENGTH-01", "FILE-LENGTH-02", "FILE-RANGE-01"},
-    "starlette": {"FILE-LENGTH-01", "FILE-LENGTH-02", "FILE-RANGE-04", "FILE-COND-01"},
+    "starlette": {
+        "FILE-LENGTH-01",
+        "FILE-LENGTH-02",
+        "FILE-RANGE-04",
+        "FILE-COND-01",
+        "SURFACE-FILES-01",
+    },
     "naive_join": {"FILE-NAME-01"},
     "reads_to_end": {"FILE-LENGTH-01", "FILE-LENGTH-02"},
     "buffers": {"FILE-MEM-01", "FILE-LENGTH-02"},
     "refuses_everything": {"FILE-SERVE-01"},
+    "serves_every_range": {"FILE-RANGE-07"},
     "ignores_range": {"FILE-RANGE-01", "FILE-RANGE-02", "FILE-RANGE-03", "FILE-RANGE-05"},
     "ignores_if_range": {"FILE-RANGE-05"},
+    "later_if_range_dates": {"FILE-RANGE-05"},
     "no_conditionals": {"FILE-COND-01", "FILE-COND-02"},
     "first_range_only": {"FILE-RANGE-02"},
     "head_as_get": {"FILE-HEAD-01"},
@@ -285,6 +366,9 @@ BROKEN: dict[str, set[str]] = {
     "octet_stream": {"FILE-TYPE-01"},
     "no_content_range_on_416": {"FILE-RANGE-03"},
     "raw_disposition": {"FILE-DISP-01", "FILE-DISP-02"},
+    "zero_length_304": {"FILE-COND-01", "FILE-COND-02"},
+    "cache_control_on_200_only": {"FILE-COND-01", "FILE-COND-02"},
+    "resolves_on_loop": {"FILE-LOOP-01"},
 }
 """Each broken app, by attribute name, and the rules (non-property checks) it must fail."""
 

@@ -1,0 +1,28 @@
+"""The FILE chapter passes downloads that take a liberty its text allows.
+
+Child ``pytest spec --target=tests.allowed.file_apps:NAME`` runs, read through
+their JSON reports: every rule the app is listed with in
+:data:`tests.allowed.file_apps.ALLOWED` passes (none fails, none is skipped
+for want of an answer), hypothesis properties included.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import pytest
+
+from tests.allowed import file_apps
+from tests.run_suite import run_spec
+
+
+@pytest.mark.parametrize("name", sorted(file_apps.ALLOWED))
+def test_allowed_download_passes(tmp_path: Path, name: str) -> None:
+    rules = file_apps.ALLOWED[name]
+    run = run_spec(tmp_path, f"--rules={rules}", f"--target=tests.allowed.file_apps:{name}")
+    patterns = rules.split(",")
+    results = {r: v for r, v in run.results().items() if any(fnmatchcase(r, p) for p in patterns)}
+    assert results, run.output
+    assert {rule: result for rule, result in results.items() if result != "pass"} == {}, run.output
+    assert run.returncode == 0, run.output
