@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from spec import chapters, html_report, witness
 from spec import report as rule_report
-from spec.capabilities import MARKER, Capabilities
+from spec.capabilities import MARKER, STREAMS, Capabilities
 from spec.clients.replay import Replay
 from spec.clients.runner import DEFAULT_CLIENT, ClientUnderTest
 from spec.decoders import DEFAULT_DECODER, DecoderFactory, load_decoder
@@ -357,7 +357,8 @@ def _streamspec_capability_gate(request: pytest.FixtureRequest) -> None:
     if not names:
         return
     declared: Capabilities = request.getfixturevalue("capabilities")
-    for name in names:
+    # A stream not served (not applicable) decides before an observation not offered.
+    for name in sorted(names, key=lambda name: name not in STREAMS):
         declared.require(name)
 
 

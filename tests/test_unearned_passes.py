@@ -58,3 +58,11 @@ def test_report_holds_decoder_and_client_rules_only_when_named(tmp_path: Path) -
     ).results()
     assert named["SSE-PARSE-01"] == "pass"
     assert named["SSE-CLIENT-01"] == "pass"
+
+
+def test_a_stream_not_served_decides_before_an_observation_not_offered(tmp_path: Path) -> None:
+    """HDR-INPUT-01 needs the gates and custom headers (marked in that order): with neither
+    declared, the rule is not applicable, as the capability table says."""
+    target = "--target=tests.broken.no_surface:no_headers_no_gates"
+    run = run_spec(tmp_path, "--rules=HDR-INPUT-01", target)
+    assert run.results()["HDR-INPUT-01"] == "not applicable", run.output[-2000:]

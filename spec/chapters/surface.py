@@ -30,6 +30,10 @@ implements, for example
 | `stop` | `GET /conformance/sse/stop` is served | not applicable |
 | `gates` | `gate=NAME` and `/conformance/gates/NAME` are served | not observable |
 
+A check that needs both a stream the target does not serve and an
+observation it does not offer is reported *not applicable*: the stream
+decides first.
+
 The observation endpoint, `GET /conformance/observe`, tells the suite
 server-side facts: a producer started, how many items it made, its cleanup
 ran (see below).
@@ -48,9 +52,14 @@ nothing: it is held to every stream rule, offers no observation, and fails
 
 Streams the events of `JSON` as `text/event-stream`, in order, then ends the
 response. `JSON` is a list of objects with the optional members `data`
-(string, default `""`), `event` (string), `id` (string), `retry` (integer)
-and `comment` (string), each member meaning what the field of the same name
-means in the format. A member that is absent is not written.
+(string), `event` (string), `id` (string), `retry` (integer, 0 or more) and
+`comment` (string), each member meaning what the field of the same name
+means in the format. Every object is one event, dispatched by a client: an
+absent `data` means empty data, still written (as `data:` or `data: ` and
+the blank line), so that `[{}]` is one event with empty data. The other
+members are written only when present: an absent `event`, `id`, `retry` or
+`comment` writes no line of that field. A `retry` that is negative, a
+fraction, a boolean or a string is malformed (400).
 
 An event that cannot be written unaltered (a type or id with CR or LF, an id
 with NUL) is refused: the whole request gets a 4xx response before any event is
@@ -78,9 +87,11 @@ keep-alive comments on that idle stream (`0`: none at all). Also optional:
 ## `GET /conformance/text?chunks=JSON`
 
 Streams the strings of `JSON` (a list of strings) as a `text/plain;
-charset=utf-8` body: each string encoded as UTF-8 and sent as soon as it is
-produced, in order, then the end of the response. A malformed `chunks`
-parameter gets a 400.
+charset=utf-8` body (the `charset` parameter is required, its value `utf-8` in
+any letter case: HDR-TEXT-01): each string encoded as UTF-8 and sent as soon
+as it is produced, in order, then the end of the response. An empty string is
+a chunk of no bytes: a server may send it as an empty body message or not at
+all. A malformed `chunks` parameter gets a 400.
 
 Optional parameters: `gate=NAME` holds the producer at a gate (below);
 `headers=JSON` (below); `declare_length=true` makes the response declare the body's length (its

@@ -17,7 +17,7 @@ import json
 
 from spec.capabilities import KNOWN
 from spec.surface import CAPABILITIES_PATH
-from spec.targets.asgi_types import Message, Receive, Scope, Send
+from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
 EVERYTHING = json.dumps(dict.fromkeys(KNOWN, True)).encode()
 
@@ -50,12 +50,23 @@ async def nothing(scope: Scope, receive: Receive, send: Send) -> None:
     await _answer(send, 404, b"Not Found", b"text/plain")
 
 
-async def declaration_only(scope: Scope, receive: Receive, send: Send) -> None:
-    """Every capability declared; 404 to everything but the declaration."""
-    if scope["type"] == "lifespan":
-        await _lifespan(receive, send)
-        return
-    if scope["path"] == CAPABILITIES_PATH:
-        await _answer(send, 200, EVERYTHING, b"application/json")
-        return
-    await _answer(send, 404, b"Not Found", b"text/plain")
+def declaring(declaration: bytes) -> ASGIApp:
+    """An app that answers the capabilities endpoint with *declaration*, 404 to the rest."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["path"] == CAPABILITIES_PATH:
+            await _answer(send, 200, declaration, b"application/json")
+            return
+        await _answer(send, 404, b"Not Found", b"text/plain")
+
+    return app
+
+
+declaration_only = declaring(EVERYTHING)
+"""Every capability declared; 404 to everything but the declaration."""
+
+no_headers_no_gates = declaring(b'{"sse": true, "text": true, "headers": false, "gates": false}')
+"""Declares neither custom headers nor the gates (not applicable decides first)."""
