@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from spec import chapters, html_report
+from spec import chapters, html_report, threadsafe_ast
 from spec import report as rule_report
 from spec.capabilities import MARKER, Capabilities
 from spec.clients.replay import Replay
@@ -91,6 +91,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Before any server thread starts: on CPython 3.11.0-3.11.7 two threads parsing at once
+    # (a served app's traceback being logged, pytest formatting a failure) fail (issue 11).
+    threadsafe_ast.install()
     chapters.load_all()
     config.addinivalue_line(
         "markers", f"{MARKER}(*capabilities): the target capabilities a check needs"
