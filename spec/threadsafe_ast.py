@@ -7,13 +7,15 @@ with :func:`ast.parse` to place its ``^^^`` carets. Meanwhile the main thread
 formats the failing check's report, and pytest parses the whole chapter module
 with :func:`ast.parse` to find the failing statement.
 
-On CPython 3.11.0 to 3.11.7 (and 3.12.0, 3.12.1) the AST constructor keeps its
-recursion-depth counter in state shared by every thread of the interpreter, and
-in 3.11 a garbage collection in the middle of the construction can hand the GIL
-to another thread. A parse in that thread then resets the counter, and the first
-parse ends in ``SystemError: AST constructor recursion depth mismatch`` (CPython
-gh-106905, fixed in 3.11.8 and 3.12.2 by a counter per call). Raised inside
-pytest's report-making, it is an INTERNALERROR: no rule table, no report.
+On CPython 3.11.0 to 3.11.7 the AST constructor keeps its recursion-depth
+counter in state shared by every thread of the interpreter, and a garbage
+collection in the middle of the construction (finalizers run Python code) can
+hand the GIL to another thread. A parse in that thread then resets the counter,
+and the first parse ends in ``SystemError: AST constructor recursion depth
+mismatch`` (CPython gh-106905, fixed in 3.11.8 by a counter per call). Raised
+inside pytest's report-making, it is an INTERNALERROR: no rule table, no report.
+CPython 3.12.0 and 3.12.1 share the counter too, but collect garbage only
+between bytecodes, never inside the construction, so no thread can cut in.
 
 :func:`install` wraps :func:`ast.parse` in a process-wide re-entrant lock on
 those versions, so that no two threads construct an AST at once; elsewhere it
@@ -30,8 +32,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-_SHARED_COUNTER = ((3, 11, 0), (3, 11, 8)), ((3, 12, 0), (3, 12, 2))
-"""CPython versions ``[first, fixed)`` whose AST constructor shares its depth counter."""
+_INTERLEAVING = (((3, 11, 0), (3, 11, 8)),)
+"""CPython versions ``[first, fixed)`` on which two threads' AST constructions interleave."""
 
 _LOCK = threading.RLock()
 _MARK = "__streamspec_serialised__"
@@ -43,7 +45,7 @@ def affected(version: tuple[int, ...] | None = None) -> bool:
         if sys.implementation.name != "cpython":
             return False
         version = tuple(sys.version_info[:3])
-    return any(first <= version[:3] < fixed for first, fixed in _SHARED_COUNTER)
+    return any(first <= version[:3] < fixed for first, fixed in _INTERLEAVING)
 
 
 def install() -> bool:
