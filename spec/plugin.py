@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import sys
+import traceback
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from spec import chapters, html_report, witness
+from spec import chapters, html_report, threadsafe_ast, witness
 from spec import report as rule_report
 from spec.capabilities import MARKER, STREAMS, Capabilities
 from spec.clients.replay import Replay
@@ -93,6 +96,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Before any server thread starts: on CPython 3.11.0-3.11.7 two threads parsing at once
+    # (a served app's traceback being logged, pytest formatting a failure) fail (issue 11).
+    threadsafe_ast.install()
     chapters.load_all()
     config.addinivalue_line(
         "markers", f"{MARKER}(*capabilities): the target capabilities a check needs"
@@ -111,6 +117,10 @@ class RuleRecorder:
         self.target: Target | None = None
         self.capabilities: Capabilities | None = None
         self.client: ClientUnderTest | None = None
+        self.reports_written = False
+        self.summarised = False
+        self.report_lines: list[str] = []
+        self.report_problems: list[str] = []
 
     @property
     def target_name(self) -> str:
@@ -142,12 +152,26 @@ class RuleRecorder:
             self.config.hook.pytest_deselected(items=deselected)
             items[:] = selected
 
-    @pytest.hookimpl(wrapper=True)
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        rep = yield
+        """Note a check's violation and rule; a check that raised is failed even if the
+        report of it cannot be made.
+
+        Making a report formats the traceback (pytest parses the check's module)
+        and runs other plugins' hooks (this wrapper is put outside them); if any
+        of that raises for a rule's check that raised, the check's report is
+        made here from its exception alone (with a note of what went wrong),
+        instead of ending the session.
+        """
         rule_id = self.rule_of.get(item.nodeid)
+        try:
+            rep = yield
+        except Exception as failure:
+            if rule_id is None or call.excinfo is None or call.excinfo.errisinstance(_SKIP):
+                raise
+            rep = _unformatted_report(item, call, failure)
         if rule_id is not None and rep.when == "call" and rep.passed:
             _unless_earned(rep, item, REGISTRY[rule_id])
         if rep.failed and call.excinfo is not None:
@@ -212,12 +236,91 @@ class RuleRecorder:
         rules = [rule for rule in REGISTRY.values() if self.reported(rule)]
         return rule_report.summarise(rules, by_rule)
 
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if not self.rule_of:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Write the JSON and HTML reports as soon as every check has ended.
+
+        Before other plugins' session-finish hooks (one of them may raise) and
+        before the terminal summary, which pytest skips after an INTERNALERROR:
+        then the rule table is printed here. A report that could not be written
+        makes the session's exit status an internal error.
+        """
+        self.write_reports()
+        if self.report_problems and session.exitstatus in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.TESTS_FAILED,
+        ):
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+        if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+            terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+            if isinstance(terminal, pytest.TerminalReporter):
+                self.pytest_terminal_summary(terminal)
+
+    def pytest_unconfigure(self) -> None:
+        """Write the reports if the session ended before :meth:`pytest_sessionfinish` could,
+        and say where they went if the rule table was never printed."""
+        self.write_reports()
+        if not self.summarised:
+            for line in self.report_lines:
+                sys.stderr.write(line + "\n")
+
+    def write_reports(self) -> None:
+        """Write ``--report-json`` and ``--report-html`` once; never raises.
+
+        Each report is written, or the reason it could not be is kept, in
+        :attr:`report_lines` (printed under the rule table) and
+        :attr:`report_problems`. A run that selected no rule's check writes none.
+        """
+        if self.reports_written or not self.rule_of:
             return
+        self.reports_written = True
+        try:
+            report = self.json_report(self.results())
+        except Exception as error:  # the reports' own bug: said, not an INTERNALERROR
+            self._problem(f"the rule report could not be made: {error!r}")
+            return
+        path = self.config.getoption("--report-json")
+        if path:
+            try:
+                rule_report.write_json(Path(str(path)), report)
+            except Exception as error:
+                self._problem(f"the rule report could not be written to {path}: {error!r}")
+            else:
+                self.report_lines.append(f"rule report written to {path}")
+        html_path = self.config.getoption("--report-html")
+        if html_path:
+            try:
+                html_report.write(Path(str(html_path)), [report])
+            except Exception as error:
+                self._problem(f"the HTML report could not be written to {html_path}: {error!r}")
+            else:
+                self.report_lines.append(f"HTML rule report written to {html_path}")
+
+    def _problem(self, line: str) -> None:
+        self.report_problems.append(line)
+        self.report_lines.append(line)
+
+    def json_report(self, results: list[rule_report.RuleResult]) -> dict[str, Any]:
+        """The report of *results* as :func:`spec.report.to_json` makes it, for this run."""
+        return rule_report.to_json(
+            self.target_name,
+            results,
+            kind=self.target.kind
+            if self.target is not None
+            else html_report.CLIENT_KIND
+            if self.client is not None
+            else "",
+            capabilities=self.capabilities.as_json() if self.capabilities else None,
+        )
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """Print the rule table and each failing rule's reasons (once), then where the
+        reports went."""
+        if not self.rule_of or self.summarised:
+            return
+        self.summarised = True
         results = self.results()
-        target = self.target_name
-        terminalreporter.write_sep("=", f"streamspec rules: {target}")
+        terminalreporter.write_sep("=", f"streamspec rules: {self.target_name}")
         if self.capabilities is not None:
             terminalreporter.write_line(f"capabilities: {_describe(self.capabilities)}")
         for line in rule_report.table(results, width=terminalreporter._tw.fullwidth):
@@ -233,24 +336,9 @@ class RuleRecorder:
         if self.target is not None and self.target.kind == COMMAND and failed:
             terminalreporter.write_sep("-", "the target command's stderr (last lines)")
             terminalreporter.write_line(self.target.stderr or "(nothing)")
-        report = rule_report.to_json(
-            target,
-            results,
-            kind=self.target.kind
-            if self.target is not None
-            else html_report.CLIENT_KIND
-            if self.client is not None
-            else "",
-            capabilities=self.capabilities.as_json() if self.capabilities else None,
-        )
-        path = self.config.getoption("--report-json")
-        if path:
-            rule_report.write_json(Path(str(path)), report)
-            terminalreporter.write_line(f"rule report written to {path}")
-        html_path = self.config.getoption("--report-html")
-        if html_path:
-            html_report.write(Path(str(html_path)), [report])
-            terminalreporter.write_line(f"HTML rule report written to {html_path}")
+        self.write_reports()
+        for line in self.report_lines:
+            terminalreporter.write_line(line, red=line in self.report_problems)
 
 
 def _describe(capabilities: Capabilities) -> str:
@@ -288,6 +376,62 @@ def _failure_message(rep: pytest.TestReport) -> str:
     crash = getattr(rep.longrepr, "reprcrash", None)
     message = str(getattr(crash, "message", "")) or rep.longreprtext
     return message.strip()
+
+
+_SKIP = pytest.skip.Exception
+
+
+def _unformatted_report(
+    item: pytest.Item, call: pytest.CallInfo[None], error: Exception
+) -> pytest.TestReport:
+    """The failed report of *call* (which raised) made without formatting its traceback.
+
+    For a check whose report could not be made (*error*): the check's exception,
+    its notes (hypothesis' failing example) included, and a section saying what
+    went wrong.
+    """
+    assert call.excinfo is not None
+    when = call.when
+    assert when != "collect", "a check's phase, never collection"
+    raised = call.excinfo.value
+    try:
+        shown = "".join(traceback.format_exception_only(type(raised), raised)).rstrip()
+    except Exception:  # an exception whose message cannot be shown is still a failure
+        shown = call.excinfo.typename
+    sections = [
+        (f"Captured {key} {phase}", content)
+        for phase, key, content in getattr(item, "_report_sections", ())
+    ]
+    sections.append(("streamspec", f"the check's traceback could not be reported: {_cause(error)}"))
+    return pytest.TestReport(
+        item.nodeid,
+        item.location,
+        dict.fromkeys(item.keywords, 1),
+        "failed",
+        shown,
+        when,
+        sections,
+        call.duration,
+        call.start,
+        call.stop,
+        item.user_properties,
+    )
+
+
+def _cause(error: BaseException) -> str:
+    """*error*, and the first exception of its chain if another: ``Type: first line``."""
+    first, seen = error, {id(error)}
+    while first.__context__ is not None and id(first.__context__) not in seen:
+        first = first.__context__
+        seen.add(id(first))
+    if first is error:
+        return _one_line(error)
+    return f"{_one_line(error)} (first {_one_line(first)})"
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
 
 def _recorder(config: pytest.Config) -> RuleRecorder:
