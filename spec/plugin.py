@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from spec import chapters, html_report
+from spec import chapters, html_report, patience
 from spec import report as rule_report
 from spec.capabilities import MARKER, Capabilities
 from spec.clients.replay import Replay
@@ -323,6 +323,12 @@ def capabilities(request: pytest.FixtureRequest, target: Target) -> Capabilities
         declared = probe_capabilities(SocketClient(request.getfixturevalue("live_url")))
     _recorder(request.config).capabilities = declared
     return declared
+
+
+@pytest.fixture(autouse=True)
+def _streamspec_stalls() -> None:
+    """Each check's own record of a hang guard that ran out (see :class:`spec.patience.Stalls`)."""
+    patience.track_stalls()
 
 
 @pytest.fixture(autouse=True)

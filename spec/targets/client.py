@@ -14,17 +14,23 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
 
+from spec.patience import guarded
 from spec.targets import harness
 from spec.targets.asgi_types import ASGIApp
 
 Params = Sequence[tuple[str, str]]
 Headers = Sequence[tuple[str, str]]
+
+HEADERS_GUARD = 10.0
+"""Seconds a request waits for the response's status and headers (a hang guard): a
+correct target sends them at once, before any item exists; a target that holds them
+back (until the body ends, say) fails the check that asked, naming the request."""
 
 _HANG_GUARD = httpx.Timeout(30.0)
 # httpx builds an SSL context for every client it makes (loading the CA bundle,
@@ -109,7 +115,8 @@ class AsgiClient:
     ) -> AsyncIterator[StreamedResponse]:
         scope = harness.build_scope(method, path, params=params, headers=headers)
         async with harness.exchange(self.app, scope, body=body) as exchange:
-            await exchange.wait_start()
+            with guarded(f"the status and headers answering {method} {path}", HEADERS_GUARD):
+                await exchange.wait_start()
             yield _AsgiResponse(exchange)
 
 
@@ -154,8 +161,12 @@ class SocketClient:
     ) -> AsyncIterator[StreamedResponse]:
         async with (
             httpx.AsyncClient(base_url=self.base_url, timeout=_HANG_GUARD, verify=_SSL) as client,
-            client.stream(
-                method, path, params=list(params), headers=list(headers), content=body
-            ) as response,
+            AsyncExitStack() as stack,
         ):
+            with guarded(f"the status and headers answering {method} {path}", HEADERS_GUARD):
+                response = await stack.enter_async_context(
+                    client.stream(
+                        method, path, params=list(params), headers=list(headers), content=body
+                    )
+                )
             yield _SocketResponse(response)

@@ -1,0 +1,156 @@
+"""How long the suite waits for what a broken target never does, on a busy machine too.
+
+A check waits in one of two ways:
+
+* for something a correct target always brings about (a response, the end of
+  a finite stream, the release of a gate it holds): the wait ends with that
+  event, and ``anyio.fail_after`` only guards against a hang;
+* for something a *broken* target may never do (clean up after a client left,
+  send a keep-alive, end a stream on SIGTERM, pass on a chunk it holds back):
+  the wait ends with the event, or with a **window**, and a window that ends
+  first is the verdict, with what was waited for.
+
+A window must be one a correct target meets under any load, and short enough
+that a broken target fails in seconds. :func:`within` keeps both promises by
+counting only the time during which this process was running promptly: a
+clock ticks every :data:`TICK` seconds and credits at most two ticks for each
+wake-up, so when the machine is so loaded that the suite (and with it the
+in-process server, or a server competing for the same cores) is not
+scheduled, the window stretches instead of running out. On an idle machine a
+window lasts what it says.
+
+``STREAMSPEC_PATIENCE`` (seconds, default 5) sets :data:`PATIENCE`, the
+window for what a correct target does at once.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import anyio
+
+from spec.rules import violation
+
+T = TypeVar("T")
+
+TICK = 0.05
+"""Seconds between two ticks of a window's clock."""
+
+
+def patience() -> float:
+    """The window, in seconds, for what a correct target does at once (read at each call).
+
+    Five seconds, or ``STREAMSPEC_PATIENCE``: a correct target takes
+    milliseconds, and the window stretches on a loaded machine.
+    """
+    return float(os.environ.get("STREAMSPEC_PATIENCE", "5"))
+
+
+@dataclass(frozen=True)
+class Waited(Generic[T]):
+    """What :func:`within` saw: the result, or that the window ran out first.
+
+    ``value`` is meaningful only when ``arrived`` is true; ``seconds`` is the
+    wall time the wait took (more than the window on a loaded machine).
+    """
+
+    arrived: bool
+    value: T | None
+    seconds: float
+
+
+async def load_aware_sleep(seconds: float) -> None:
+    """Sleep until *seconds* of prompt running have passed (see the module docstring)."""
+    credited = 0.0
+    while credited < seconds:
+        started = time.monotonic()
+        await anyio.sleep(min(TICK, seconds - credited))
+        credited += min(time.monotonic() - started, 2 * TICK)
+
+
+async def within(seconds: float, wait: Callable[[], Awaitable[T]]) -> Waited[T]:
+    """Run ``wait()`` until it returns, or until a load-aware window of *seconds* runs out.
+
+    An exception raised by ``wait()`` (a RuleViolation, a skip) is raised here
+    as it is, not wrapped in an exception group.
+    """
+    outcome: list[T] = []
+    raised: list[BaseException] = []
+    started = time.monotonic()
+    cancelled = anyio.get_cancelled_exc_class()
+
+    async with anyio.create_task_group() as group:
+
+        async def run() -> None:
+            try:
+                outcome.append(await wait())
+            except cancelled:
+                raise
+            except BaseException as error:  # handed to the caller below, unwrapped
+                raised.append(error)
+            group.cancel_scope.cancel()
+
+        group.start_soon(run)
+        await load_aware_sleep(seconds)
+        group.cancel_scope.cancel()
+    if raised:
+        raise raised[0]
+    elapsed = time.monotonic() - started
+    if outcome:
+        return Waited(True, outcome[0], elapsed)
+    return Waited(False, None, elapsed)
+
+
+@dataclass
+class Stalls:
+    """What one check has already waited for in vain (the first such wait), if anything.
+
+    A property check runs its body for many examples, and shrinks a failing
+    one by running it again and again: against a target that stalls, each run
+    would sit out the same guard. Once a guard of the check has run out, its
+    later guards fail at once, saying what the first one waited for.
+    """
+
+    first: str | None = None
+
+
+_STALLS: ContextVar[Stalls | None] = ContextVar("streamspec_stalls", default=None)
+
+
+def track_stalls() -> Stalls:
+    """Start tracking the stalls of the check about to run (the plugin calls it per check)."""
+    stalls = Stalls()
+    _STALLS.set(stalls)
+    return stalls
+
+
+@contextmanager
+def guarded(what: str, seconds: float) -> Iterator[None]:
+    """A hang guard that fails the check naming what it waited for.
+
+    The block waits for something a correct target brings about at once; if
+    it has not come after *seconds*, the check fails with a RuleViolation that
+    says what did not arrive (never a bare TimeoutError). In a check whose
+    guard has already run out once (an earlier example of a property), the
+    block is not run and the check fails at once, naming both. Use it
+    outside task groups, which would wrap the violation.
+    """
+    stalls = _STALLS.get()
+    if stalls is not None and stalls.first is not None:
+        violation(
+            what,
+            f"within {seconds:g} s",
+            f"not waited for: earlier in this check, {stalls.first}",
+        )
+    with anyio.move_on_after(seconds) as scope:
+        yield
+    if scope.cancelled_caught:
+        if stalls is not None:
+            stalls.first = f"{what} did not arrive within {seconds:g} s"
+        violation(what, f"within {seconds:g} s", f"did not arrive within {seconds:g} s")
