@@ -19,8 +19,16 @@ in-process server, or a server competing for the same cores) is not
 scheduled, the window stretches instead of running out. On an idle machine a
 window lasts what it says.
 
-``STREAMSPEC_PATIENCE`` (seconds, default 5) sets :data:`PATIENCE`, the
+``STREAMSPEC_PATIENCE`` (seconds, default 5) sets :func:`patience`, the
 window for what a correct target does at once.
+
+A target that has once let a window or a hang guard run out in a session
+(it withheld headers, a chunk, a cleanup) has shown that it fails; every
+later window of the session is then :data:`BRIEF`, so that a target that
+withholds everything fails in seconds instead of sitting out every window. A
+correct target never lets a window run out, so its windows are never
+shortened; a shorter window can only turn a pass into a failure, never the
+other way, for what is waited for here.
 """
 
 from __future__ import annotations
@@ -41,6 +49,9 @@ T = TypeVar("T")
 
 TICK = 0.05
 """Seconds between two ticks of a window's clock."""
+
+BRIEF = 1.0
+"""Seconds of every window and guard once the target has let one run out in this session."""
 
 
 def patience() -> float:
@@ -74,12 +85,22 @@ async def load_aware_sleep(seconds: float) -> None:
         credited += min(time.monotonic() - started, 2 * TICK)
 
 
-async def within(seconds: float, wait: Callable[[], Awaitable[T]]) -> Waited[T]:
+async def within(
+    seconds: float, wait: Callable[[], Awaitable[T]], *, verdict: bool = True
+) -> Waited[T]:
     """Run ``wait()`` until it returns, or until a load-aware window of *seconds* runs out.
+
+    With *verdict* (the default) a window that runs out is the target's
+    failure: it is recorded (see :func:`allowed`), and the window is
+    :data:`BRIEF` if the target has failed one before. Without it the window is
+    an observation period, whose end is what a correct target shows (nothing
+    more was sent): it is neither shortened nor recorded.
 
     An exception raised by ``wait()`` (a RuleViolation, a skip) is raised here
     as it is, not wrapped in an exception group.
     """
+    if verdict:
+        seconds = allowed(seconds)
     outcome: list[T] = []
     raised: list[BaseException] = []
     started = time.monotonic()
@@ -104,6 +125,8 @@ async def within(seconds: float, wait: Callable[[], Awaitable[T]]) -> Waited[T]:
     elapsed = time.monotonic() - started
     if outcome:
         return Waited(True, outcome[0], elapsed)
+    if verdict:
+        _record_target_stall(f"a wait of {seconds:g} s ran out")
     return Waited(False, None, elapsed)
 
 
@@ -121,6 +144,29 @@ class Stalls:
 
 
 _STALLS: ContextVar[Stalls | None] = ContextVar("streamspec_stalls", default=None)
+_TARGET_STALLS: ContextVar[Stalls | None] = ContextVar("streamspec_target_stalls", default=None)
+
+
+def track_target_stalls() -> Stalls:
+    """Start tracking the stalls of the target of this session (the plugin's ``target`` does)."""
+    stalls = Stalls()
+    _TARGET_STALLS.set(stalls)
+    return stalls
+
+
+def allowed(seconds: float) -> float:
+    """The window or guard to use for *seconds*: itself, or :data:`BRIEF` (if shorter) once
+    the target of this session has let one run out."""
+    stalls = _TARGET_STALLS.get()
+    if stalls is not None and stalls.first is not None:
+        return min(seconds, BRIEF)
+    return seconds
+
+
+def _record_target_stall(what: str) -> None:
+    stalls = _TARGET_STALLS.get()
+    if stalls is not None and stalls.first is None:
+        stalls.first = what
 
 
 def track_stalls() -> Stalls:
@@ -148,9 +194,11 @@ def guarded(what: str, seconds: float) -> Iterator[None]:
             f"within {seconds:g} s",
             f"not waited for: earlier in this check, {stalls.first}",
         )
+    seconds = allowed(seconds)
     with anyio.move_on_after(seconds) as scope:
         yield
     if scope.cancelled_caught:
         if stalls is not None:
             stalls.first = f"{what} did not arrive within {seconds:g} s"
+        _record_target_stall(f"{what} did not arrive within {seconds:g} s")
         violation(what, f"within {seconds:g} s", f"did not arrive within {seconds:g} s")

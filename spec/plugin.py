@@ -33,7 +33,7 @@ from spec.capabilities import MARKER, Capabilities
 from spec.clients.replay import Replay
 from spec.clients.runner import DEFAULT_CLIENT, ClientUnderTest
 from spec.decoders import DEFAULT_DECODER, DecoderFactory, load_decoder
-from spec.probe import probe_capabilities
+from spec.probe import TargetSilent, probe_capabilities, probe_silence
 from spec.rules import REGISTRY, RuleViolation
 from spec.targets.client import AsgiClient, SocketClient, StreamClient
 from spec.targets.server import serve
@@ -280,6 +280,7 @@ def target(request: pytest.FixtureRequest) -> Target:
     except TargetError as error:
         pytest.exit(str(error), returncode=4)
     _recorder(request.config).target = loaded
+    patience.track_target_stalls()
     return loaded
 
 
@@ -288,10 +289,15 @@ def live_url(target: Target) -> Iterator[str]:
     """The target's base URL on the wire, for the session.
 
     An ASGI app is served by uvicorn on 127.0.0.1; a command target is started
-    on a free port and stopped at the end; a URL target is used as given.
+    on a free port and stopped at the end; a URL target is used as given. A
+    target that does not answer one request (:func:`spec.probe.why_silent`)
+    fails every check that needs the wire, at once, with what it waited for.
     """
     try:
         with target.serve() as url:
+            silent = probe_silence(url)
+            if silent is not None:
+                raise TargetSilent(f"the target does not answer: {silent}")
             yield url
     except TargetError as error:
         pytest.exit(str(error), returncode=4)
