@@ -156,11 +156,23 @@ def track_target_stalls() -> Stalls:
 
 def allowed(seconds: float) -> float:
     """The window or guard to use for *seconds*: itself, or :data:`BRIEF` (if shorter) once
-    the target of this session has let one run out."""
+    the target of this session has let one run out, or a tenth of that once the check at
+    hand has (an earlier example of a property)."""
+    check = _STALLS.get()
+    if check is not None and check.first is not None:
+        return min(seconds, BRIEF / 10)
     stalls = _TARGET_STALLS.get()
     if stalls is not None and stalls.first is not None:
         return min(seconds, BRIEF)
     return seconds
+
+
+def record_stall(what: str) -> None:
+    """Note that the target let a guard run out waiting for *what* (in this check and session)."""
+    for var in (_STALLS, _TARGET_STALLS):
+        stalls = var.get()
+        if stalls is not None and stalls.first is None:
+            stalls.first = what
 
 
 def _record_target_stall(what: str) -> None:
@@ -169,9 +181,10 @@ def _record_target_stall(what: str) -> None:
         stalls.first = what
 
 
-def track_stalls() -> Stalls:
-    """Start tracking the stalls of the check about to run (the plugin calls it per check)."""
-    stalls = Stalls()
+def track_stalls(*, enabled: bool = True) -> Stalls | None:
+    """Start tracking the stalls of the check about to run (the plugin calls it per check),
+    or, not *enabled*, stop tracking them."""
+    stalls = Stalls() if enabled else None
     _STALLS.set(stalls)
     return stalls
 

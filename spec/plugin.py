@@ -332,9 +332,13 @@ def capabilities(request: pytest.FixtureRequest, target: Target) -> Capabilities
 
 
 @pytest.fixture(autouse=True)
-def _streamspec_stalls() -> None:
-    """Each check's own record of a hang guard that ran out (see :class:`spec.patience.Stalls`)."""
-    patience.track_stalls()
+def _streamspec_stalls(request: pytest.FixtureRequest) -> None:
+    """Each check's own record of a hang guard that ran out (see :class:`spec.patience.Stalls`).
+
+    Only the spec's checks keep one: a test of the suite that calls many checks in turn
+    judges each afresh.
+    """
+    patience.track_stalls(enabled=request.node.get_closest_marker("rule") is not None)
 
 
 @pytest.fixture(autouse=True)
