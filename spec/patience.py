@@ -22,13 +22,12 @@ window lasts what it says.
 ``STREAMSPEC_PATIENCE`` (seconds, default 5) sets :func:`patience`, the
 window for what a correct target does at once.
 
-A target that has once let a window or a hang guard run out in a session
-(it withheld headers, a chunk, a cleanup) has shown that it fails; every
-later window of the session is then :data:`BRIEF`, so that a target that
-withholds everything fails in seconds instead of sitting out every window. A
-correct target never lets a window run out, so its windows are never
-shortened; a shorter window can only turn a pass into a failure, never the
-other way, for what is waited for here.
+A target that has once let a window or a hang guard of one kind run out in
+a session (it withheld headers, or a cleanup) has shown that it fails that
+way; every later wait of that kind in the session is then :data:`BRIEF`, so
+that a target that withholds everything fails in seconds instead of sitting
+out every window. A correct target never lets a window run out, so its
+windows are never shortened.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import anyio
@@ -100,7 +99,7 @@ async def within(
     as it is, not wrapped in an exception group.
     """
     if verdict:
-        seconds = allowed(seconds)
+        seconds = allowed(seconds, "window")
     outcome: list[T] = []
     raised: list[BaseException] = []
     started = time.monotonic()
@@ -126,7 +125,7 @@ async def within(
     if outcome:
         return Waited(True, outcome[0], elapsed)
     if verdict:
-        _record_target_stall(f"a wait of {seconds:g} s ran out")
+        _record_target_stall("window", f"a wait of {seconds:g} s ran out")
     return Waited(False, None, elapsed)
 
 
@@ -141,6 +140,7 @@ class Stalls:
     """
 
     first: str | None = None
+    kinds: set[str] = field(default_factory=set)
 
 
 _STALLS: ContextVar[Stalls | None] = ContextVar("streamspec_stalls", default=None)
@@ -154,31 +154,33 @@ def track_target_stalls() -> Stalls:
     return stalls
 
 
-def allowed(seconds: float) -> float:
-    """The window or guard to use for *seconds*: itself, or :data:`BRIEF` (if shorter) once
-    the target of this session has let one run out, or a tenth of that once the check at
-    hand has (an earlier example of a property)."""
+def allowed(seconds: float, kind: str) -> float:
+    """The window or guard of *kind* to use for *seconds*: itself; or :data:`BRIEF` (if
+    shorter) once the target of this session has let one of that kind run out (headers it
+    withholds, a cleanup it never runs); or a tenth of that once the check at hand has (an
+    earlier example of a property)."""
     check = _STALLS.get()
     if check is not None and check.first is not None:
         return min(seconds, BRIEF / 10)
     stalls = _TARGET_STALLS.get()
-    if stalls is not None and stalls.first is not None:
+    if stalls is not None and kind in stalls.kinds:
         return min(seconds, BRIEF)
     return seconds
 
 
-def record_stall(what: str) -> None:
-    """Note that the target let a guard run out waiting for *what* (in this check and session)."""
-    for var in (_STALLS, _TARGET_STALLS):
-        stalls = var.get()
-        if stalls is not None and stalls.first is None:
-            stalls.first = what
+def record_stall(kind: str, what: str) -> None:
+    """Note that the target let a guard of *kind* run out waiting for *what*."""
+    check = _STALLS.get()
+    if check is not None and check.first is None:
+        check.first = what
+    _record_target_stall(kind, what)
 
 
-def _record_target_stall(what: str) -> None:
+def _record_target_stall(kind: str, what: str) -> None:
     stalls = _TARGET_STALLS.get()
-    if stalls is not None and stalls.first is None:
-        stalls.first = what
+    if stalls is not None:
+        stalls.first = stalls.first or what
+        stalls.kinds.add(kind)
 
 
 def track_stalls(*, enabled: bool = True) -> Stalls | None:
@@ -190,7 +192,7 @@ def track_stalls(*, enabled: bool = True) -> Stalls | None:
 
 
 @contextmanager
-def guarded(what: str, seconds: float) -> Iterator[None]:
+def guarded(what: str, seconds: float, kind: str = "guard") -> Iterator[None]:
     """A hang guard that fails the check naming what it waited for.
 
     The block waits for something a correct target brings about at once; if
@@ -207,11 +209,11 @@ def guarded(what: str, seconds: float) -> Iterator[None]:
             f"within {seconds:g} s",
             f"not waited for: earlier in this check, {stalls.first}",
         )
-    seconds = allowed(seconds)
+    seconds = allowed(seconds, kind)
     with anyio.move_on_after(seconds) as scope:
         yield
     if scope.cancelled_caught:
         if stalls is not None:
             stalls.first = f"{what} did not arrive within {seconds:g} s"
-        _record_target_stall(f"{what} did not arrive within {seconds:g} s")
+        _record_target_stall(kind, f"{what} did not arrive within {seconds:g} s")
         violation(what, f"within {seconds:g} s", f"did not arrive within {seconds:g} s")

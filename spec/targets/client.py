@@ -115,7 +115,9 @@ class AsgiClient:
     ) -> AsyncIterator[StreamedResponse]:
         scope = harness.build_scope(method, path, params=params, headers=headers)
         async with harness.exchange(self.app, scope, body=body) as exchange:
-            with guarded(f"the status and headers answering {method} {path}", HEADERS_GUARD):
+            with guarded(
+                f"the status and headers answering {method} {path}", HEADERS_GUARD, "headers"
+            ):
                 await exchange.wait_start()
             yield _AsgiResponse(exchange)
 
@@ -163,7 +165,9 @@ class SocketClient:
             httpx.AsyncClient(base_url=self.base_url, timeout=_HANG_GUARD, verify=_SSL) as client,
             AsyncExitStack() as stack,
         ):
-            with guarded(f"the status and headers answering {method} {path}", HEADERS_GUARD):
+            with guarded(
+                f"the status and headers answering {method} {path}", HEADERS_GUARD, "headers"
+            ):
                 response = await stack.enter_async_context(
                     client.stream(
                         method, path, params=list(params), headers=list(headers), content=body

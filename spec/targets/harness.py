@@ -293,11 +293,13 @@ async def exchange(
         finally:
             state.disconnect()
             body_out.close()
-            with anyio.move_on_after(patience.allowed(_HANG_GUARD_SECONDS)):
+            with anyio.move_on_after(patience.allowed(_HANG_GUARD_SECONDS, "outlives")):
                 await state.app_done.wait()
             if not state.app_done.is_set():
                 hung = True
-                patience.record_stall("the end of the app's call after the client disconnected")
+                patience.record_stall(
+                    "outlives", "the end of the app's call after the client disconnected"
+                )
                 group.cancel_scope.cancel()
     if block_error is not None:
         raise block_error
