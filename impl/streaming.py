@@ -30,7 +30,10 @@ The contract of :class:`StreamResponse`:
 * ``send_timeout``: a send the client does not take within that many seconds
   (noticed within twice that) ends the stream, as for a client that stopped
   reading: cleanup runs, then :class:`SlowClient` is raised so the server
-  aborts the connection;
+  aborts the connection. It is decided by events, not by a clock read after
+  a stall of the server's own: the same send must still be waiting at two
+  wake-ups of the watchdog, one interval apart, after the event loop had a
+  turn to finish it (a loop starved on a busy machine is not a slow client);
 * an exception from the producer is re-raised after cleanup, so the server
   aborts the connection (no final chunk: the client can tell the body is
   incomplete) and logs it, once;
@@ -224,6 +227,7 @@ class _Stream:
         self.lock = anyio.Lock(fast_acquire=True) if response.keepalive is not None else None
         self.last_sent = time.monotonic()
         self.sending_since: float | None = None
+        self.sends_started = 0
         self.finished = False
         self.disconnected = False
         self.shutting_down = False
@@ -271,6 +275,7 @@ class _Stream:
             await anyio.lowlevel.checkpoint()
 
     async def _send_chunk(self, chunk: bytes) -> None:
+        self.sends_started += 1
         self.sending_since = time.monotonic()
         if self.lock is None:
             await self.send(_body(chunk))
@@ -294,14 +299,21 @@ class _Stream:
         scope.cancel()
 
     async def _watch_sends(self, limit: float, scope: anyio.CancelScope) -> None:
-        """End the stream when one send has waited *limit* seconds (noticed within 2x)."""
+        """End the stream when one send has waited a whole *limit* (noticed within 2x).
+
+        The send pending at one wake-up must still be the one pending at the
+        next, *limit* later, after a checkpoint that lets ready I/O complete it.
+        """
+        pending_before: int | None = None
         while True:
             await anyio.sleep(limit)
-            since = self.sending_since
-            if since is not None and time.monotonic() - since >= limit:
+            await anyio.lowlevel.checkpoint()
+            pending = self.sends_started if self.sending_since is not None else None
+            if pending is not None and pending == pending_before:
                 self.timed_out = True
                 scope.cancel()
                 return
+            pending_before = pending
 
     async def _keep_alive(self, keepalive: KeepAlive) -> None:
         while True:

@@ -31,9 +31,11 @@ from spec.targets.client import StreamClient
 def arrival_guard() -> float:
     """Seconds an item may take to reach the client while its producer is held at a gate.
 
-    A hang guard, not a speed target: a correct server's item arrives in
+    A window, not a speed target: a correct server's item arrives in
     milliseconds; one still missing after this long (5 s, or
     ``STREAMSPEC_ARRIVAL_GUARD`` seconds, read at each call) is held back.
+    Waited for with :func:`spec.patience.within`, so it stretches on a loaded
+    machine instead of running out.
     """
     return float(os.environ.get("STREAMSPEC_ARRIVAL_GUARD", "5"))
 

@@ -30,13 +30,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from spec import chapters, html_report, threadsafe_ast, witness
+from spec import chapters, html_report, patience, threadsafe_ast, witness
 from spec import report as rule_report
 from spec.capabilities import MARKER, STREAMS, Capabilities
 from spec.clients.replay import Replay
 from spec.clients.runner import DEFAULT_CLIENT, ClientUnderTest
 from spec.decoders import DEFAULT_DECODER, DecoderFactory, load_decoder
-from spec.probe import probe_capabilities
+from spec.probe import TargetSilent, probe_capabilities, probe_silence
 from spec.rules import CLIENT, DECODER, NOT_OBSERVABLE, REGISTRY, TARGET, Rule, RuleViolation
 from spec.targets.client import AsgiClient, SocketClient, StreamClient
 from spec.targets.server import serve
@@ -449,6 +449,7 @@ def target(request: pytest.FixtureRequest) -> Target:
     except TargetError as error:
         pytest.exit(str(error), returncode=4)
     _recorder(request.config).target = loaded
+    patience.track_target_stalls()
     return loaded
 
 
@@ -457,10 +458,15 @@ def live_url(target: Target) -> Iterator[str]:
     """The target's base URL on the wire, for the session.
 
     An ASGI app is served by uvicorn on 127.0.0.1; a command target is started
-    on a free port and stopped at the end; a URL target is used as given.
+    on a free port and stopped at the end; a URL target is used as given. A
+    target that does not answer one request (:func:`spec.probe.why_silent`)
+    fails every check that needs the wire, at once, with what it waited for.
     """
     try:
         with target.serve() as url:
+            silent = probe_silence(url)
+            if silent is not None:
+                raise TargetSilent(f"the target does not answer: {silent}")
             yield url
     except TargetError as error:
         pytest.exit(str(error), returncode=4)
@@ -492,6 +498,16 @@ def capabilities(request: pytest.FixtureRequest, target: Target) -> Capabilities
         declared = probe_capabilities(SocketClient(request.getfixturevalue("live_url")))
     _recorder(request.config).capabilities = declared
     return declared
+
+
+@pytest.fixture(autouse=True)
+def _streamspec_stalls(request: pytest.FixtureRequest) -> None:
+    """Each check's own record of a hang guard that ran out (see :class:`spec.patience.Stalls`).
+
+    Only the spec's checks keep one: a test of the suite that calls many checks in turn
+    judges each afresh.
+    """
+    patience.track_stalls(enabled=request.node.get_closest_marker("rule") is not None)
 
 
 @pytest.fixture(autouse=True)

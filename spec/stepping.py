@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from spec.gates import GateControl, GateControlError, arrival_guard, new_gate
+from spec.patience import within
 from spec.rules import violation
 from spec.sse import Decoder, Event, MessageEvent
 from spec.sse.model import expected_observation
@@ -86,17 +87,25 @@ class SteppedStream:
     async def read_until(self, done: Callable[[bytes], bool], what: str) -> bytes:
         """Read (content-decoded) until ``done(all decoded bytes so far)``; fail if held back."""
         decoded = self._decoded
-        with anyio.move_on_after(arrival_guard()) as guard:
+
+        async def read() -> None:
+            nonlocal decoded
             while not done(decoded):
                 try:
                     chunk = await self._chunks.__anext__()
                 except StopAsyncIteration:
-                    break
+                    return
                 self.raw.append(chunk)
                 decoded += self._content.feed(chunk)
+
+        waited = await within(arrival_guard(), read)
         self._decoded = decoded
         if not done(decoded):
-            held = "held back" if guard.cancelled_caught else "missing: the stream ended"
+            held = (
+                "missing: the stream ended"
+                if waited.arrived
+                else f"held back: not arrived within {waited.seconds:.1f} s"
+            )
             violation(
                 what,
                 "delivered before the next item is produced",
@@ -180,8 +189,7 @@ async def open_stepped(
     raised: list[Exception] = []
     async with control.unlocked_on_exit(gate), anyio.create_task_group() as group:
         group.start_soon(hold_open)
-        with anyio.move_on_after(arrival_guard()):
-            await ready.wait()
+        await within(arrival_guard(), ready.wait)
         try:
             response = _opened(kind, held, failure)
             coding = (

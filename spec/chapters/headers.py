@@ -71,7 +71,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-import anyio
 import pytest
 
 from spec.capabilities import Capabilities, requires
@@ -83,6 +82,7 @@ from spec.intermediaries.nginx import (
     running_nginx,
 )
 from spec.media import EVENT_STREAM, essence, parameters
+from spec.patience import guarded
 from spec.rules import (
     MUST,
     SHOULD,
@@ -532,7 +532,7 @@ async def check_final_body_message(target: Target, capabilities: Capabilities) -
         async with harness.exchange(
             target.app, harness.build_scope("GET", path, params=params)
         ) as ex:
-            with anyio.fail_after(10):
+            with guarded(f"the end of the app's call serving the finite stream {path}", 10):
                 await ex.app_done.wait()
         if ex.app_error is not None:
             violation(f"the app serving {path}", "returns normally", repr(ex.app_error))
@@ -569,7 +569,7 @@ async def check_http10_at_message_level(target: Target) -> None:
     """An HTTP/1.0 scope gets the whole stream, ended, and no framing header set by the app."""
     scope = harness.build_scope("GET", SSE_PATH, params=sse_params(EVENTS), http_version="1.0")
     async with harness.exchange(target.app, scope) as ex:
-        with anyio.fail_after(10):
+        with guarded("the end of the app's call answering an HTTP/1.0 scope", 10):
             await ex.app_done.wait()
     expect(ex.status, 200, "status answering an HTTP/1.0 scope")
     for name in ("transfer-encoding", "content-length"):

@@ -6,7 +6,9 @@ more until the client has dispatched that many events in all, so the bytes
 before the hold are all the client can have read. A hold ends early when the
 client dispatches in time, or after :data:`HOLD_WINDOW` seconds: the window
 only bounds the wait for an event that may never come (a client that keeps a
-complete event back until more bytes arrive); it decides no timing question.
+complete event back until more bytes arrive); it decides no timing question,
+and it is load-aware (:func:`spec.patience.within`): it stretches while the
+machine is too busy to run the client promptly.
 """
 
 from __future__ import annotations

@@ -14,18 +14,24 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
 
 from spec import witness
+from spec.patience import guarded
 from spec.targets import harness
 from spec.targets.asgi_types import ASGIApp
 
 Params = Sequence[tuple[str, str]]
 Headers = Sequence[tuple[str, str]]
+
+HEADERS_GUARD = 10.0
+"""Seconds a request waits for the response's status and headers (a hang guard): a
+correct target sends them at once, before any item exists; a target that holds them
+back (until the body ends, say) fails the check that asked, naming the request."""
 
 _HANG_GUARD = httpx.Timeout(30.0)
 # httpx builds an SSL context for every client it makes (loading the CA bundle,
@@ -119,7 +125,10 @@ class AsgiClient:
     ) -> AsyncIterator[StreamedResponse]:
         scope = harness.build_scope(method, path, params=params, headers=headers)
         async with harness.exchange(self.app, scope, body=body) as exchange:
-            await exchange.wait_start()
+            with guarded(
+                f"the status and headers answering {method} {path}", HEADERS_GUARD, "headers"
+            ):
+                await exchange.wait_start()
             yield _AsgiResponse(exchange)
 
 
@@ -184,8 +193,14 @@ class SocketClient:
     ) -> AsyncIterator[StreamedResponse]:
         async with (
             http_client(self.base_url) as client,
-            client.stream(
-                method, path, params=list(params), headers=list(headers), content=body
-            ) as response,
+            AsyncExitStack() as stack,
         ):
+            with guarded(
+                f"the status and headers answering {method} {path}", HEADERS_GUARD, "headers"
+            ):
+                response = await stack.enter_async_context(
+                    client.stream(
+                        method, path, params=list(params), headers=list(headers), content=body
+                    )
+                )
             yield _SocketResponse(response)

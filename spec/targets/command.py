@@ -86,6 +86,21 @@ def accepts_connections(host: str, port: int) -> bool:
         return False
 
 
+def refuses_connections(host: str, port: int) -> bool:
+    """Whether a TCP connection to *host*:*port* is refused (or cannot be made at all).
+
+    A server that listens but does not accept (its backlog full) is not
+    refusing: its connection attempt times out, and it is judged by the checks.
+    """
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return False
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
+
+
 @contextmanager
 def run_command(command: str, *, cwd: Path | None = None) -> Iterator[RunningCommand]:
     """Run *command* while the block runs; yield it once its port accepts connections.

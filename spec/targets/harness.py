@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from spec import witness
+from spec import patience, witness
 from spec.targets.asgi_types import ASGIApp, Message, Scope
 
 
@@ -298,10 +298,13 @@ async def exchange(
         finally:
             state.disconnect()
             body_out.close()
-            with anyio.move_on_after(_HANG_GUARD_SECONDS):
+            with anyio.move_on_after(patience.allowed(_HANG_GUARD_SECONDS, "outlives")):
                 await state.app_done.wait()
             if not state.app_done.is_set():
                 hung = True
+                patience.record_stall(
+                    "outlives", "the end of the app's call after the client disconnected"
+                )
                 group.cancel_scope.cancel()
     if block_error is not None:
         raise block_error

@@ -19,6 +19,8 @@ from threading import Thread
 
 import anyio
 
+from spec import patience
+
 _START_GUARD = 30.0
 
 
@@ -41,10 +43,19 @@ class Child:
         self.process.send_signal(signal.SIGTERM)
 
     async def exited(self, within: float) -> int | None:
-        """The exit status if the process ends within *within* seconds, else ``None``."""
-        with anyio.move_on_after(within):
-            return await anyio.to_thread.run_sync(self.process.wait)
-        return None
+        """The exit status if the process ends within *within* seconds, else ``None``.
+
+        The window is load-aware (:func:`spec.patience.within`); the process is
+        polled, so that the wait really ends with the window.
+        """
+
+        async def ended() -> int:
+            while (status := self.process.poll()) is None:  # noqa: ASYNC110 - a process, no event
+                await anyio.sleep(0.02)
+            return status
+
+        waited = await patience.within(within, ended)
+        return waited.value if waited.arrived else None
 
     async def wait_for_line(self, text: str, within: float = _START_GUARD) -> None:
         """Wait until the process has printed a line containing *text*."""

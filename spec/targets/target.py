@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from spec.rules import not_observable
 from spec.targets.asgi_types import ASGIApp
-from spec.targets.command import CommandError, RunningCommand, accepts_connections, run_command
+from spec.targets.command import CommandError, RunningCommand, refuses_connections, run_command
 from spec.targets.server import serve
 
 DEFAULT_TARGET = "impl.app:app"
@@ -89,7 +89,7 @@ class Target:
         elif self.url is not None:
             parts = urlsplit(self.url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
-            if not accepts_connections(parts.hostname or "", port):
+            if refuses_connections(parts.hostname or "", port):
                 raise TargetError(f"--target={self.name}: nothing accepts connections there")
             yield self.url
         else:
