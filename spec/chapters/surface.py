@@ -81,7 +81,9 @@ Two optional parameters make the stream idle after its events: with
 `hold=true` the response stays open, sending nothing more, until the client
 leaves or the server shuts down (then it ends with a final event: see
 "Shutdown" in the chapter "Cancellation and cleanup"); `keepalive=SECONDS` sets the interval of the
-keep-alive comments on that idle stream (`0`: none at all). Also optional:
+keep-alive comments on that idle stream (`0`: none at all; otherwise a number of seconds from
+`0.05` to `3600`; any other value, `inf`, `nan` or `1e-300` among them, is answered with 400
+before anything is streamed). Also optional:
 `gate=NAME` (an event a chunk) and `headers=JSON`, both below.
 
 ## `GET /conformance/text?chunks=JSON`
@@ -113,7 +115,7 @@ list of strings) becomes one line, the string's UTF-8 followed by one line
 feed (byte 0x0A), each line its own chunk, sent as soon as it is produced.
 The server writes the line feed itself, with the code its real log streams
 use. A malformed `lines` parameter, or a line that contains CR or LF, gets a
-400. Optional: `gate=NAME`.
+400. Optional: `gate=NAME`. `HEAD` gets the same status and headers, with no body.
 
 ## Gates: `gate=NAME` and `/conformance/gates/NAME`
 

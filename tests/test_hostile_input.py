@@ -1,0 +1,44 @@
+"""Hostile input found by fuzzing the reference: each gets a defined answer, never a 5xx.
+
+Each test names the reproduction it guards against. The app runs in-process (ASGI).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from impl.app import create_app
+from impl.settings import Settings
+from spec.streams import fetch
+from spec.surface import LOG_PATH, SSE_PATH
+from spec.targets.client import AsgiClient
+
+FAST = Settings(log_interval=0, event_interval=0, log_lines=5, event_count=3)
+
+
+@pytest.mark.parametrize(
+    "raw", ["inf", "1e309", "nan", "-inf", "1e-300", "0.01", "3601", "-1", "x"]
+)
+async def test_keepalive_outside_its_range_is_refused_with_400(raw: str) -> None:
+    """Regression: ``keepalive=inf``/``1e309``/``nan`` got a 500, ``1e-300`` flooded comments."""
+    params = [("events", "[]"), ("keepalive", raw)]
+    fetched = await fetch(AsgiClient(create_app(FAST)), "GET", SSE_PATH, params=params)
+    assert fetched.status == 400, raw
+    assert fetched.body.startswith(b"refused: keepalive"), fetched.body
+
+
+@pytest.mark.parametrize("raw", ["0", "0.05", "3600"])
+async def test_keepalive_inside_its_range_is_served(raw: str) -> None:
+    """The bounds themselves, and 0 (no comments), are accepted."""
+    params = [("events", '[{"data":"a"}]'), ("keepalive", raw)]
+    fetched = await fetch(AsgiClient(create_app(FAST)), "GET", SSE_PATH, params=params)
+    assert fetched.status == 200, raw
+
+
+async def test_head_of_the_log_gets_the_headers_only() -> None:
+    """Regression: ``HEAD /conformance/log`` got a 405 where every other stream answers HEAD."""
+    params = [("lines", '["a","b"]')]
+    fetched = await fetch(AsgiClient(create_app(FAST)), "HEAD", LOG_PATH, params=params)
+    assert fetched.status == 200
+    assert (fetched.header("content-type") or "").startswith("text/plain")
+    assert fetched.body == b""
