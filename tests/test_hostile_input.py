@@ -10,7 +10,7 @@ import pytest
 from impl.app import create_app
 from impl.settings import Settings
 from spec.streams import fetch
-from spec.surface import LOG_PATH, SSE_PATH
+from spec.surface import LOG_PATH, SSE_PATH, TEXT_PATH
 from spec.targets.client import AsgiClient
 
 FAST = Settings(log_interval=0, event_interval=0, log_lines=5, event_count=3)
@@ -42,3 +42,34 @@ async def test_head_of_the_log_gets_the_headers_only() -> None:
     assert fetched.status == 200
     assert (fetched.header("content-type") or "").startswith("text/plain")
     assert fetched.body == b""
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"X-A":" "}',
+        '{"X-A":"v "}',
+        '{"X-A":" v"}',
+        '{"X-A":"v\\t"}',
+        '{"X-Accel-Buffering":"yes"}',
+        '{"x-content-type-options":"sniff"}',
+        '{"X-A":"1","x-a":"2"}',
+    ],
+)
+@pytest.mark.parametrize("path", [SSE_PATH, TEXT_PATH])
+async def test_custom_headers_that_cannot_be_carried_are_refused_with_400(
+    path: str, raw: str
+) -> None:
+    """Regression: a value with surrounding whitespace got no response at all (h11 refused
+    to write it); ``X-Accel-Buffering`` replaced the stream's own; two spellings sent both."""
+    fetched = await fetch(AsgiClient(create_app(FAST)), "GET", path, params=[("headers", raw)])
+    assert fetched.status == 400, raw
+    assert fetched.body.startswith(b"refused: header"), fetched.body
+
+
+async def test_a_custom_header_with_inner_spaces_is_carried() -> None:
+    """Inner spaces stay allowed."""
+    params = [("headers", '{"X-A":"a b"}')]
+    fetched = await fetch(AsgiClient(create_app(FAST)), "GET", SSE_PATH, params=params)
+    assert fetched.status == 200
+    assert fetched.header("x-a") == "a b"

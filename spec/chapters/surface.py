@@ -220,8 +220,11 @@ holds its first event after 8960 makes the rule not observable.
 `GET /conformance/sse` and `GET /conformance/text` take an optional
 `headers`, a JSON object of response headers the stream must carry unchanged,
 as an app sets `X-Stream-Id`: names are `X-` followed by letters, digits and
-hyphens, values are visible ASCII and spaces. A value with CR, LF or NUL, or
-any malformed parameter, gets a 400 before anything is streamed.
+hyphens, values are visible ASCII and spaces, with no space or tab at either
+end. A value with CR, LF or NUL, a value that begins or ends with whitespace, a
+name given twice (in any case), a header the stream sets itself
+(`X-Accel-Buffering`, `X-Content-Type-Options`), or any malformed parameter,
+gets a 400 before anything is streamed.
 
 ## `GET /conformance/sse/stop`
 
