@@ -27,6 +27,7 @@ from spec.surface import (
     TEXT_PATH,
     download_name,
     event_from_json,
+    read_json,
     text_chunks_from_json,
 )
 from spec.surface_hdr import custom_headers_from_json
@@ -52,7 +53,7 @@ def _keepalive(raw: str) -> float:
 
 def _read_events(raw: str) -> list[Event]:
     try:
-        members = json.loads(raw)
+        members = read_json(raw, "events")
     except json.JSONDecodeError as error:
         raise ValueError(f"events is not JSON: {error}") from None
     if not isinstance(members, list):

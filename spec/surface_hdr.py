@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from spec.surface import read_json
+
 SSE_STOP_PATH = "/conformance/sse/stop"
 
 
@@ -49,7 +51,7 @@ def custom_headers_from_json(raw: str) -> dict[str, str]:
     duplicates one the stream sets itself.
     """
     try:
-        members = json.loads(raw)
+        members = read_json(raw, "headers")
     except json.JSONDecodeError as error:
         raise ValueError(f"headers is not JSON: {error}") from None
     if not isinstance(members, dict) or len(members) > _MAX_HEADERS:

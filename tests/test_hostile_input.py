@@ -10,7 +10,7 @@ import pytest
 from impl.app import create_app
 from impl.settings import Settings
 from spec.streams import fetch
-from spec.surface import LOG_PATH, SSE_PATH, TEXT_PATH
+from spec.surface import FEED_PATH, LOG_PATH, SSE_PATH, TEXT_PATH
 from spec.targets.client import AsgiClient
 
 FAST = Settings(log_interval=0, event_interval=0, log_lines=5, event_count=3)
@@ -73,3 +73,50 @@ async def test_a_custom_header_with_inner_spaces_is_carried() -> None:
     fetched = await fetch(AsgiClient(create_app(FAST)), "GET", SSE_PATH, params=params)
     assert fetched.status == 200
     assert fetched.header("x-a") == "a b"
+
+
+DEEP = "[" * 1000
+SURROGATE = '"\\ud800"'
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "raw"),
+    [
+        (SSE_PATH, "events", DEEP),
+        (TEXT_PATH, "chunks", DEEP),
+        (LOG_PATH, "lines", DEEP),
+        (SSE_PATH, "headers", DEEP),
+        (SSE_PATH, "events", '[{"data":' + SURROGATE + "}]"),
+        (SSE_PATH, "events", '[{"comment":' + SURROGATE + "}]"),
+        (TEXT_PATH, "chunks", "[" + SURROGATE + "]"),
+        (LOG_PATH, "lines", "[" + SURROGATE + "]"),
+    ],
+)
+async def test_deep_json_and_lone_surrogates_are_refused_with_400(
+    path: str, name: str, raw: str
+) -> None:
+    """Regression: 1,000 ``[`` got a 500 (RecursionError); a lone surrogate a 200 whose body
+    then broke (UnicodeEncodeError)."""
+    fetched = await fetch(AsgiClient(create_app(FAST)), "GET", path, params=[(name, raw)])
+    assert fetched.status == 400, (path, name, raw[:20])
+    assert not fetched.aborted
+
+
+async def test_a_lone_surrogate_with_declare_length_is_refused_with_400() -> None:
+    """Regression: with ``declare_length=true`` a lone surrogate got a 500."""
+    params = [("chunks", "[" + SURROGATE + "]"), ("declare_length", "true")]
+    fetched = await fetch(AsgiClient(create_app(FAST)), "GET", TEXT_PATH, params=params)
+    assert fetched.status == 400
+
+
+@pytest.mark.parametrize("body", [DEEP.encode(), b'["ok","\\ud800","after"]'])
+async def test_a_feed_post_that_cannot_be_carried_is_refused_before_it_is_stored(
+    body: bytes,
+) -> None:
+    """Regression: a lone surrogate was stored and poisoned every later GET of the feed."""
+    client = AsgiClient(create_app(FAST))
+    fetched = await fetch(client, "POST", FEED_PATH + "/f", body=body)
+    assert fetched.status == 400
+    published = await fetch(client, "POST", FEED_PATH + "/f", body=b'["ok"]')
+    assert published.status == 200
+    assert published.body == b'{"ids":["1"]}'

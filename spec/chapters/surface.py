@@ -48,6 +48,14 @@ it. A target that does not answer with an object of booleans declares
 nothing: it is held to every stream rule, offers no observation, and fails
 `SURFACE-CAP-01`.
 
+## JSON parameters and bodies
+
+Every JSON the surface takes (`events`, `chunks`, `sizes`, `lines`,
+`headers`, the feed's POST body) is nested at most 32 deep and holds no lone
+surrogate (`\\ud800` as a JSON escape: text UTF-8 cannot carry), in a string
+or a key; anything else is malformed and gets a 400 before anything is stored
+or streamed.
+
 ## `GET /conformance/sse?events=JSON`
 
 Streams the events of `JSON` as `text/event-stream`, in order, then ends the
