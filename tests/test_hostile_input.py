@@ -10,7 +10,7 @@ import pytest
 from impl.app import create_app
 from impl.settings import Settings
 from spec.streams import fetch
-from spec.surface import FEED_PATH, LOG_PATH, SSE_PATH, TEXT_PATH
+from spec.surface import FEED_PATH, FILES_PATH, LOG_PATH, SSE_PATH, TEXT_PATH
 from spec.targets.client import AsgiClient
 
 FAST = Settings(log_interval=0, event_interval=0, log_lines=5, event_count=3)
@@ -120,3 +120,25 @@ async def test_a_feed_post_that_cannot_be_carried_is_refused_before_it_is_stored
     published = await fetch(client, "POST", FEED_PATH + "/f", body=b'["ok"]')
     assert published.status == 200
     assert published.body == b'{"ids":["1"]}'
+
+
+LONG = "1" * 4301
+
+
+async def test_a_range_past_the_int_digit_limit_gets_a_defined_answer() -> None:
+    """Regression: ``Range: bytes=0-`` and 4,301 digits got a 500; it ends past the file: 206."""
+    client = AsgiClient(create_app(FAST))
+    headers = [("range", "bytes=0-" + LONG)]
+    fetched = await fetch(client, "GET", FILES_PATH + "/small.txt", headers=headers)
+    assert fetched.status == 206
+    unsatisfiable = [("range", f"bytes={LONG}-")]
+    fetched = await fetch(client, "GET", FILES_PATH + "/small.txt", headers=unsatisfiable)
+    assert fetched.status == 416
+
+
+async def test_a_last_event_id_past_the_int_digit_limit_is_no_id_of_ours() -> None:
+    """Regression: ``Last-Event-ID`` of 4,301 digits got a 500 on /events."""
+    headers = [("last-event-id", LONG)]
+    fetched = await fetch(AsgiClient(create_app(FAST)), "GET", "/events", headers=headers)
+    assert fetched.status == 200
+    assert not fetched.aborted

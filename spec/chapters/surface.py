@@ -214,7 +214,8 @@ from the stream). GET streams the feed as `text/event-stream`: every event held
 after the one named by the `Last-Event-ID` request header (all held events,
 oldest first, without it), then live events as they are published, without
 end. The feed holds at least its last 64 events. A client whose `Last-Event-ID`
-is not held first receives an event of type `gap` whose data is JSON
+is not held (any value, of any length, that is not the decimal id of a held
+event) first receives an event of type `gap` whose data is JSON
 `{"last_event_id": ..., "first_available": ...}`, then every event still held,
 oldest first.
 
@@ -242,7 +243,9 @@ that it stops reconnecting: `204 No Content`, no body.
 
 Downloads the conformance file `name` (a path below the served root), served
 exactly as the target serves any file: the chapter "File download" holds it to
-every rule of a download.
+every rule of a download. A `Range` number of any length is read by its value
+(RFC 9110 14.1.1), never refused for its length: a last position past the end
+is the end, a first position past it makes the range unsatisfiable (416).
 
 How the suite writes the name: each segment percent-encoded as UTF-8 (every
 byte outside `A-Z a-z 0-9 - . _ ~` as `%XX`), and the `/` between segments
