@@ -44,7 +44,13 @@ def _now() -> str:
 
 def _resume_after(last_event_id: str | None) -> int:
     """The number of the last event a reconnecting client has (0 if none or not ours)."""
-    if last_event_id and last_event_id.isascii() and last_event_id.isdigit():
+    if (
+        last_event_id
+        and len(last_event_id) <= 18
+        and last_event_id.isascii()
+        and last_event_id.isdigit()
+    ):
+        # more than 18 digits is no id of ours (and past int()'s digit limit at 4,301)
         return int(last_event_id)
     return 0
 

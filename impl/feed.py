@@ -60,7 +60,8 @@ class Feed:
         """Where a subscriber resumes: the last id it has, and the gap event it is owed."""
         if not last_event_id:
             return self.oldest_id - 1, None
-        seen = int(last_event_id) if last_event_id.isascii() and last_event_id.isdigit() else -1
+        ours = len(last_event_id) <= 18 and last_event_id.isascii() and last_event_id.isdigit()
+        seen = int(last_event_id) if ours else -1
         if self.oldest_id - 1 <= seen < self._next_id:
             return seen, None
         return self.oldest_id - 1, gap_event(last_event_id, self.oldest_id)

@@ -55,11 +55,11 @@ class LogStreamResponse(StreamResponse):
 router = APIRouter()
 
 
-@router.get(LOG_PATH)
+@router.api_route(LOG_PATH, methods=["GET", "HEAD"])
 async def log(
     request: Request, lines: str = Query("[]"), gate: str | None = Query(None)
 ) -> Response:
-    """Stream the lines the suite asked for as a log, at its gate if any."""
+    """Stream the lines the suite asked for as a log, at its gate if any; HEAD: the headers only."""
     try:
         chosen = log_lines_from_json(lines)
     except ValueError as error:

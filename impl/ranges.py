@@ -50,6 +50,17 @@ class Ignore:
 Decision = Ranges | Unsatisfiable | Ignore
 
 
+_BEYOND = 10**19
+"""Stands for any number of more than 19 digits: larger than every length served."""
+
+
+def _number(digits: str) -> int:
+    """The value of *digits*, or ``_BEYOND`` when it has more than 19 significant digits (which
+    compares the same against any length, without int()'s 4,300-digit limit)."""
+    significant = digits.lstrip("0") or "0"
+    return int(significant) if len(significant) <= 19 else _BEYOND
+
+
 def parse_range(header: str, length: int) -> Decision:
     """Decide what ``Range: header`` selects of a representation of *length* bytes."""
     unit, equals, range_set = header.partition("=")
@@ -66,14 +77,14 @@ def parse_range(header: str, length: int) -> Decision:
             return Ignore()
         first, last, suffix = match.groups()
         if suffix is not None:
-            size = int(suffix)
+            size = _number(suffix)
             if size > 0 and length > 0:
                 spans.append((max(length - size, 0), length - 1))
             elif size > 0:
                 return Ignore()
             continue
-        start = int(first)
-        end = length - 1 if not last else int(last)
+        start = _number(first)
+        end = length - 1 if not last else _number(last)
         if last and end < start:
             return Ignore()
         if start < length:

@@ -27,14 +27,33 @@ from spec.surface import (
     TEXT_PATH,
     download_name,
     event_from_json,
+    read_json,
     text_chunks_from_json,
 )
 from spec.surface_hdr import custom_headers_from_json
 
+KEEPALIVE_MIN = 0.05
+"""The shortest keep-alive interval ``keepalive=`` accepts, in seconds (0 means none)."""
+KEEPALIVE_MAX = 3600.0
+"""The longest keep-alive interval ``keepalive=`` accepts, in seconds."""
+
+
+def _keepalive(raw: str) -> float:
+    """``keepalive=SECONDS`` read: 0 (no comments) or a finite number in
+    ``[KEEPALIVE_MIN, KEEPALIVE_MAX]``; anything else (``inf``, ``nan``, ``1e-300``, not a
+    number) raises ``ValueError``, which the route answers with 400."""
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValueError(f"keepalive is not a number: {raw[:40]!r}") from None
+    if seconds == 0 or KEEPALIVE_MIN <= seconds <= KEEPALIVE_MAX:
+        return seconds
+    raise ValueError(f"keepalive must be 0 or between {KEEPALIVE_MIN} and {KEEPALIVE_MAX} seconds")
+
 
 def _read_events(raw: str) -> list[Event]:
     try:
-        members = json.loads(raw)
+        members = read_json(raw, "events")
     except json.JSONDecodeError as error:
         raise ValueError(f"events is not JSON: {error}") from None
     if not isinstance(members, list):
@@ -85,12 +104,13 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
         *,
         events: str = Query("[]"),
         hold: bool = Query(False),
-        keepalive: float | None = Query(None, ge=0),
+        keepalive: str | None = Query(None),
         gate: str | None = Query(None),
         headers: str = Query("{}"),
     ) -> Response:
         """Stream the events the suite asked for, each refused up front if it cannot be carried."""
         try:
+            interval = settings.keepalive if keepalive is None else _keepalive(keepalive)
             chosen = _read_events(events)
             extra = custom_headers_from_json(headers)
         except (ValueError, TypeError) as error:
@@ -101,7 +121,7 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
         return EventStreamResponse(
             _replay(gated(chosen, claimed, registry_of(request)), hold=hold),
             headers=extra,
-            keepalive=settings.keepalive if keepalive is None else keepalive,
+            keepalive=interval,
             shutdown=notice,
             send_timeout=settings.send_timeout,
         )

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import json
-
 import anyio
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -19,7 +17,7 @@ from impl.producers import Plan, produce
 from impl.settings import Settings
 from impl.sse import EventStreamResponse
 from impl.streaming import StreamResponse
-from spec.surface import ENDLESS_PATH, FEED_PATH, OBSERVE_PATH
+from spec.surface import ENDLESS_PATH, FEED_PATH, OBSERVE_PATH, read_json
 
 _LONG_POLL_SECONDS = 10.0
 _FEED_CAPACITY = 64
@@ -77,9 +75,9 @@ def build_router(
     @router.post(FEED_PATH + "/{name}")
     async def publish(name: str, request: Request) -> Response:
         try:
-            data = json.loads(await request.body())
+            data = read_json(await request.body(), "the body")
         except ValueError as error:
-            return PlainTextResponse(f"refused: the body is not JSON: {error}\n", status_code=400)
+            return PlainTextResponse(f"refused: {error}\n", status_code=400)
         if not isinstance(data, list) or not all(isinstance(d, str) for d in data):
             return PlainTextResponse("refused: the body must be a JSON list of strings\n", 400)
         feed = feeds.get(name)

@@ -86,6 +86,34 @@ def event_to_json(event: Event) -> dict[str, Any]:
     return members
 
 
+MAX_JSON_DEPTH = 32
+"""The deepest nesting a surface JSON parameter or body may have (lists and objects)."""
+
+
+def read_json(raw: str | bytes, what: str) -> object:
+    """Parse the surface's JSON *raw* (named *what* in errors); ValueError unless it is JSON
+    nested at most ``MAX_JSON_DEPTH`` deep whose strings (keys too) hold no lone surrogate
+    (text that UTF-8 cannot carry). Never a RecursionError, whatever the nesting."""
+    try:
+        value: object = json.loads(raw)
+    except RecursionError:
+        raise ValueError(f"{what} is nested more than {MAX_JSON_DEPTH} deep") from None
+    except ValueError as error:
+        raise ValueError(f"{what} is not JSON: {error}") from None
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if any("\ud800" <= char <= "\udfff" for char in item):
+                raise ValueError(f"{what} holds a lone surrogate, which UTF-8 cannot carry")
+        elif isinstance(item, (list, dict)):
+            if depth >= MAX_JSON_DEPTH:
+                raise ValueError(f"{what} is nested more than {MAX_JSON_DEPTH} deep")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return value
+
+
 def event_from_json(members: object) -> Event:
     """Read one event of the surface's JSON form; raise ValueError on anything else."""
     if not isinstance(members, dict):
@@ -121,7 +149,7 @@ def text_params(chunks: Sequence[str]) -> list[tuple[str, str]]:
 def text_chunks_from_json(raw: str) -> list[str]:
     """Read the ``chunks`` parameter of ``/conformance/text``; raise ValueError on anything else."""
     try:
-        chunks = json.loads(raw)
+        chunks = read_json(raw, "chunks")
     except json.JSONDecodeError as error:
         raise ValueError(f"chunks is not JSON: {error}") from None
     if not isinstance(chunks, list) or not all(isinstance(c, str) for c in chunks):
@@ -137,7 +165,7 @@ def bytes_params(sizes: Sequence[int]) -> list[tuple[str, str]]:
 def byte_sizes_from_json(raw: str) -> list[int]:
     """Read the ``sizes`` parameter of ``/conformance/bytes``; raise ValueError on anything else."""
     try:
-        sizes = json.loads(raw)
+        sizes = read_json(raw, "sizes")
     except json.JSONDecodeError as error:
         raise ValueError(f"sizes is not JSON: {error}") from None
     if not isinstance(sizes, list) or not all(
@@ -155,7 +183,7 @@ def log_params(lines: Sequence[str]) -> list[tuple[str, str]]:
 def log_lines_from_json(raw: str) -> list[str]:
     """Read the ``lines`` parameter of ``/conformance/log``; raise ValueError on anything else."""
     try:
-        lines = json.loads(raw)
+        lines = read_json(raw, "lines")
     except json.JSONDecodeError as error:
         raise ValueError(f"lines is not JSON: {error}") from None
     if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):

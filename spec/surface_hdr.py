@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from spec.surface import read_json
+
 SSE_STOP_PATH = "/conformance/sse/stop"
 
 
@@ -33,6 +35,8 @@ def headers_params(headers: Mapping[str, str]) -> list[tuple[str, str]]:
 
 _MAX_HEADERS = 8
 _MAX_VALUE = 1024
+STREAM_OWN_HEADERS = frozenset({"x-accel-buffering", "x-content-type-options"})
+"""The ``X-`` headers a stream sets itself (lower case): ``headers=JSON`` may not name them."""
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
 
 
@@ -40,10 +44,14 @@ def custom_headers_from_json(raw: str) -> dict[str, str]:
     """Read the ``headers`` parameter; raise ValueError on anything a stream must not carry.
 
     Names are ``X-`` followed by letters, digits and hyphens; values are
-    visible ASCII and spaces (RFC 9110 5.5), so CR, LF and NUL are refused.
+    visible ASCII and spaces (RFC 9110 5.5), so CR, LF and NUL are refused, and
+    neither begin nor end with a space (a field value carries no surrounding
+    whitespace). A name given twice (in any case) or one of
+    ``STREAM_OWN_HEADERS`` is refused: a custom header never overrides or
+    duplicates one the stream sets itself.
     """
     try:
-        members = json.loads(raw)
+        members = read_json(raw, "headers")
     except json.JSONDecodeError as error:
         raise ValueError(f"headers is not JSON: {error}") from None
     if not isinstance(members, dict) or len(members) > _MAX_HEADERS:
@@ -55,4 +63,10 @@ def custom_headers_from_json(raw: str) -> dict[str, str]:
             raise ValueError(f"header {name}: the value must be a string of at most {_MAX_VALUE}")
         if any(not (" " <= char <= "~") for char in value):
             raise ValueError(f"header {name}: the value holds a character a field cannot carry")
+        if value != value.strip(" "):
+            raise ValueError(f"header {name}: the value begins or ends with whitespace")
+        if name.lower() in STREAM_OWN_HEADERS:
+            raise ValueError(f"header {name} is one the stream sets itself")
+    if len({name.lower() for name in members}) != len(members):
+        raise ValueError("headers names one header twice")
     return members

@@ -48,6 +48,14 @@ it. A target that does not answer with an object of booleans declares
 nothing: it is held to every stream rule, offers no observation, and fails
 `SURFACE-CAP-01`.
 
+## JSON parameters and bodies
+
+Every JSON the surface takes (`events`, `chunks`, `sizes`, `lines`,
+`headers`, the feed's POST body) is nested at most 32 deep and holds no lone
+surrogate (`\\ud800` as a JSON escape: text UTF-8 cannot carry), in a string
+or a key; anything else is malformed and gets a 400 before anything is stored
+or streamed.
+
 ## `GET /conformance/sse?events=JSON`
 
 Streams the events of `JSON` as `text/event-stream`, in order, then ends the
@@ -81,7 +89,9 @@ Two optional parameters make the stream idle after its events: with
 `hold=true` the response stays open, sending nothing more, until the client
 leaves or the server shuts down (then it ends with a final event: see
 "Shutdown" in the chapter "Cancellation and cleanup"); `keepalive=SECONDS` sets the interval of the
-keep-alive comments on that idle stream (`0`: none at all). Also optional:
+keep-alive comments on that idle stream (`0`: none at all; otherwise a number of seconds from
+`0.05` to `3600`; any other value, `inf`, `nan` or `1e-300` among them, is answered with 400
+before anything is streamed). Also optional:
 `gate=NAME` (an event a chunk) and `headers=JSON`, both below.
 
 ## `GET /conformance/text?chunks=JSON`
@@ -113,7 +123,7 @@ list of strings) becomes one line, the string's UTF-8 followed by one line
 feed (byte 0x0A), each line its own chunk, sent as soon as it is produced.
 The server writes the line feed itself, with the code its real log streams
 use. A malformed `lines` parameter, or a line that contains CR or LF, gets a
-400. Optional: `gate=NAME`.
+400. Optional: `gate=NAME`. `HEAD` gets the same status and headers, with no body.
 
 ## Gates: `gate=NAME` and `/conformance/gates/NAME`
 
@@ -204,7 +214,8 @@ from the stream). GET streams the feed as `text/event-stream`: every event held
 after the one named by the `Last-Event-ID` request header (all held events,
 oldest first, without it), then live events as they are published, without
 end. The feed holds at least its last 64 events. A client whose `Last-Event-ID`
-is not held first receives an event of type `gap` whose data is JSON
+is not held (any value, of any length, that is not the decimal id of a held
+event) first receives an event of type `gap` whose data is JSON
 `{"last_event_id": ..., "first_available": ...}`, then every event still held,
 oldest first.
 
@@ -218,8 +229,11 @@ holds its first event after 8960 makes the rule not observable.
 `GET /conformance/sse` and `GET /conformance/text` take an optional
 `headers`, a JSON object of response headers the stream must carry unchanged,
 as an app sets `X-Stream-Id`: names are `X-` followed by letters, digits and
-hyphens, values are visible ASCII and spaces. A value with CR, LF or NUL, or
-any malformed parameter, gets a 400 before anything is streamed.
+hyphens, values are visible ASCII and spaces, with no space or tab at either
+end. A value with CR, LF or NUL, a value that begins or ends with whitespace, a
+name given twice (in any case), a header the stream sets itself
+(`X-Accel-Buffering`, `X-Content-Type-Options`), or any malformed parameter,
+gets a 400 before anything is streamed.
 
 ## `GET /conformance/sse/stop`
 
@@ -229,7 +243,9 @@ that it stops reconnecting: `204 No Content`, no body.
 
 Downloads the conformance file `name` (a path below the served root), served
 exactly as the target serves any file: the chapter "File download" holds it to
-every rule of a download.
+every rule of a download. A `Range` number of any length is read by its value
+(RFC 9110 14.1.1), never refused for its length: a last position past the end
+is the end, a first position past it makes the range unsatisfiable (416).
 
 How the suite writes the name: each segment percent-encoded as UTF-8 (every
 byte outside `A-Z a-z 0-9 - . _ ~` as `%XX`), and the `/` between segments
