@@ -72,7 +72,10 @@ class StreamRequest:
 
     Attributes:
         kind: which endpoint asked (``text``, ``log``, ``bytes``, ``endless``).
-        body: the instrumented producer of chunks, each to be sent as it is made.
+        body: the instrumented producer of chunks, each to be sent as it is made:
+            for ``endless``, an async generator that awaits between items, one
+            that never awaits, or a plain generator (which the library must
+            iterate without blocking its event loop), as the suite asked.
             ``str`` chunks are encoded as UTF-8 by the library; log lines
             already end in ``\\n``.
         media_type: the Content-Type to send (``text/plain; charset=utf-8``,
@@ -146,8 +149,6 @@ class Stream:
         kinds: the stream kinds it serves; the others go to another factory
             (endless lines to the SSE factory, one event a line) or are not
             served.
-        sync: it accepts a sync producer (a plain generator), which the
-            library must iterate without blocking its event loop.
         headers: it sends ``headers``.
     """
 
@@ -155,7 +156,6 @@ class Stream:
     kinds: frozenset[StreamKind] = field(
         default_factory=lambda: frozenset({"text", "log", "bytes", "endless"})
     )
-    sync: bool = True
     headers: bool = True
 
 
