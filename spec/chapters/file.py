@@ -21,6 +21,15 @@ Hostile names are sent over the socket as raw request targets (clients such as
 httpx remove `..` segments before sending). The file that grows and shrinks
 during a download is `changing.bin`, resized in place by the surface's `POST`.
 
+RFC 9110 lets any server ignore Range (section 14.2: a server "MAY ignore
+the Range header field") and answer 206 only where it supports ranges. This
+chapter is stricter, and says so: a download here MUST support byte ranges
+(`FILE-RANGE-01`, `02`, `05`), because a download that cannot resume restarts
+from zero after every dropped connection, and `Accept-Ranges: bytes`
+(`FILE-META-01`) announces the support the checks then hold it to. A server that
+serves no ranges fails those rules; nothing in them is required by the RFC
+alone.
+
 Several ranges may be coalesced when they overlap, or when the gap between
 them is smaller than the overhead of a part (RFC 9110 section 15.3.7); where
 the checks want separate parts they ask for ranges at least 400 bytes apart.

@@ -298,7 +298,8 @@ async def exchange(
         finally:
             state.disconnect()
             body_out.close()
-            with anyio.move_on_after(patience.allowed(_HANG_GUARD_SECONDS, "outlives")):
+            allowed = patience.allowed(_HANG_GUARD_SECONDS, "outlives")
+            with anyio.move_on_after(allowed):
                 await state.app_done.wait()
             if not state.app_done.is_set():
                 hung = True
@@ -310,7 +311,7 @@ async def exchange(
         raise block_error
     if hung:
         raise ProtocolError(
-            f"the app still runs {_HANG_GUARD_SECONDS}s after the client disconnected"
+            f"the app still runs {allowed:g} s after the client disconnected"
         )
 
 
