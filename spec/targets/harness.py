@@ -310,9 +310,7 @@ async def exchange(
     if block_error is not None:
         raise block_error
     if hung:
-        raise ProtocolError(
-            f"the app still runs {allowed:g} s after the client disconnected"
-        )
+        raise ProtocolError(f"the app still runs {allowed:g} s after the client disconnected")
 
 
 _HANG_GUARD_SECONDS = 10.0
