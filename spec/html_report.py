@@ -23,7 +23,18 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from spec.report import FAIL, INAPPLICABLE, NOT_RUN, PARTIAL, PASS, RESULTS, UNOBSERVED
+from spec.report import (
+    BASELINED,
+    FAIL,
+    INAPPLICABLE,
+    NOT_RUN,
+    PARTIAL,
+    PARTIAL_MEANING,
+    PASS,
+    RESULTS,
+    UNOBSERVED,
+    label,
+)
 
 _STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em; color: #1b1b1b; }
@@ -47,7 +58,7 @@ pre { background: #f6f6f6; padding: .6em; overflow-x: auto; white-space: pre-wra
 _MEANING = {
     PASS: "every check passed",
     FAIL: "a check saw the rule broken",
-    PARTIAL: "the checks that could observe passed; the others could not observe",
+    PARTIAL: f"passed where observable: {PARTIAL_MEANING}; the others could not observe",
     UNOBSERVED: "the target offers nothing the checks could observe",
     INAPPLICABLE: "the target declares it does not serve what the rule is about",
     NOT_RUN: "no check of the rule was selected",
@@ -87,7 +98,7 @@ def _targets(reports: Sequence[dict[str, Any]]) -> str:
             else "none declared"
         )
         counts = report.get("totals", {})
-        summary = ", ".join(f"{counts[key]} {key}" for key in RESULTS if counts.get(key))
+        summary = ", ".join(f"{counts[key]} {label(key)}" for key in RESULTS if counts.get(key))
         rows.append(
             f"<tr><th>{escape(_label(report))}</th><td>{escape(report.get('kind', ''))}</td>"
             f"<td>{escape(capabilities)}</td><td>{escape(summary)}</td></tr>"
@@ -113,9 +124,10 @@ def _matrix(reports: Sequence[dict[str, Any]]) -> str:
         for results in by_target:
             entry = results.get(rule["id"])
             result = entry["result"] if entry else NOT_RUN
+            shown = label(result, baselined=bool(entry and entry.get("baselined")))
             cells.append(
                 f'<td class="result {_css_class(result)}" title="{escape(_MEANING[result])}">'
-                f"{escape(result)}</td>"
+                f"{escape(shown)}</td>"
             )
         rows.append(
             f'<tr id="{escape(rule["id"])}"><th>{escape(rule["id"])}</th>'
@@ -134,9 +146,10 @@ def _failures(reports: Sequence[dict[str, Any]]) -> str:
         for rule in report["rules"]:
             if rule["result"] != FAIL:
                 continue
+            baselined = f" ({BASELINED})" if rule.get("baselined") else ""
             parts.append(
                 f'<section class="failure"><h3>{escape(_label(report))}: '
-                f"{escape(rule['id'])} ({escape(rule['level'])})</h3>"
+                f"{escape(rule['id'])} ({escape(rule['level'])}){baselined}</h3>"
                 f"<p>{escape(rule['statement'])} {_source(rule)}</p>"
             )
             for check in rule["checks"]:
@@ -159,10 +172,14 @@ def _source(rule: dict[str, Any]) -> str:
 
 def _failed_check(check: dict[str, Any]) -> str:
     out = [f"<h4>{escape(check['nodeid'])}</h4>"]
-    if check.get("expected") or check.get("seen"):
+    # A report's expected and seen are JSON values, with their reprs beside (older
+    # reports: the reprs alone, as strings).
+    expected = check.get("expected_repr", check.get("expected", ""))
+    seen = check.get("seen_repr", check.get("seen", ""))
+    if expected or seen:
         out.append(
-            f"<p>expected:</p><pre>{escape(check.get('expected', ''))}</pre>"
-            f"<p>seen:</p><pre>{escape(check.get('seen', ''))}</pre>"
+            f"<p>expected:</p><pre>{escape(str(expected))}</pre>"
+            f"<p>seen:</p><pre>{escape(str(seen))}</pre>"
         )
     if check.get("example"):
         out.append(f"<p>minimal failing example:</p><pre>{escape(check['example'])}</pre>")
@@ -184,7 +201,7 @@ def _unjudged(reports: Sequence[dict[str, Any]]) -> str:
             )
             items.append(
                 f"<li>{escape(_label(report))}: <strong>{escape(rule['id'])}</strong> "
-                f"{escape(rule['result'])}: {escape('; '.join(reasons))}</li>"
+                f"{escape(label(rule['result']))}: {escape('; '.join(reasons))}</li>"
             )
     if not items:
         return "<p>Every rule that ran was judged.</p>"
@@ -214,7 +231,7 @@ def render(reports: Sequence[dict[str, Any]], *, title: str | None = None, note:
             else f"streamspec conformance matrix: {len(reports)} targets"
         )
     legend = "".join(
-        f'<span class="{_css_class(key)}">{escape(key)}</span>: {escape(_MEANING[key])}<br>'
+        f'<span class="{_css_class(key)}">{escape(label(key))}</span>: {escape(_MEANING[key])}<br>'
         for key in RESULTS
     )
     return (

@@ -50,11 +50,12 @@ from spec.report import (
     ABOUT_DECODER,
     FAIL,
     INAPPLICABLE,
+    LABELS,
     NOT_RUN,
     PARTIAL,
     PASS,
-    RESULTS,
     UNOBSERVED,
+    tally_line,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +76,7 @@ CLIENT_CHAPTER = "spec/chapters/sse_client.py"
 _CELL = {
     PASS: "pass",
     FAIL: "**fail**",
-    PARTIAL: "partial",
+    PARTIAL: LABELS[PARTIAL],
     UNOBSERVED: "not observable",
     INAPPLICABLE: "n/a",
     NOT_RUN: "not run",
@@ -231,10 +232,7 @@ def markdown(matrix: dict[str, Any]) -> str:
     for row in matrix["rules"]:
         cells = " | ".join(_CELL[row["results"][label]] for label in labels)
         lines.append(f"| {row['id']} | {row['level']} | {cells} |")
-    totals = []
-    for target in matrix["targets"]:
-        counts = target["totals"]
-        totals.append(", ".join(f"{counts[key]} {key}" for key in RESULTS if counts.get(key)))
+    totals = [tally_line(target["totals"]) for target in matrix["targets"]]
     lines.append("| **totals** | | " + " | ".join(totals) + " |")
     return "\n".join(lines) + "\n"
 
@@ -304,8 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for number, entry in enumerate(entries, 1):
             print(f"[{number}/{len(entries)}] {entry.label} ...", end=" ", flush=True)
             report = run_target(entry, options.out, pytest_args)
-            counts = report.get("totals", {})
-            print(", ".join(f"{counts[key]} {key}" for key in RESULTS if counts.get(key)))
+            print(tally_line(report.get("totals", {})))
             reports.append(report)
     else:
         reports = [json.loads(path.read_text(encoding="utf-8")) for path in options.merge]

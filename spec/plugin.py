@@ -10,6 +10,8 @@ Options:
     ``--rules=ID,GLOB,...``    run only the checks of these rules (``SSE-ENC-*``)
     ``--report-json=PATH``     write the rule-by-rule report as JSON
     ``--report-html=PATH``     write it as a self-contained HTML page
+    ``--report-junit=PATH``    write it as JUnit XML, one testcase a rule
+    ``--baseline=FILE``        rule IDs and check node ids known to fail (see spec.baseline)
 
 Fixtures a check may ask for: ``target``, ``stream_client`` (each transport in
 turn), ``live_url``, ``make_decoder``, ``sse_client`` and ``capabilities``. A check marked with
@@ -22,15 +24,18 @@ from __future__ import annotations
 import fnmatch
 import os
 import sys
+import time
 import traceback
 from collections.abc import Generator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from spec import chapters, html_report, patience, threadsafe_ast, witness
+from spec import baseline as known_failures
+from spec import chapters, html_report, junit, patience, threadsafe_ast, witness
 from spec import report as rule_report
 from spec.capabilities import MARKER, STREAMS, Capabilities
 from spec.clients.replay import Replay
@@ -93,6 +98,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--report-html", default=None, help="write the rule report as a self-contained HTML page"
     )
+    group.addoption(
+        "--report-junit",
+        default=None,
+        help="write the rule report as JUnit XML here: one testcase a rule (classname its "
+        "chapter, name its ID), its checks as properties (pytest's own --junitxml writes one "
+        "testcase a check, hence another name)",
+    )
+    group.addoption(
+        "--baseline",
+        default=None,
+        help="a file of rule IDs or check node ids known to fail, one a line, # comments: "
+        "their failures do not fail the run; a listed one that passes fails it as stale",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -103,7 +121,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MARKER}(*capabilities): the target capabilities a check needs"
     )
-    config.pluginmanager.register(RuleRecorder(config), "streamspec-rule-recorder")
+    recorder = RuleRecorder(config)
+    path = config.getoption("--baseline")
+    if path:
+        try:
+            recorder.baseline = known_failures.load(Path(str(path)), REGISTRY)
+        except known_failures.BaselineError as error:
+            raise pytest.UsageError(str(error)) from error
+    config.pluginmanager.register(recorder, "streamspec-rule-recorder")
 
 
 class RuleRecorder:
@@ -121,6 +146,11 @@ class RuleRecorder:
         self.summarised = False
         self.report_lines: list[str] = []
         self.report_problems: list[str] = []
+        self.started = datetime.now(UTC)
+        self.clock = time.monotonic()
+        self.baseline: known_failures.Baseline | None = None
+        self.baselined: dict[str, known_failures.Entry] = {}
+        self.stale: list[known_failures.Entry] = []
 
     @property
     def target_name(self) -> str:
@@ -132,6 +162,11 @@ class RuleRecorder:
         return str(command or self.config.getoption("--target") or DEFAULT_TARGET)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        if self.baseline is not None:
+            try:
+                self.baseline.check_collected(item.nodeid for item in items)
+            except known_failures.BaselineError as error:
+                raise pytest.UsageError(str(error)) from error
         for item in items:
             marker = item.get_closest_marker("rule")
             if marker is not None:
@@ -181,7 +216,22 @@ class RuleRecorder:
         if rep.failed and rule_id is not None:
             rule = REGISTRY[rule_id]
             rep.sections.insert(0, (f"spec rule {rule.id}", f"{rule}\nsource: {rule.source}"))
+            self._unless_baselined(rep, rule_id)
         return rep
+
+    def _unless_baselined(self, rep: pytest.TestReport, rule_id: str) -> None:
+        """Report a failed check the baseline expects as an expected failure (xfail).
+
+        pytest then counts it as it counts an xfail (its summary, ``--maxfail``, its
+        own ``--junitxml`` and the exit status agree); the rule report still has it
+        as a failure, marked baselined.
+        """
+        entry = self.baseline.entry_for(rep.nodeid, rule_id) if self.baseline else None
+        if entry is None or self.baseline is None:
+            return
+        rep.outcome = "skipped"
+        rep.wasxfail = f"{rule_report.BASELINED}: {entry.text} ({self.baseline.where(entry)})"
+        self.baselined[rep.nodeid] = entry
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -209,7 +259,8 @@ class RuleRecorder:
                     report.nodeid, rule_report.CheckOutcome(report.nodeid, rule_report.PASS)
                 )
             return
-        if report.skipped:
+        baselined = report.nodeid in self.baselined and hasattr(report, "wasxfail")
+        if report.skipped and not baselined:
             reason = _skip_reason(report)
             outcome = rule_report.CheckOutcome(
                 report.nodeid, rule_report.classify_skip(reason), reason
@@ -224,6 +275,9 @@ class RuleRecorder:
                 expected=repr(violation.expected) if violation else "",
                 seen=repr(violation.seen) if violation else "",
                 example=rule_report.hypothesis_example(message),
+                expected_value=violation.expected if violation else None,
+                seen_value=violation.seen if violation else None,
+                baselined=baselined,
             )
         previous = self.outcomes.get(report.nodeid)
         if previous is None or previous.outcome == rule_report.PASS:
@@ -243,8 +297,13 @@ class RuleRecorder:
         Before other plugins' session-finish hooks (one of them may raise) and
         before the terminal summary, which pytest skips after an INTERNALERROR:
         then the rule table is printed here. A report that could not be written
-        makes the session's exit status an internal error.
+        makes the session's exit status an internal error; a stale entry of the
+        baseline (:mod:`spec.baseline`) makes a passing session fail.
         """
+        if self.baseline is not None and self.rule_of:
+            self.stale = self.baseline.stale(self.results())
+            if self.stale and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
         self.write_reports()
         if self.report_problems and session.exitstatus in (
             pytest.ExitCode.OK,
@@ -295,6 +354,14 @@ class RuleRecorder:
                 self._problem(f"the HTML report could not be written to {html_path}: {error!r}")
             else:
                 self.report_lines.append(f"HTML rule report written to {html_path}")
+        junit_path = self.config.getoption("--report-junit")
+        if junit_path:
+            try:
+                junit.write(Path(str(junit_path)), report)
+            except Exception as error:
+                self._problem(f"the JUnit report could not be written to {junit_path}: {error!r}")
+            else:
+                self.report_lines.append(f"JUnit rule report written to {junit_path}")
 
     def _problem(self, line: str) -> None:
         self.report_problems.append(line)
@@ -311,6 +378,10 @@ class RuleRecorder:
             if self.client is not None
             else "",
             capabilities=self.capabilities.as_json() if self.capabilities else None,
+            started=self.started,
+            duration=time.monotonic() - self.clock,
+            hypothesis=rule_report.hypothesis_run(self.config.getoption("--hypothesis-seed", None)),
+            baseline=self.baseline.as_json(self.stale) if self.baseline else None,
         )
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -329,9 +400,18 @@ class RuleRecorder:
             if entry.result != rule_report.FAIL:
                 continue
             terminalreporter.write_line("")
+            if entry.baselined:
+                line = f"{entry.rule.id} ({entry.rule.level}): {entry.label}, as expected"
+                terminalreporter.write_line(line, yellow=True)
+                continue
             terminalreporter.write_line(str(entry.rule), red=True, bold=True)
             for reason in entry.reasons[:3]:
                 terminalreporter.write_line("    " + reason.replace("\n", "\n    "))
+        if self.baseline is not None and self.stale:
+            terminalreporter.write_line("")
+            for stale in self.stale:
+                line = self.baseline.stale_message(stale)
+                terminalreporter.write_line(line, red=True, bold=True)
         failed = any(entry.result == rule_report.FAIL for entry in results)
         if self.target is not None and self.target.kind == COMMAND and failed:
             terminalreporter.write_sep("-", "the target command's stderr (last lines)")

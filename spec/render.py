@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 from spec import chapters
-from spec.rules import Chapter, Rule
+from spec.rules import Chapter, Rule, chapter_title
 
 OUTPUT = Path(__file__).parent / "README.md"
 
@@ -73,7 +73,7 @@ def render() -> str:
     modules = chapters.load_all()
     lines = [_PREAMBLE, "## Contents", ""]
     for number, module in enumerate(modules, 1):
-        title = (inspect.getdoc(module) or module.__name__).splitlines()[0].rstrip(".")
+        title = chapter_title(module.__name__)
         count = len(_chapter_of(module).rules())
         lines.append(f"{number}. [{title}](#{_anchor(module)}) ({count} rules)")
     lines.append("")

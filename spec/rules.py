@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import inspect
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
@@ -104,6 +105,14 @@ class Rule:
 
 REGISTRY: dict[str, Rule] = {}
 """Every rule declared so far, by ID, in declaration order."""
+
+
+def chapter_title(module: str) -> str:
+    """The title of the chapter declared in *module*: its docstring's first line, without
+    the final full stop (``"File download"``); the module's name if it has none."""
+    loaded = sys.modules.get(module)
+    lines = ((inspect.getdoc(loaded) if loaded is not None else None) or "").splitlines()
+    return lines[0].rstrip(".") if lines and lines[0].strip() else module
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 META_MODULES = {
+    "test_baseline",
     "test_cancel_fails",
     "test_capabilities",
     "test_checks_can_fail",

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
+from spec.report import SCHEMA
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,6 +44,7 @@ class SuiteRun:
 def run_spec(tmp_path: Path, *options: str, env: Mapping[str, str] = {}) -> SuiteRun:
     """``pytest spec OPTIONS --report-json=...`` in a child process, from the repository root.
 
+    The report is validated against the schema (:func:`validate`) before it is returned.
     *env* adds to (or overrides) the variables the child inherits.
     """
     report_path = tmp_path / "report.json"
@@ -60,4 +65,16 @@ def run_spec(tmp_path: Path, *options: str, env: Mapping[str, str] = {}) -> Suit
     output = completed.stdout + completed.stderr
     if not report_path.exists():
         raise AssertionError(f"the run wrote no report:\n{output}")
-    return SuiteRun(completed.returncode, output, json.loads(report_path.read_text()))
+    report = json.loads(report_path.read_text())
+    validate(report)
+    return SuiteRun(completed.returncode, output, report)
+
+
+def validate(report: dict[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` unless *report* is what ``spec/report.schema.json``
+    describes."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    validator.validate(report)
