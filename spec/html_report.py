@@ -34,6 +34,7 @@ from spec.report import (
     RESULTS,
     UNOBSERVED,
     label,
+    tally_line,
 )
 
 _STYLE = """
@@ -97,8 +98,8 @@ def _targets(reports: Sequence[dict[str, Any]]) -> str:
             if report.get("kind") == CLIENT_KIND
             else "none declared"
         )
-        counts = report.get("totals", {})
-        summary = ", ".join(f"{counts[key]} {label(key)}" for key in RESULTS if counts.get(key))
+        baselined = sum(1 for rule in report["rules"] if rule.get("baselined"))
+        summary = tally_line(report.get("totals", {}), baselined=baselined)
         rows.append(
             f"<tr><th>{escape(_label(report))}</th><td>{escape(report.get('kind', ''))}</td>"
             f"<td>{escape(capabilities)}</td><td>{escape(summary)}</td></tr>"

@@ -102,8 +102,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--report-junit",
         default=None,
         help="write the rule report as JUnit XML here: one testcase a rule (classname its "
-        "chapter, name its ID), its checks as properties (pytest's own --junitxml writes one "
-        "testcase a check, hence another name)",
+        "chapter, name its ID), its checks as properties (not --junit-xml: that reads as "
+        "pytest's own --junitxml, which writes one testcase a check)",
     )
     group.addoption(
         "--baseline",

@@ -84,8 +84,8 @@ class CheckOutcome:
     expected: str = ""
     seen: str = ""
     example: str = ""
-    expected_value: object = None
-    seen_value: object = None
+    expected_value: object = field(default=None, compare=False)
+    seen_value: object = field(default=None, compare=False)
     baselined: bool = False
 
     @property
