@@ -252,3 +252,22 @@ def test_a_fresh_report_of_the_reference_validates_and_its_junit_has_each_rule(
         "FILE-NAME-01",
     }
     assert not any(case.find("failure") is not None for case in cases)
+
+
+def test_junit_fails_the_rule_of_a_stale_baseline_entry() -> None:
+    """A listed rule that passes fails the run: its testcase fails, naming the entry."""
+    made = report.to_json(
+        "app:app",
+        _results(CheckOutcome(f"{NODE}[asgi]", PASS)),
+        baseline={"path": "b.txt", "entries": ["FILE-NAME-01"], "stale": [
+            {"entry": "FILE-NAME-01", "line": 3}
+        ]},
+    )  # fmt: skip
+    validate(made)
+    failure = _cases(junit.render(made))[0].find("failure")
+    assert failure is not None
+    assert failure.get("type") == "stale baseline"
+    assert failure.get("message") == (
+        "stale baseline entry FILE-NAME-01 (b.txt, line 3): it passes now; "
+        "remove it from the baseline"
+    )
