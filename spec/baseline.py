@@ -8,6 +8,13 @@ pytest as an expected failure (xfail), and the rule report marks it
 ``baselined``. An entry that covers checks which pass now, and none that
 fails, is *stale*: it fails the run, by name, so the baseline shrinks as
 fixes land. An entry that names no rule, or no check of one, is a usage error.
+
+Why an xfail rather than an exit status rewritten at the end: pytest's own
+accounting then agrees with the rule report (its summary line says
+``xfailed``, ``-x``/``--maxfail`` do not stop on a known failure, its own
+``--junitxml`` skips the check, the exit status follows), and no count of
+failures has to be recomputed. Only staleness, which depends on every check of
+the run, is decided at the session's end (``pytest_sessionfinish``).
 """
 
 from __future__ import annotations
