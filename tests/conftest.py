@@ -28,6 +28,7 @@ META_MODULES = {
     "test_matrix",
     "test_silent_targets",
     "test_suite_fails",
+    "test_target_warnings",
     "test_targets",
     "test_unearned_passes",
 }

@@ -682,7 +682,7 @@ BASEHTTP_DISCONNECT = chapter.rule(
 )
 
 
-@requires("gates")
+@requires("sse", "gates")
 @BASEHTTP_DISCONNECT.check
 async def check_stream_ends_on_disconnect_behind_basehttp(target: Target) -> None:
     """A gated stream behind three layers, left waiting, returns once the client has gone.

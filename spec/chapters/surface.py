@@ -168,6 +168,11 @@ between items), `busy` (an async generator that never awaits) or `sync` (a
 plain generator). The producer records under `ID` that it started, how many
 items it produced, and, from its `finally` block, that its cleanup ran.
 
+A target that has no plain streams but serves SSE (sse-starlette, say) may
+serve the same producer as `text/event-stream` instead: item `n` is one event
+whose data is `n` (`data: 1`, a blank line, ...), one event a chunk. The checks
+read the items from either form, by the response's `Content-Type`.
+
 The server records `ID` as soon as it accepts the request, GET or HEAD, before
 any producer starts (`started` false, `produced` 0, `cleanup` false), so that
 `GET /conformance/observe?id=ID` never answers 404 for a stream the suite has
