@@ -475,11 +475,15 @@ BYTES_ENDPOINT = chapter.rule(
 async def check_bytes_endpoint_echoes_and_refuses(target: Target) -> None:
     """Three chunks come back as sent; bad or mismatched sizes each get a 400."""
     body = b"\x00\xff\xfe-abc"
-    exchange = await run_exchange(target.app, "POST", BYTES_PATH, bytes_params([1, 0, 6]), body)
+    exchange = await run_exchange(
+        target.app, "POST", BYTES_PATH, bytes_params([1, 0, 6]), body, prefix=target.prefix
+    )
     expect(exchange.status, 200, "status of POST /conformance/bytes")
     expect(exchange.body, body, "body of POST /conformance/bytes")
     for raw in ("nope", "[1, -1, 8]", '["8"]', "[3]", "[9]", "[true, 7]"):
-        exchange = await run_exchange(target.app, "POST", BYTES_PATH, [("sizes", raw)], body)
+        exchange = await run_exchange(
+            target.app, "POST", BYTES_PATH, [("sizes", raw)], body, prefix=target.prefix
+        )
         expect(exchange.status, 400, f"status of POST /conformance/bytes?sizes={raw}")
 
 
@@ -622,7 +626,8 @@ async def _raw_query(stream_client: StreamClient, name: str, query: bytes) -> Fe
     app = getattr(stream_client, "app", None)
     if app is None:
         not_observable("the client does not say which app it calls")
-    scope = {**harness.build_scope("GET", file_path(name)), "query_string": query}
+    prefix = str(getattr(stream_client, "prefix", ""))
+    scope = {**harness.build_scope("GET", file_path(name), prefix=prefix), "query_string": query}
     with anyio.fail_after(30):
         async with harness.exchange(app, scope) as exchange:
             await exchange.wait_start()
