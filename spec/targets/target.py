@@ -78,8 +78,10 @@ class Target:
 
     @property
     def label(self) -> str:
-        """The target as a report names it: its name, and the prefix when it has one."""
-        return f"{self.name} (prefix {self.prefix})" if self.prefix else self.name
+        """The target as a report names it: its name, and the prefix unless the name says it."""
+        if not self.prefix or urlsplit(self.name).path.rstrip("/") == self.prefix:
+            return self.name
+        return f"{self.name} (prefix {self.prefix})"
 
     @property
     def observes_asgi(self) -> bool:
