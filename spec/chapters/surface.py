@@ -5,6 +5,17 @@ HTTP, so a server written in any language can be validated by implementing
 the endpoints below next to its real routes. Browser-facing streams are GET,
 so that an `EventSource` can open them too.
 
+The paths below are relative to the target's base path, the root unless the
+target is named with one: an app that exposes its surface below `/base` (one
+app mounting several implementations side by side, each at its own prefix) is
+run with `--target-prefix=/base`, or named by a URL with that path
+(`--target=http://127.0.0.1:8000/base`), and every request the suite makes
+names `/base/conformance/...`: on the wire, through nginx, and in the ASGI
+scopes it builds, whose `path` is the whole path and whose `root_path` is
+empty, as the suite's uvicorn serves the app at the root (the app routes the
+prefix itself, as a Starlette `Mount("/base", app=...)` does). Only an answer
+below the prefix counts as the surface answering.
+
 ## `GET /conformance/capabilities`
 
 Answers 200 with a JSON object of booleans that declares what the target
