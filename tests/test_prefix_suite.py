@@ -85,6 +85,28 @@ def test_a_url_with_a_path_gets_the_verdicts_of_the_reference_by_url(tmp_path: P
     assert outcomes(mounted) == outcomes(reference)
 
 
+WIRE_RULES = "--rules=SSE-ENC-01,SSE-ENC-07,SURFACE-*,HDR-XFER-*,CHUNK-*"
+
+
+def test_a_command_target_takes_the_prefix(tmp_path: Path) -> None:
+    """``--target-command=... --target-prefix=/base``: the wire rules end as for the
+    reference's command at the root."""
+    command = "{python} -m uvicorn %s --host 127.0.0.1 --port {port}"
+    reference = run_in(tmp_path, "root", WIRE_RULES, f"--target-command={command % 'impl.app:app'}")
+    mounted = run_in(
+        tmp_path,
+        "base",
+        WIRE_RULES,
+        f"--target-command={command % MOUNTED}",
+        "--target-prefix=/base",
+    )
+    assert reference.returncode == 0, reference.output[-3000:]
+    assert mounted.report["target"] == f"{command % MOUNTED} (prefix /base)"
+    assert "pass" in mounted.results().values()
+    assert mounted.results() == reference.results()
+    assert outcomes(mounted) == outcomes(reference)
+
+
 def test_a_url_path_and_another_prefix_are_a_usage_error() -> None:
     completed = subprocess.run(
         [
