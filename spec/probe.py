@@ -61,7 +61,7 @@ async def why_silent(base_url: str) -> str | None:
     parts = urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     window = 2 * patience.patience()
-    path = urlsplit(base_url).path.rstrip("/") + CAPABILITIES_PATH
+    path = parts.path.rstrip("/") + CAPABILITIES_PATH
     what = f"GET {path} at {base_url}"
     connected = await patience.within(window, lambda: anyio.connect_tcp(host, port))
     if not connected.arrived or connected.value is None:
