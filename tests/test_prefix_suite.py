@@ -23,7 +23,7 @@ from tests.run_suite import ROOT, SuiteRun, run_spec
 
 MOUNTED = "tests.targets.mounted:app"
 
-pytestmark = pytest.mark.timeout(600)  # a hang guard for two whole child runs, on a busy machine
+pytestmark = pytest.mark.timeout(900)  # a hang guard for two whole child runs, on a busy machine
 
 
 def outcomes(run: SuiteRun) -> dict[str, str]:
