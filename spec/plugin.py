@@ -4,6 +4,7 @@ Options:
     ``--target=module:attr``   the ASGI app under test (default: the reference app),
     ``--target=http://h:p``    or a server already running (wire-level checks only)
     ``--target-command=CMD``   or a command that serves on ``{port}`` (started and stopped here)
+    ``--target-prefix=/base``  the base path the target's surface lives under (any kind)
     ``--decoder=module:attr``  the SSE decoder the parsing chapter checks (default: the oracle)
     ``--client-command=CMD``   the adapter of the SSE client the client chapter checks,
                                run once a case with ``{url}`` (default: the suite's client)
@@ -74,6 +75,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "this interpreter), e.g. 'node server.js --port {port}'",
     )
     group.addoption(
+        "--target-prefix",
+        default=None,
+        help="the base path the target exposes its conformance surface under, e.g. /base: "
+        "every request goes to /base/conformance/... (a URL target may give it as its path)",
+    )
+    group.addoption(
         "--decoder",
         default=None,
         help=f"SSE decoder factory the parsing chapter checks (default {DEFAULT_DECODER}); "
@@ -137,9 +144,11 @@ class RuleRecorder:
         if self.target is None and self.client is not None:
             return self.client.name or self.client.command
         if self.target is not None:
-            return self.target.name
+            return self.target.label
         command = self.config.getoption("--target-command")
-        return str(command or self.config.getoption("--target") or DEFAULT_TARGET)
+        name = str(command or self.config.getoption("--target") or DEFAULT_TARGET)
+        prefix = self.config.getoption("--target-prefix")
+        return f"{name} (prefix {prefix})" if prefix else name
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         reported_warnings = self.config.getoption("--target-warnings") == "report"
@@ -459,10 +468,15 @@ def target(request: pytest.FixtureRequest) -> Target:
     """The target under test, from ``--target`` or ``--target-command``."""
     option = request.config.getoption
     try:
-        loaded = load_target(option("--target"), command=option("--target-command"))
+        loaded = load_target(
+            option("--target"),
+            command=option("--target-command"),
+            prefix=option("--target-prefix"),
+        )
     except TargetError as error:
         pytest.exit(str(error), returncode=4)
     _recorder(request.config).target = loaded
+    witness.below(loaded.prefix)
     patience.track_target_stalls()
     return loaded
 
@@ -499,7 +513,7 @@ def stream_client(request: pytest.FixtureRequest, target: Target) -> StreamClien
                 f"ASGI messages: the target is a {target.kind} ({target.name}), not an ASGI app"
             )
             return UnobservableClient("asgi", reason)
-        return AsgiClient(target.asgi_app)
+        return AsgiClient(target.asgi_app, prefix=target.prefix)
     return SocketClient(request.getfixturevalue("live_url"))
 
 
@@ -507,7 +521,7 @@ def stream_client(request: pytest.FixtureRequest, target: Target) -> StreamClien
 def capabilities(request: pytest.FixtureRequest, target: Target) -> Capabilities:
     """What the target declares at ``GET /conformance/capabilities`` (asked once a session)."""
     if target.asgi_app is not None:
-        declared = probe_capabilities(AsgiClient(target.asgi_app))
+        declared = probe_capabilities(AsgiClient(target.asgi_app, prefix=target.prefix))
     else:
         declared = probe_capabilities(SocketClient(request.getfixturevalue("live_url")))
     _recorder(request.config).capabilities = declared
