@@ -47,6 +47,7 @@ STREAMS = (
     "bytes",
     "log",
     "idle",
+    "hold",
     "headers",
     "stop",
 )
@@ -54,8 +55,10 @@ STREAMS = (
 name per endpoint of the surface: ``bytes`` and ``log`` for the CHUNK
 chapter's, ``endless`` and ``feed`` for the CANCEL chapter's), ``comments``:
 its SSE stream writes the ``comment`` member of an event (some libraries offer
-no way to send a comment), and ``idle``: its SSE endpoint honours ``hold`` and
-``keepalive`` (an idle stream, for the keep-alive and shutdown rules);
+no way to send a comment), ``hold``: its SSE endpoint honours ``hold`` (a
+stream held open, for the shutdown rules), and ``idle``: it honours ``hold`` and
+``keepalive`` (an idle stream at a chosen keep-alive interval, for the
+keep-alive rules; ``idle`` implies ``hold`` where ``hold`` is not declared);
 ``headers``: its SSE and text endpoints add the ``headers`` the suite asks
 for; ``stop``: it serves ``/conformance/sse/stop`` (the 204 that ends
 reconnecting)."""
@@ -66,6 +69,10 @@ endpoint (a producer started, how many items it made, its cleanup ran);
 ``gates``: the gates that hold a producer until the suite lets it go on."""
 
 KNOWN = (*STREAMS, *OBSERVATIONS)
+
+IMPLIED_BY = {"hold": "idle"}
+"""A capability left out of a declaration that another one implies: a target declaring
+``idle`` (written before ``hold`` existed) holds streams too."""
 
 MARKER = "requires"
 
@@ -102,6 +109,8 @@ class Capabilities:
         """Whether the target offers capability *name* (see the module docstring)."""
         if self.declared is None:
             return name in STREAMS
+        if name in IMPLIED_BY and name not in self.declared:
+            return self.offers(IMPLIED_BY[name])
         return bool(self.declared.get(name, False))
 
     def require(self, name: str) -> None:

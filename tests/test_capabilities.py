@@ -68,6 +68,16 @@ def test_no_usable_declaration_holds_the_target_to_every_stream(
     assert not declared.offers("observe")
 
 
+def test_hold_is_its_own_capability_and_idle_implies_it() -> None:
+    """A library that holds a stream but cannot set its keep-alive interval (FastAPI) is held
+    to the shutdown rules (``hold``) without the keep-alive ones (``idle``)."""
+    assert Capabilities({"sse": True, "hold": True}).offers("hold")
+    assert not Capabilities({"sse": True, "hold": True}).offers("idle")
+    assert Capabilities({"idle": True}).offers("hold"), "declared before hold existed"
+    assert not Capabilities({"idle": True, "hold": False}).offers("hold")
+    assert not Capabilities({"sse": True}).offers("hold")
+
+
 def test_a_stream_declared_false_makes_the_check_not_applicable() -> None:
     with pytest.raises(pytest.skip.Exception) as excinfo:
         Capabilities(DECLARED).require("text")

@@ -952,7 +952,7 @@ def _judge_held(held: _Held) -> None:
         )
 
 
-@requires("idle")
+@requires("hold")
 @SHUTDOWN.check
 async def check_sigterm_ends_streams_with_a_final_event(target: Target) -> None:
     """Two held SSE streams are open when ``uvicorn module:attr`` gets SIGTERM."""
@@ -984,7 +984,7 @@ SECOND_SERVER = chapter.rule(
 )
 
 
-@requires("idle")
+@requires("hold")
 @SECOND_SERVER.check
 async def check_second_server_is_not_shut_down(target: Target) -> None:
     """Serve, SIGTERM, serve again in the same process: the first server's held stream ends

@@ -31,6 +31,7 @@ implements, for example
 | `text` | `GET /conformance/text` is served | not applicable |
 | `files` | the file-download endpoints are served | not applicable |
 | `comments` | `GET /conformance/sse` writes an event's `comment` member | not applicable |
+| `hold` | `GET /conformance/sse` honours `hold` (absent: the value of `idle`) | not applicable |
 | `idle` | `GET /conformance/sse` honours `hold` and `keepalive` | not applicable |
 | `bytes` | `POST /conformance/bytes` is served | not applicable |
 | `log` | `GET /conformance/log` is served | not applicable |
