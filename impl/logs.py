@@ -46,4 +46,3 @@ class LogStreamResponse(StreamResponse):
             shutdown=shutdown,
             send_timeout=send_timeout,
         )
-
