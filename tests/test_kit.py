@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -38,6 +39,7 @@ from spec.messages import run_exchange
 from spec.sse import Event, encode
 from spec.streams import fetch
 from spec.surface import (
+    BYTES_PATH,
     CAPABILITIES_PATH,
     ENDLESS_PATH,
     OBSERVE_PATH,
@@ -83,6 +85,7 @@ ONLY_STREAM = {
     "sse": False,
     "feed": False,
     "comments": False,
+    "hold": False,
     "idle": False,
     "stop": False,
     "files": False,
@@ -129,6 +132,7 @@ async def test_capabilities_follow_the_factories_supplied() -> None:
         "sse": True,
         "feed": True,
         "stop": True,
+        "hold": True,  # held by the kit; only the keep-alive interval is the library's
         "endless": True,  # one event a line
         "observe": True,
         "gates": True,
@@ -400,3 +404,52 @@ async def test_a_kit_serves_its_gates_with_any_gated_stream() -> None:
     exchange = await run_exchange(Kit(stream=text_stream), "POST", "/conformance/gates/nope/open")
     assert exchange.status == 404
     assert exchange.body == b"no stream holds gate nope\n"
+
+
+# --- what the kit leaves to the library -------------------------------------------------------
+
+
+def raw_sse_stream(request: SSERequest) -> Response:
+    """SSE written field by field as given, checking nothing: whatever reaches it is streamed."""
+
+    async def written() -> AsyncIterator[bytes]:
+        events = request.events
+        assert isinstance(events, AsyncIterator)
+        async for event in events:
+            yield f"id: {event.id}\ndata: {event.data}\n\n".encode()
+
+    return StreamingResponse(written(), media_type="text/event-stream")
+
+
+async def test_an_event_the_encoder_must_refuse_reaches_the_library() -> None:
+    """SSE-ENC-07/08 judge what the library does with an id holding LF or NUL: a kit that
+    refused it first would earn a stripping library their pass (K1)."""
+    kit = Kit(sse=raw_sse_stream)
+    for hostile in ("a\nb", "7\0"):
+        events = sse_params([Event("x", id=hostile)])
+        fetched = await fetch(AsgiClient(kit), "GET", SSE_PATH, params=events)
+        assert fetched.status == 200, (hostile, fetched)
+        assert fetched.body == f"id: {hostile}\ndata: x\n\n".encode()
+
+
+def body_reading_app() -> ASGIApp:
+    """A framework whose route reads its request body before it streams (as Django does)."""
+
+    async def echo(request: Request) -> Response:
+        assert await request.body() == b""  # the kit has the body; the route is told it is empty
+        asked = request_of(request.scope)
+        assert isinstance(asked, StreamRequest)
+        return StreamingResponse(asked.body, media_type=asked.media_type)
+
+    return Starlette(routes=[Route("/my/bytes", echo, methods=["POST"])])
+
+
+async def test_routed_tells_the_framework_the_body_the_kit_read_is_complete() -> None:
+    """Without it, a framework waits for body messages the kit already took (K3)."""
+    inner = body_reading_app()
+    kit = Kit(stream=routed(inner, "/my/bytes"), app=inner)
+    with anyio.fail_after(10):  # a hang guard: the verdict is the body below
+        fetched = await fetch(
+            AsgiClient(kit), "POST", BYTES_PATH, params=[("sizes", "[2, 3]")], body=b"hello"
+        )
+    assert (fetched.status, fetched.body, fetched.chunks) == (200, b"hello", [b"he", b"llo"])

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from spec.sse import Event
-from spec.targets.asgi_types import ASGIApp, Scope
+from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
 Body = AsyncIterator[str] | AsyncIterator[bytes] | Iterator[str] | Iterator[bytes]
 """A producer of chunks: async (awaiting between items, or never awaiting) or sync."""
@@ -177,6 +177,11 @@ class Download:
 REQUEST_KEY = "streamspec.kit.request"
 """The scope key under which :func:`routed` passes the kit's request to the framework's app."""
 
+BODY_READ_KEY = "streamspec.kit.body_read"
+"""The scope key the kit sets once it has read the request's body from ``receive`` (``POST
+/conformance/bytes``): the body is then in the kit's request, and :func:`routed` tells the
+framework's app the body is empty and complete instead of letting it wait for one."""
+
 
 def request_of(scope: Mapping[str, Any]) -> SSERequest | StreamRequest | DownloadRequest:
     """The kit's request that :func:`routed` put in *scope* (a framework handler calls this
@@ -196,18 +201,35 @@ def routed(app: ASGIApp, path: str) -> Callable[[Any], ASGIApp]:
     The returned factory, given a kit request, returns an ASGI application that
     calls *app* with a copy of the request's scope whose ``path`` is *path*
     (``raw_path`` and ``root_path`` to match, the query string kept) and whose
-    :data:`REQUEST_KEY` holds the kit's request. *app* must have had its
-    lifespan started if it needs one (the kit forwards lifespan events to its
-    ``app=``).
+    :data:`REQUEST_KEY` holds the kit's request. Where the kit has read the
+    request's body (:data:`BODY_READ_KEY`), *app*'s first ``receive()`` returns an
+    empty, complete body, and later ones are the server's (``http.disconnect``).
+    *app* must have had its lifespan started if it needs one (the kit forwards
+    lifespan events to its ``app=``).
     """
 
     def factory(request: Any) -> ASGIApp:
-        async def call(scope: Scope, receive: Any, send: Any) -> None:
+        async def call(scope: Scope, receive: Receive, send: Send) -> None:
             inner = dict(scope)
             inner.update(path=path, raw_path=path.encode(), root_path="")
             inner[REQUEST_KEY] = request
-            await app(inner, receive, send)
+            await app(inner, _after_body(receive) if scope.get(BODY_READ_KEY) else receive, send)
 
         return call
 
     return factory
+
+
+def _after_body(receive: Receive) -> Receive:
+    """*receive*, but its first message is an empty, complete ``http.request`` (the kit has
+    already taken the body's messages from the server)."""
+    told = False
+
+    async def after_body() -> Message:
+        nonlocal told
+        if not told:
+            told = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return await receive()
+
+    return after_body

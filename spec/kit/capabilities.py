@@ -5,6 +5,7 @@ what it names with what was supplied:
 
 * ``sse``, ``feed``, ``stop``: an SSE factory (the feed is streamed by it, and
   the 204 stop only means something to a target that streams SSE);
+* ``hold``: an SSE factory (the kit holds the stream open after its events);
 * ``comments``, ``idle``: the SSE factory's ``comments`` and ``keepalive``;
 * ``text``, ``log``, ``bytes``: a Stream factory whose ``kinds`` hold them;
 * ``endless`` and ``observe``: ``endless`` in the Stream factory's kinds, or
@@ -39,6 +40,7 @@ def capabilities(supplied: Factories) -> dict[str, bool]:
         "feed": sse is not None,
         "bytes": supplied.streams("bytes"),
         "log": supplied.streams("log"),
+        "hold": sse is not None,
         "idle": sse is not None and sse.keepalive,
         "observe": endless,
         "gates": gated,

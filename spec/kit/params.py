@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 from spec.sse import Event
-from spec.sse.encoder import validate
 from spec.surface import event_from_json, read_json
 
 KEEPALIVE_MIN = 0.05
@@ -32,15 +31,16 @@ def keepalive(raw: str) -> float:
 
 
 def read_events(raw: str) -> list[Event]:
-    """The ``events`` parameter: a JSON list of events, each one the encoder can write
-    unaltered; ``ValueError`` (a 400) otherwise."""
+    """The ``events`` parameter: a JSON list of events in the surface's JSON form (members of
+    the right types, ``retry`` an integer >= 0); ``ValueError`` (a 400) otherwise.
+
+    An event the encoder could not write unaltered (an id or type holding CR, LF or
+    NUL) is *not* refused here: what the library does with it is what ``SSE-ENC-07``
+    and ``08`` judge, and a refusal by the kit would earn the library their pass."""
     try:
         members = read_json(raw, "events")
     except json.JSONDecodeError as error:
         raise ValueError(f"events is not JSON: {error}") from None
     if not isinstance(members, list):
         raise ValueError("events must be a JSON list")
-    events = [event_from_json(item) for item in members]
-    for event in events:
-        validate(event)
-    return events
+    return [event_from_json(item) for item in members]

@@ -27,7 +27,7 @@ import anyio
 from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
-from spec.kit.api import SSE, SSERequest, Stream, StreamRequest
+from spec.kit.api import BODY_READ_KEY, SSE, SSERequest, Stream, StreamRequest
 from spec.kit.factories import Factories, respond
 from spec.kit.gates import claim_or_refuse, gated, registry_of
 from spec.kit.params import keepalive as read_keepalive
@@ -74,6 +74,7 @@ async def _replay(events: AsyncGenerator[Event, None], *, hold: bool) -> AsyncIt
 async def _read_body(request: Request) -> bytes | None:
     """The request body, or ``None`` once it grows past :data:`MAX_BODY`."""
     body = bytearray()
+    request.scope[BODY_READ_KEY] = True
     async for part in request.stream():
         body += part
         if len(body) > MAX_BODY:
