@@ -24,6 +24,9 @@ finds the kit's request with :func:`~spec.kit.request_of`):
 * Either kind of producer is streamed by a path operation of the same kind:
   an ``async def`` one for an async producer, a plain ``def`` one for a sync
   producer, which FastAPI iterates in its thread pool.
+* In an app the path operation's generator is the producer; here it closes
+  the kit's producer when it is itself closed (:func:`aclose`), so the
+  producer's cleanup runs exactly when FastAPI closes or cancels the generator.
 * Downloads: ``fastapi.responses.FileResponse`` (Starlette's), the name
   resolved below the root by ``fastapi.staticfiles.StaticFiles.lookup_path``
   in a worker thread, as the ``starlette_streaming`` peer does (FastAPI's
@@ -80,6 +83,25 @@ def library_event(event: Event) -> ServerSentEvent:
     )
 
 
+async def aclose(producer: AsyncIterator[Any]) -> None:
+    """Close the kit's *producer* when FastAPI closes the path operation's generator.
+
+    In an app the path operation's generator is the producer, so its cleanup is
+    the producer's: the kit's producer is closed exactly when FastAPI closes (or
+    cancels) the generator it was given, and only then.
+    """
+    closing = getattr(producer, "aclose", None)
+    if closing is not None:
+        await closing()
+
+
+def close(producer: Iterator[Any]) -> None:
+    """:func:`aclose` for a sync producer."""
+    closing = getattr(producer, "close", None)
+    if closing is not None:
+        closing()
+
+
 def sse_request(request: Request, response: Response) -> SSERequest:
     asked = request_of(request.scope)
     assert isinstance(asked, SSERequest)
@@ -105,31 +127,43 @@ async def sse(
 ) -> AsyncIterator[ServerSentEvent]:
     events = asked.events
     assert isinstance(events, AsyncIterator)
-    async for event in events:
-        yield library_event(event)
+    try:
+        async for event in events:
+            yield library_event(event)
+    finally:
+        await aclose(events)
 
 
 @streams.api_route("/sse-sync", methods=METHODS, response_class=EventSourceResponse)
 def sse_sync(asked: Annotated[SSERequest, Depends(sse_request)]) -> Iterator[ServerSentEvent]:
     events = asked.events
     assert isinstance(events, Iterator)
-    for event in events:
-        yield library_event(event)
+    try:
+        for event in events:
+            yield library_event(event)
+    finally:
+        close(events)
 
 
 @streams.api_route("/stream", methods=METHODS, response_class=StreamingResponse)
 async def stream(asked: Annotated[StreamRequest, Depends(stream_request)]) -> AsyncIterator[Any]:
     body = asked.body
     assert isinstance(body, AsyncIterator)
-    async for chunk in body:
-        yield chunk
+    try:
+        async for chunk in body:
+            yield chunk
+    finally:
+        await aclose(body)
 
 
 @streams.api_route("/stream-sync", methods=METHODS, response_class=StreamingResponse)
 def stream_sync(asked: Annotated[StreamRequest, Depends(stream_request)]) -> Iterator[Any]:
     body = asked.body
     assert isinstance(body, Iterator)
-    yield from body
+    try:
+        yield from body
+    finally:
+        close(body)
 
 
 to_sse, to_sse_sync = routed(streams, "/sse"), routed(streams, "/sse-sync")

@@ -20,8 +20,7 @@ headers:
   so ``\\n\\n`` reads ``nn`` and no event is ever terminated; it writes no
   ``id:``, ``retry:`` or comment line. Headers ``Cache-Control: no-cache``,
   ``Connection: keep-alive``, ``X-Accel-Buffering: no``. It also streams the
-  CANCEL chapter's endless producers (one event a line). Its generator has
-  no ``finally`` and does not close what it reads.
+  CANCEL chapter's endless producers (one event a line).
 * ``GET /download/sample`` (case 3): ``file_size = os.path.getsize(file_path)``
   and ``open(file_path, "rb")`` with 1 MiB ``f.read`` calls inside the async
   generator (blocking calls on the event loop, as the document prints them),
@@ -31,6 +30,11 @@ headers:
   ``os.path.join`` (the document resolves no name and checks none), and puts
   the name asked to be shown (else the requested name) where the document
   writes ``sample.dat``.
+
+In the document each generator is its own producer; here, when the
+document's generator ends (it returns, or is closed or cancelled), the kit's
+producer is closed with it (:func:`ended`, the only wiring added), so that the
+producer's cleanup reports what happened to the document's generator.
 
 The routes are the document's ``@app.get``: FastAPI answers ``HEAD`` on them
 with 405. What the document does not do, the peer does not declare: no
@@ -64,6 +68,22 @@ document = FastAPI()
 """The document's app (its three ``app = FastAPI()`` are one here)."""
 
 
+async def ended(producer: object) -> None:
+    """Wiring, not the document's: close the kit's *producer* once the document's generator ends.
+
+    In the document the generator is its own producer, so when the generator
+    stops (it returns, or is closed or cancelled) its producing has stopped:
+    the kit's producer is closed then, and only then, so that its cleanup
+    reports what happened to the document's generator.
+    """
+    aclose = getattr(producer, "aclose", None)
+    if aclose is not None:
+        await aclose()
+    close = getattr(producer, "close", None)
+    if close is not None:
+        close()
+
+
 # --- Case 1: the log stream ---------------------------------------------------------------
 
 
@@ -73,13 +93,16 @@ async def log_generator(request: Request) -> AsyncIterator[str | bytes]:
     assert isinstance(asked, StreamRequest)
     body = asked.body
     assert isinstance(body, AsyncIterator)
-    async for chunk in body:
-        if asked.kind == "log" and isinstance(chunk, str):
-            line = chunk.removesuffix("\n")
-            # As printed: yield f"[{timestamp}] 日志条目 #{i+1}: 系统运行正常n"
-            yield f"{line}n"
-        else:
-            yield chunk
+    try:
+        async for chunk in body:
+            if asked.kind == "log" and isinstance(chunk, str):
+                line = chunk.removesuffix("\n")
+                # As printed: yield f"[{timestamp}] 日志条目 #{i+1}: 系统运行正常n"
+                yield f"{line}n"
+            else:
+                yield chunk
+    finally:
+        await ended(body)
 
 
 @document.get("/logs/stream")
@@ -109,19 +132,22 @@ async def event_generator(request: Request) -> AsyncIterator[str]:
     """生成SSE事件流"""
     asked = request_of(request.scope)
     assert isinstance(asked, SSERequest)
-    while True:
-        # 检查客户端是否断开连接
-        if await request.is_disconnected():
-            break
-        event = await next_event(asked.events)
-        if event is None:
-            break
-        if event.event is not None:
-            # As printed: yield "event: donendata: 流结束nn"
-            yield f"event: {event.event}ndata: {event.data}nn"
-        else:
-            # As printed: yield f"data: {json.dumps(data)}nn"
-            yield f"data: {event.data}nn"
+    try:
+        while True:
+            # 检查客户端是否断开连接
+            if await request.is_disconnected():
+                break
+            event = await next_event(asked.events)
+            if event is None:
+                break
+            if event.event is not None:
+                # As printed: yield "event: donendata: 流结束nn"
+                yield f"event: {event.event}ndata: {event.data}nn"
+            else:
+                # As printed: yield f"data: {json.dumps(data)}nn"
+                yield f"data: {event.data}nn"
+    finally:
+        await ended(asked.events)
 
 
 @document.get("/events")
