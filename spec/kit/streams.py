@@ -12,7 +12,10 @@ One refusal is left to the library: an event whose id or type holds CR, LF or
 NUL is handed to the SSE factory like any other (``SSE-ENC-07`` and ``08``
 judge what the library does with it); :attr:`SSERequest.listed
 <spec.kit.api.SSERequest.listed>` lets a library that checks a response's
-events before it starts refuse them up front.
+events before it starts refuse them up front. Custom headers (``headers=JSON``)
+are refused by the kit (:func:`spec.surface_hdr.custom_headers_from_json`) before
+a factory sees them, as the surface requires: under the kit, ``HDR-INPUT-01``
+shows that refusal, not the library's handling of header values.
 """
 
 from __future__ import annotations
