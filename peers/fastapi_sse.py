@@ -66,6 +66,7 @@ from spec.kit import (
     routed,
 )
 from spec.sse import Event
+from spec.targets.asgi_types import ASGIApp
 
 streams = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 """The path operations that stream the kit's producers (reached only through :func:`routed`)."""
@@ -170,11 +171,11 @@ to_sse, to_sse_sync = routed(streams, "/sse"), routed(streams, "/sse-sync")
 to_stream, to_stream_sync = routed(streams, "/stream"), routed(streams, "/stream-sync")
 
 
-def sse_factory(request: SSERequest) -> Any:
+def sse_factory(request: SSERequest) -> ASGIApp:
     return (to_sse if isinstance(request.events, AsyncIterator) else to_sse_sync)(request)
 
 
-def stream_factory(request: StreamRequest) -> Any:
+def stream_factory(request: StreamRequest) -> ASGIApp:
     return (to_stream if isinstance(request.body, AsyncIterator) else to_stream_sync)(request)
 
 
