@@ -7,7 +7,8 @@
     python -m spec.matrix --merge a.json b.json --out reports/matrix
 
 The first form reads a list of targets (TOML: ``[[targets]]`` with ``label``,
-``target`` or ``command``, and optionally ``library``), runs ``pytest spec``
+``target`` or ``command``, and optionally ``library`` and ``prefix``, the base
+path of the target's surface, as ``--target-prefix``), runs ``pytest spec``
 once per target in a child process (each writes its own JSON and HTML report
 into the output folder), and merges them. The second does the same for SSE
 clients (``[[clients]]``): each has a ``client`` (an adapter command, as
@@ -91,12 +92,15 @@ class MatrixTarget:
     command: str | None = None
     client: str | None = None
     library: str | None = None
+    prefix: str | None = None
 
     def options(self) -> list[str]:
         """The child pytest's arguments: what to collect, and how to reach the target."""
         if self.client is not None:
             return [CLIENT_CHAPTER, f"--client-command={self.client}", "--rules=SSE-CLIENT-*"]
         where = ["spec", f"--ignore={CLIENT_CHAPTER}"]
+        if self.prefix is not None:
+            where.append(f"--target-prefix={self.prefix}")
         if self.command is not None:
             return [*where, f"--target-command={self.command}"]
         assert self.target is not None
@@ -122,6 +126,8 @@ def load_targets(path: Path) -> list[MatrixTarget]:
             raise ValueError(
                 f"{path}: {entry.get('label')!r} needs exactly one of target, command, client"
             )
+        if "prefix" in entry and "client" in entry:
+            raise ValueError(f"{path}: {entry.get('label')!r}: a client has no prefix")
         targets.append(
             MatrixTarget(
                 label=str(entry["label"]),
@@ -129,6 +135,7 @@ def load_targets(path: Path) -> list[MatrixTarget]:
                 command=entry.get("command"),
                 client=entry.get("client"),
                 library=entry.get("library"),
+                prefix=None if entry.get("prefix") is None else str(entry["prefix"]),
             )
         )
     return targets

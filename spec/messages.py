@@ -12,10 +12,19 @@ _GUARD_SECONDS = 30.0
 
 
 async def run_exchange(
-    app: ASGIApp, method: str, path: str, params: Params = (), body: bytes = b""
+    app: ASGIApp,
+    method: str,
+    path: str,
+    params: Params = (),
+    body: bytes = b"",
+    *,
+    prefix: str = "",
 ) -> harness.Exchange:
-    """Play one request against *app* and read its body to the end (hang guard: 30 s)."""
-    scope = harness.build_scope(method, path, params=params)
+    """Play one request against *app* and read its body to the end (hang guard: 30 s).
+
+    *path* is put below *prefix*, the target's base path.
+    """
+    scope = harness.build_scope(method, path, params=params, prefix=prefix)
     with anyio.fail_after(_GUARD_SECONDS):
         async with harness.exchange(app, scope, body=body) as exchange:
             await exchange.wait_start()

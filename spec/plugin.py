@@ -4,6 +4,7 @@ Options:
     ``--target=module:attr``   the ASGI app under test (default: the reference app),
     ``--target=http://h:p``    or a server already running (wire-level checks only)
     ``--target-command=CMD``   or a command that serves on ``{port}`` (started and stopped here)
+    ``--target-prefix=/base``  the base path the target's surface lives under (any kind)
     ``--decoder=module:attr``  the SSE decoder the parsing chapter checks (default: the oracle)
     ``--client-command=CMD``   the adapter of the SSE client the client chapter checks,
                                run once a case with ``{url}`` (default: the suite's client)
@@ -74,6 +75,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "this interpreter), e.g. 'node server.js --port {port}'",
     )
     group.addoption(
+        "--target-prefix",
+        default=None,
+        help="the base path the target exposes its conformance surface under, e.g. /base: "
+        "every request goes to /base/conformance/... (a URL target may give it as its path)",
+    )
+    group.addoption(
         "--decoder",
         default=None,
         help=f"SSE decoder factory the parsing chapter checks (default {DEFAULT_DECODER}); "
@@ -88,6 +95,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--rules", default="", help="comma-separated rule IDs or globs to run, e.g. SSE-ENC-*"
+    )
+    group.addoption(
+        "--target-warnings",
+        choices=("report", "error"),
+        default="report",
+        help="what a warning raised while a check runs does (the target's own, such as a "
+        "ResourceWarning from its garbage, or a library's deprecation): 'report' (default) "
+        "lists it in pytest's warnings summary and leaves the verdict alone, since when the "
+        "garbage collector finds an unclosed file is not the target's behaviour on the wire; "
+        "'error' fails the check, as the repo's own tox run does for the reference",
     )
     group.addoption("--report-json", default=None, help="write the rule report as JSON here")
     group.addoption(
@@ -127,15 +144,21 @@ class RuleRecorder:
         if self.target is None and self.client is not None:
             return self.client.name or self.client.command
         if self.target is not None:
-            return self.target.name
+            return self.target.label
         command = self.config.getoption("--target-command")
-        return str(command or self.config.getoption("--target") or DEFAULT_TARGET)
+        name = str(command or self.config.getoption("--target") or DEFAULT_TARGET)
+        prefix = self.config.getoption("--target-prefix")
+        return f"{name} (prefix {prefix})" if prefix else name
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        reported_warnings = self.config.getoption("--target-warnings") == "report"
         for item in items:
             marker = item.get_closest_marker("rule")
             if marker is not None:
                 self.rule_of[item.nodeid] = str(marker.args[0])
+                if reported_warnings:
+                    # An item's own mark outranks the configuration's filterwarnings=error.
+                    item.add_marker(pytest.mark.filterwarnings("default"))
         option = str(self.config.getoption("--rules"))
         wanted = [pattern.strip() for pattern in option.split(",") if pattern.strip()]
         if not wanted:
@@ -445,10 +468,15 @@ def target(request: pytest.FixtureRequest) -> Target:
     """The target under test, from ``--target`` or ``--target-command``."""
     option = request.config.getoption
     try:
-        loaded = load_target(option("--target"), command=option("--target-command"))
+        loaded = load_target(
+            option("--target"),
+            command=option("--target-command"),
+            prefix=option("--target-prefix"),
+        )
     except TargetError as error:
         pytest.exit(str(error), returncode=4)
     _recorder(request.config).target = loaded
+    witness.below(loaded.prefix)
     patience.track_target_stalls()
     return loaded
 
@@ -485,7 +513,7 @@ def stream_client(request: pytest.FixtureRequest, target: Target) -> StreamClien
                 f"ASGI messages: the target is a {target.kind} ({target.name}), not an ASGI app"
             )
             return UnobservableClient("asgi", reason)
-        return AsgiClient(target.asgi_app)
+        return AsgiClient(target.asgi_app, prefix=target.prefix)
     return SocketClient(request.getfixturevalue("live_url"))
 
 
@@ -493,7 +521,7 @@ def stream_client(request: pytest.FixtureRequest, target: Target) -> StreamClien
 def capabilities(request: pytest.FixtureRequest, target: Target) -> Capabilities:
     """What the target declares at ``GET /conformance/capabilities`` (asked once a session)."""
     if target.asgi_app is not None:
-        declared = probe_capabilities(AsgiClient(target.asgi_app))
+        declared = probe_capabilities(AsgiClient(target.asgi_app, prefix=target.prefix))
     else:
         declared = probe_capabilities(SocketClient(request.getfixturevalue("live_url")))
     _recorder(request.config).capabilities = declared

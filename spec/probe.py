@@ -53,20 +53,22 @@ async def why_silent(base_url: str) -> str | None:
     One request on a raw connection, each step waited for within a load-aware
     window (:func:`spec.patience.patience`, twice over): the connection is
     accepted, a status line and headers come, the body begins (if it has
-    one) and ends. Any answer will do, a 404 too: this only tells a target
+    one) and ends; the request goes below *base_url*'s path (the target's
+    prefix). Any answer will do, a 404 too: this only tells a target
     that answers from one that never will, so that the checks fail at once
     with what was waited for instead of each sitting out its own guards.
     """
     parts = urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     window = 2 * patience.patience()
-    what = f"GET {CAPABILITIES_PATH} at {base_url}"
+    path = parts.path.rstrip("/") + CAPABILITIES_PATH
+    what = f"GET {path} at {base_url}"
     connected = await patience.within(window, lambda: anyio.connect_tcp(host, port))
     if not connected.arrived or connected.value is None:
         return f"no connection to {host}:{port} was accepted within {window:g} s"
     async with connected.value as stream:
         connection = h11.Connection(h11.CLIENT)
-        request = h11.Request(method="GET", target=CAPABILITIES_PATH, headers=[("Host", host)])
+        request = h11.Request(method="GET", target=path, headers=[("Host", host)])
         await stream.send(connection.send(request) + (connection.send(h11.EndOfMessage()) or b""))
         body_bytes = 0
 

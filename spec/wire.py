@@ -11,6 +11,9 @@ The request target goes out exactly as written (:func:`raw_fetch` takes it as
 bytes): httpx would normalize it (remove ``..`` segments, re-encode percent
 signs), which the FILE chapter's hostile names must not be.
 
+A base URL with a path (the target's prefix, ``http://127.0.0.1:8000/base``)
+puts every request target below it: ``GET /base/conformance/sse``.
+
 h11 only writes HTTP/1.1 requests; an HTTP/1.0 request
 (``open_raw(..., http_version="1.0")``) is written by hand, and h11 still
 parses the answer (the client side's state is advanced as if it had sent it).
@@ -71,10 +74,13 @@ class RawResponse:
 class RawExchange:
     """A request sent on its own TCP connection and its response, read as it arrives."""
 
-    def __init__(self, stream: anyio.abc.ByteStream, host: str, path: str = "") -> None:
+    def __init__(
+        self, stream: anyio.abc.ByteStream, host: str, path: str = "", prefix: str = ""
+    ) -> None:
         self._stream = stream
         self._host = host
         self._path = path
+        self._prefix = prefix
         self._connection = h11.Connection(h11.CLIENT)
         self.response = RawResponse()
 
@@ -134,6 +140,8 @@ class RawExchange:
     async def again(self, method: str, target: str) -> RawResponse | None:
         """Send a second request on the same connection and read its response to the end.
 
+        *target* is put below the base URL's path, as the first request's was.
+
         Bytes the server sent after the end of the first response (past its
         Content-Length, or after its last chunk) make this response malformed:
         WireError. ``None`` when the server does not keep the connection open.
@@ -143,6 +151,7 @@ class RawExchange:
             return None
         connection.start_next_cycle()
         self.response = RawResponse()
+        target = self._prefix + target
         self._path = target
         try:
             await self._send(
@@ -180,7 +189,8 @@ async def open_raw(
 ) -> AsyncIterator[RawExchange]:
     """Send one request to *base_url* (``http://host:port``) on a new connection.
 
-    The request target is *path* as written, then ``?`` and *params* URL-encoded.
+    The request target is *path* as written, below the base URL's path if it
+    has one (``http://host:port/base``), then ``?`` and *params* URL-encoded.
 
     *http_version* is ``"1.1"`` or ``"1.0"``; an HTTP/1.0 request asks for
     nothing the version cannot say (no keep-alive), so its answer ends when
@@ -188,15 +198,18 @@ async def open_raw(
     """
     parts = urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    target = (path if isinstance(path, bytes) else path.encode("ascii")) + (
-        f"?{urlencode(list(params))}".encode("ascii") if params else b""
+    prefix = base_path(base_url)
+    target = (
+        prefix.encode("ascii")
+        + (path if isinstance(path, bytes) else path.encode("ascii"))
+        + (f"?{urlencode(list(params))}".encode("ascii") if params else b"")
     )
     request_headers = [("Host", f"{host}:{port}"), *headers]
     if body or method.upper() in {"POST", "PUT"}:
         request_headers.append(("Content-Length", str(len(body))))
     request = h11.Request(method=method.upper(), target=target, headers=request_headers)
     async with await anyio.connect_tcp(host, port) as stream:
-        exchange = RawExchange(stream, f"{host}:{port}", unquote(target.decode("latin-1")))
+        exchange = RawExchange(stream, f"{host}:{port}", unquote(target.decode("latin-1")), prefix)
         events = [request, *([h11.Data(data=body)] if body else []), h11.EndOfMessage()]
         if http_version == "1.1":
             await exchange._send(*events)
@@ -207,6 +220,11 @@ async def open_raw(
         else:
             raise ValueError(f"http_version is 1.1 or 1.0, not {http_version!r}")
         yield exchange
+
+
+def base_path(base_url: str) -> str:
+    """The path of *base_url* without its trailing slash: the target's prefix, or ``""``."""
+    return urlsplit(base_url).path.rstrip("/")
 
 
 def _http10_request(method: str, target: bytes, headers: Sequence[tuple[str, str]]) -> bytes:

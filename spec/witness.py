@@ -17,6 +17,12 @@ with a status the surface defines for a request it serves, a ``2xx`` or
 ``304``. A pass that was not earned is reported *not observable*, with the
 answers that were seen.
 
+A target whose surface lives below a base path (``--target-prefix=/base``)
+earns a pass only with an answer below it (``/base/conformance/...``, or an
+intermediary's location below it, ``/base/documented/conformance/...``): a
+check that asked outside the prefix saw some other endpoint, not the surface.
+The plugin names the prefix once a session (:func:`below`).
+
 This is a construction, not a rule-by-rule list: a new check is held to it
 without doing anything.
 """
@@ -33,6 +39,15 @@ PREFIX = "/conformance/"
 CAPABILITIES = "/conformance/capabilities"
 
 
+_base = {"path": ""}
+"""The target's base path (``""``, or ``/base``): where its surface lives."""
+
+
+def below(prefix: str) -> None:
+    """Count only answers below *prefix* (``/base``, or ``""`` for the root) as the surface's."""
+    _base["path"] = prefix
+
+
 @dataclass(frozen=True)
 class Answer:
     """The path a request named and the status its response carried."""
@@ -42,8 +57,15 @@ class Answer:
 
     @property
     def served(self) -> bool:
-        """Whether this is a conformance endpoint answering a request it serves."""
-        return PREFIX in self.path and (200 <= self.status < 300 or self.status == 304)
+        """Whether this is a conformance endpoint answering a request it serves.
+
+        The path lies below the target's base path and names ``/conformance/``.
+        """
+        base = _base["path"]
+        if base and not self.path.startswith(base + "/"):
+            return False
+        surface = PREFIX in self.path[len(base) :]
+        return surface and (200 <= self.status < 300 or self.status == 304)
 
     @property
     def capabilities(self) -> bool:

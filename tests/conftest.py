@@ -27,8 +27,10 @@ META_MODULES = {
     "test_html_report",
     "test_kit_example",
     "test_matrix",
+    "test_prefix_suite",
     "test_silent_targets",
     "test_suite_fails",
+    "test_target_warnings",
     "test_targets",
     "test_unearned_passes",
 }

@@ -140,7 +140,9 @@ def test_target_names_that_cannot_work_are_refused() -> None:
     with pytest.raises(TargetError, match="not both"):
         load_target("impl.app:app", command="x --port {port}")
     with pytest.raises(TargetError, match="base URL"):
-        load_target("http://127.0.0.1:8000/some/path")
+        load_target("http://127.0.0.1:8000/some/path?query=1")
+    # A path is the target's prefix now (issue 12, tests/test_prefix.py), not an error.
+    assert load_target("http://127.0.0.1:8000/some/path").prefix == "/some/path"
 
 
 def test_asking_a_server_on_the_wire_for_its_asgi_app_is_not_observable() -> None:

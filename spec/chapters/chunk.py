@@ -115,12 +115,21 @@ def _log_bytes(lines: Sequence[str]) -> list[bytes]:
 
 
 async def assert_nothing_held_back_in_messages(
-    app: ASGIApp, path: str, params: Params, chunks: Sequence[bytes], what: str
+    app: ASGIApp,
+    path: str,
+    params: Params,
+    chunks: Sequence[bytes],
+    what: str,
+    *,
+    prefix: str = "",
 ) -> None:
-    """While the producer waits before chunk k+1, the app has sent chunks 1..k and no more."""
+    """While the producer waits before chunk k+1, the app has sent chunks 1..k and no more.
+
+    *path* is put below *prefix*, the target's base path.
+    """
     gate = new_gate()
-    control = GateControl(AsgiClient(app))
-    scope = harness.build_scope("GET", path, params=[*params, ("gate", gate)])
+    control = GateControl(AsgiClient(app, prefix=prefix))
+    scope = harness.build_scope("GET", path, params=[*params, ("gate", gate)], prefix=prefix)
     # Verdicts are given outside the exchange, whose task group would wrap them.
     unheld: str | None = None
     seen: tuple[int, bytes] | None = None
@@ -215,7 +224,9 @@ MESSAGES = chapter.rule(
 async def check_each_chunk_is_its_own_message(target: Target) -> None:
     """Six text chunks (one empty, one-character and non-ASCII ones) leave as five messages
     with a body, in order; the empty chunk may leave as an empty message or not at all."""
-    exchange = await run_exchange(target.app, "GET", TEXT_PATH, text_params(TEXT_CHUNKS))
+    exchange = await run_exchange(
+        target.app, "GET", TEXT_PATH, text_params(TEXT_CHUNKS), prefix=target.prefix
+    )
     expect(exchange.status, 200, "status of GET /conformance/text")
     bodies = [
         bytes(m.get("body", b""))
@@ -239,7 +250,12 @@ async def check_any_chunking_gives_one_message_per_chunk(
 ) -> None:
     """Hypothesis draws bytes and cuts; each non-empty chunk is one message, in order."""
     exchange = await run_exchange(
-        target.app, "POST", BYTES_PATH, bytes_params([len(c) for c in chunks]), b"".join(chunks)
+        target.app,
+        "POST",
+        BYTES_PATH,
+        bytes_params([len(c) for c in chunks]),
+        b"".join(chunks),
+        prefix=target.prefix,
     )
     expect(exchange.status, 200, "status of POST /conformance/bytes")
     bodies = [
@@ -266,7 +282,9 @@ FINAL = chapter.rule(
 async def check_stream_ends_with_one_final_message(target: Target) -> None:
     """A text stream and an empty one each end with one final message, the last one sent."""
     for chunks in (TEXT_CHUNKS, []):
-        exchange = await run_exchange(target.app, "GET", TEXT_PATH, text_params(chunks))
+        exchange = await run_exchange(
+            target.app, "GET", TEXT_PATH, text_params(chunks), prefix=target.prefix
+        )
         what = f"the stream of {len(chunks)} chunks"
         if exchange.app_error is not None:
             violation(f"{what}: the app's messages", "a valid sequence", str(exchange.app_error))
@@ -325,6 +343,7 @@ async def check_nothing_held_back_in_messages(target: Target) -> None:
         text_params(TEXT_CHUNKS),
         _encoded(TEXT_CHUNKS),
         "GET /conformance/text",
+        prefix=target.prefix,
     )
 
 
@@ -358,9 +377,9 @@ LONG_STREAM = ["first chunk\n", *(["more\n"] * 300)]
 async def check_first_chunk_sent_while_producer_blocked(target: Target) -> None:
     """At the message level: the start and chunk 1 are sent while the producer waits."""
     gate = new_gate()
-    control = GateControl(AsgiClient(target.app))
+    control = GateControl(AsgiClient(target.app, prefix=target.prefix))
     params = [*text_params(LONG_STREAM), ("gate", gate)]
-    scope = harness.build_scope("GET", TEXT_PATH, params=params)
+    scope = harness.build_scope("GET", TEXT_PATH, params=params, prefix=target.prefix)
     async with harness.exchange(target.app, scope) as exchange, control.unlocked_on_exit(gate):
         unheld = await control.held_after(gate, 1)
         kinds = [m["type"] for m in exchange.messages]
@@ -411,7 +430,12 @@ async def check_any_bytes_reassemble_in_messages(target: Target, chunks: list[by
     """At the message level, the bodies joined equal the source, however it was cut."""
     source = b"".join(chunks)
     exchange = await run_exchange(
-        target.app, "POST", BYTES_PATH, bytes_params([len(c) for c in chunks]), source
+        target.app,
+        "POST",
+        BYTES_PATH,
+        bytes_params([len(c) for c in chunks]),
+        source,
+        prefix=target.prefix,
     )
     expect(exchange.status, 200, "status of POST /conformance/bytes")
     expect(exchange.body, source, "the body, joined from its messages")
@@ -485,7 +509,7 @@ def _declared(headers: Sequence[tuple[str, str]]) -> int:
 @LENGTH.check
 async def check_declared_length_is_sent_in_messages(target: Target) -> None:
     """At the message level, a non-ASCII text stream's bodies add up to its Content-Length."""
-    exchange = await run_exchange(target.app, "GET", TEXT_PATH, LENGTH_PARAMS)
+    exchange = await run_exchange(target.app, "GET", TEXT_PATH, LENGTH_PARAMS, prefix=target.prefix)
     expect(exchange.status, 200, "status of GET /conformance/text?declare_length=true")
     declared = _declared(exchange.headers)
     expect(len(exchange.body), declared, "body bytes sent, against the declared Content-Length")
@@ -538,7 +562,12 @@ LOG_ARRIVAL = chapter.rule(
 async def check_log_lines_sent_as_produced(target: Target) -> None:
     """At the message level: while line k+1 is not made, lines 1..k are sent."""
     await assert_nothing_held_back_in_messages(
-        target.app, LOG_PATH, log_params(LOG_LINES), _log_bytes(LOG_LINES), "GET /conformance/log"
+        target.app,
+        LOG_PATH,
+        log_params(LOG_LINES),
+        _log_bytes(LOG_LINES),
+        "GET /conformance/log",
+        prefix=target.prefix,
     )
 
 

@@ -398,7 +398,7 @@ async def check_reads_do_not_block_the_loop(target: Target) -> None:
     absolute path it resolves without a system call, and, on some CPython versions,
     ``os.path.realpath`` and ``Path.resolve`` through the calls they make: resolve the
     requested name in a worker thread, as the file is opened."""
-    client = AsgiClient(target.app)
+    client = AsgiClient(target.app, prefix=target.prefix)
     await download(client, "big.bin")  # the surface may make its files on first use
     async with blocking_calls_detected():
         fetched = await download(client, "big.bin")
@@ -516,9 +516,9 @@ async def _asgi_download_while_resizing(target: Target, new_size: int) -> harnes
     The harness queues no body message (``body_buffer=0``): when the first one
     has been read, the app has read at most one more chunk of the file.
     """
-    control = AsgiClient(target.app)
+    control = AsgiClient(target.app, prefix=target.prefix)
     await resize(control, CHANGING_SIZE)
-    scope = harness.build_scope("GET", file_path(CHANGING_FILE))
+    scope = harness.build_scope("GET", file_path(CHANGING_FILE), prefix=target.prefix)
     async with harness.exchange(target.app, scope, body_buffer=0) as exchange:
         await exchange.wait_start()
         body = exchange.iter_body()

@@ -240,10 +240,10 @@ def basehttp_client(request: pytest.FixtureRequest, target: Target) -> Iterator[
 def _behind_client(transport: str, target: Target, via: str) -> Iterator[StreamClient]:
     app = behind(target.app, "gzip" if via == "gzip" else "basehttp")
     if transport == "asgi":
-        yield AsgiClient(app)
+        yield AsgiClient(app, prefix=target.prefix)
         return
     with serve(untraced(app)) as url:
-        yield SocketClient(url)
+        yield SocketClient(url + target.prefix)
 
 
 @pytest.fixture(scope="session")
@@ -530,7 +530,7 @@ async def check_final_body_message(target: Target, capabilities: Capabilities) -
     """At the message level, a finite stream ends with a body message whose more_body is false."""
     for path, params in _cases(capabilities):
         async with harness.exchange(
-            target.app, harness.build_scope("GET", path, params=params)
+            target.app, harness.build_scope("GET", path, params=params, prefix=target.prefix)
         ) as ex:
             with guarded(f"the end of the app's call serving the finite stream {path}", 10):
                 await ex.app_done.wait()
@@ -567,7 +567,9 @@ async def check_http10_close_delimited(live_url: str, capabilities: Capabilities
 @HTTP10.check
 async def check_http10_at_message_level(target: Target) -> None:
     """An HTTP/1.0 scope gets the whole stream, ended, and no framing header set by the app."""
-    scope = harness.build_scope("GET", SSE_PATH, params=sse_params(EVENTS), http_version="1.0")
+    scope = harness.build_scope(
+        "GET", SSE_PATH, params=sse_params(EVENTS), http_version="1.0", prefix=target.prefix
+    )
     async with harness.exchange(target.app, scope) as ex:
         with guarded("the end of the app's call answering an HTTP/1.0 scope", 10):
             await ex.app_done.wait()
@@ -682,7 +684,7 @@ BASEHTTP_DISCONNECT = chapter.rule(
 )
 
 
-@requires("gates")
+@requires("sse", "gates")
 @BASEHTTP_DISCONNECT.check
 async def check_stream_ends_on_disconnect_behind_basehttp(target: Target) -> None:
     """A gated stream behind three layers, left waiting, returns once the client has gone.
@@ -691,7 +693,7 @@ async def check_stream_ends_on_disconnect_behind_basehttp(target: Target) -> Non
     cancellation chapter's to show (hook: ``behind(app, "basehttp")``).
     """
     app = behind(target.app, "basehttp")
-    async with open_stepped(AsgiClient(app), "sse", EVENTS) as stream:
+    async with open_stepped(AsgiClient(app, prefix=target.prefix), "sse", EVENTS) as stream:
         expect(stream.response.status, 200, "status behind BaseHTTPMiddleware")
     # open_stepped's exit disconnected the client; the harness fails if the app outlives it.
 

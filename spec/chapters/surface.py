@@ -5,6 +5,17 @@ HTTP, so a server written in any language can be validated by implementing
 the endpoints below next to its real routes. Browser-facing streams are GET,
 so that an `EventSource` can open them too.
 
+The paths below are relative to the target's base path, the root unless the
+target is named with one: an app that exposes its surface below `/base` (one
+app mounting several implementations side by side, each at its own prefix) is
+run with `--target-prefix=/base`, or named by a URL with that path
+(`--target=http://127.0.0.1:8000/base`), and every request the suite makes
+names `/base/conformance/...`: on the wire, through nginx, and in the ASGI
+scopes it builds, whose `path` is the whole path and whose `root_path` is
+empty, as the suite's uvicorn serves the app at the root (the app routes the
+prefix itself, as a Starlette `Mount("/base", app=...)` does). Only an answer
+below the prefix counts as the surface answering.
+
 ## `GET /conformance/capabilities`
 
 Answers 200 with a JSON object of booleans that declares what the target
@@ -167,6 +178,11 @@ by a producer of the given kind: `async` (an async generator that awaits
 between items), `busy` (an async generator that never awaits) or `sync` (a
 plain generator). The producer records under `ID` that it started, how many
 items it produced, and, from its `finally` block, that its cleanup ran.
+
+A target that has no plain streams but serves SSE (sse-starlette, say) may
+serve the same producer as `text/event-stream` instead: item `n` is one event
+whose data is `n` (`data: 1`, a blank line, ...), one event a chunk. The checks
+read the items from either form, by the response's `Content-Type`.
 
 The server records `ID` as soon as it accepts the request, GET or HEAD, before
 any producer starts (`started` false, `produced` 0, `cleanup` false), so that
@@ -475,11 +491,15 @@ BYTES_ENDPOINT = chapter.rule(
 async def check_bytes_endpoint_echoes_and_refuses(target: Target) -> None:
     """Three chunks come back as sent; bad or mismatched sizes each get a 400."""
     body = b"\x00\xff\xfe-abc"
-    exchange = await run_exchange(target.app, "POST", BYTES_PATH, bytes_params([1, 0, 6]), body)
+    exchange = await run_exchange(
+        target.app, "POST", BYTES_PATH, bytes_params([1, 0, 6]), body, prefix=target.prefix
+    )
     expect(exchange.status, 200, "status of POST /conformance/bytes")
     expect(exchange.body, body, "body of POST /conformance/bytes")
     for raw in ("nope", "[1, -1, 8]", '["8"]', "[3]", "[9]", "[true, 7]"):
-        exchange = await run_exchange(target.app, "POST", BYTES_PATH, [("sizes", raw)], body)
+        exchange = await run_exchange(
+            target.app, "POST", BYTES_PATH, [("sizes", raw)], body, prefix=target.prefix
+        )
         expect(exchange.status, 400, f"status of POST /conformance/bytes?sizes={raw}")
 
 
@@ -622,7 +642,8 @@ async def _raw_query(stream_client: StreamClient, name: str, query: bytes) -> Fe
     app = getattr(stream_client, "app", None)
     if app is None:
         not_observable("the client does not say which app it calls")
-    scope = {**harness.build_scope("GET", file_path(name)), "query_string": query}
+    prefix = str(getattr(stream_client, "prefix", ""))
+    scope = {**harness.build_scope("GET", file_path(name), prefix=prefix), "query_string": query}
     with anyio.fail_after(30):
         async with harness.exchange(app, scope) as exchange:
             await exchange.wait_start()

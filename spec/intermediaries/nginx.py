@@ -54,13 +54,18 @@ def find_nginx() -> str | None:
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 
 
-def render_config(tmp: Path, port: int, upstream: str) -> str:
-    """The configuration for nginx listening on *port*, proxying to *upstream* (host:port)."""
+def render_config(tmp: Path, port: int, upstream: str, prefix: str = "") -> str:
+    """The configuration for nginx listening on *port*, proxying to *upstream* (host:port).
+
+    *prefix* is the target's base path (``/base``): the locations lie below it
+    (``/base/documented/``) and pass the path on below it (``/base/...``).
+    """
     text = TEMPLATE.read_text()
     for name, value in {
         "tmp": str(tmp),
         "port": str(port),
         "upstream": upstream,
+        "prefix": prefix,
     }.items():
         text = text.replace("{" + name + "}", value)
     return text
@@ -108,6 +113,11 @@ def _wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path
 def running_nginx(upstream_url: str) -> Iterator[str]:
     """Run nginx in front of *upstream_url* while the block runs; yield its base URL.
 
+    The path of *upstream_url* (the target's prefix, ``/base``) is kept: the
+    base URL yielded ends with it, and the locations lie below it
+    (``http://127.0.0.1:PORT/base/documented/conformance/...`` reaches the target
+    at ``/base/conformance/...``).
+
     Raises :class:`NginxUnavailable` if nginx is not installed or exits at start.
     """
     binary = find_nginx()
@@ -116,6 +126,7 @@ def running_nginx(upstream_url: str) -> Iterator[str]:
             "nginx is not installed (Debian: apt-get install nginx; or set STREAMSPEC_NGINX)"
         )
     upstream = urlsplit(upstream_url).netloc
+    prefix = urlsplit(upstream_url).path.rstrip("/")
     with tempfile.TemporaryDirectory(prefix="streamspec-nginx-") as name:
         tmp = Path(name)
         # A copy beside the configuration: the checkout may not be readable by nobody.
@@ -123,9 +134,9 @@ def running_nginx(upstream_url: str) -> Iterator[str]:
         ids = _unprivileged()
         if ids is not None:
             os.chown(tmp, *ids)
-        process, port = _start(binary, tmp, upstream, ids)
+        process, port = _start(binary, tmp, upstream, prefix, ids)
         try:
-            yield f"http://127.0.0.1:{port}"
+            yield f"http://127.0.0.1:{port}{prefix}"
         finally:
             process.terminate()
             try:
@@ -136,14 +147,14 @@ def running_nginx(upstream_url: str) -> Iterator[str]:
 
 
 def _start(
-    binary: str, tmp: Path, upstream: str, ids: tuple[int, int] | None
+    binary: str, tmp: Path, upstream: str, prefix: str, ids: tuple[int, int] | None
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Start nginx on a free port; try another port if one was taken in between (3 tries)."""
     config = tmp / "nginx.conf"
     log = tmp / "error.log"
     for attempt in range(_START_ATTEMPTS):
         port = _free_port()
-        config.write_text(render_config(tmp, port, upstream))
+        config.write_text(render_config(tmp, port, upstream, prefix))
         command = [binary, "-p", str(tmp), "-c", str(config), "-e", str(log)]
         process = subprocess.Popen(
             command,

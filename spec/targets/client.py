@@ -108,10 +108,14 @@ class _AsgiResponse:
 
 @dataclass
 class AsgiClient:
-    """Calls the ASGI app in-process, one :mod:`~spec.targets.harness` exchange a request."""
+    """Calls the ASGI app in-process, one :mod:`~spec.targets.harness` exchange a request.
+
+    Each request's path is put below *prefix*, the target's base path (``/base``).
+    """
 
     app: ASGIApp
     transport: str = "asgi"
+    prefix: str = ""
 
     @asynccontextmanager
     async def stream(
@@ -123,7 +127,9 @@ class AsgiClient:
         headers: Headers = (),
         body: bytes = b"",
     ) -> AsyncIterator[StreamedResponse]:
-        scope = harness.build_scope(method, path, params=params, headers=headers)
+        scope = harness.build_scope(
+            method, path, params=params, headers=headers, prefix=self.prefix
+        )
         async with harness.exchange(self.app, scope, body=body) as exchange:
             with guarded(
                 f"the status and headers answering {method} {path}", HEADERS_GUARD, "headers"
@@ -161,6 +167,9 @@ def http_client(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """An httpx client for the target at *base_url* whose answers count as evidence.
+
+    A base URL with a path (the target's prefix, ``http://127.0.0.1:8000/base``)
+    puts every request's path below it, as httpx merges a relative URL.
 
     Every check that reads the target with httpx uses one of these, so that a
     pass it reports was earned (:mod:`spec.witness`).

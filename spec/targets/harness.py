@@ -132,13 +132,25 @@ def build_scope(
     headers: Sequence[tuple[str, str]] = (),
     http_version: str = "1.1",
     spec_version: str = "2.3",
+    prefix: str = "",
 ) -> Scope:
     """Return an ASGI HTTP scope for a request from 127.0.0.1.
 
     The default ``spec_version`` is uvicorn's: 2.3, whose ``send`` does not
     raise after a disconnect (pair "2.4" with ``send_after_disconnect="raise"``).
+
+    *prefix* is the target's base path (``/base``): the scope's ``path`` and
+    ``raw_path`` are *path* below it, as the request line of the same request
+    on the wire names it, and ``root_path`` stays ``""``, as the suite's own
+    uvicorn (which serves the app at the root, no ``--root-path``) sets it. The
+    app routes the prefix itself, so the two transports hand it the same scope.
+    (A ``root_path`` of ``/base`` would tell the app it is already mounted
+    there: Starlette routes ``get_route_path(scope)``, the path with
+    ``root_path`` removed, and an app that mounts its surface at ``/base``
+    would then answer 404.)
     """
     query = urlencode(list(params)).encode("ascii")
+    path = prefix + path
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": spec_version},

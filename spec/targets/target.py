@@ -14,12 +14,20 @@ Three kinds of target, named on the command line:
     starts it, waits until it accepts connections, and stops it at the end;
     like a URL target, only the wire is observable.
 
+Any kind may expose the surface below a base path (``--target-prefix=/base``,
+or the path of a URL target, ``http://host:port/base``): every request the
+suite makes then names ``/base/conformance/...``, on the wire and in the
+ASGI scopes it builds (the path under the prefix, ``root_path`` empty: the
+suite serves the app at the root, and the app routes the prefix itself, as
+one app exposing several implementations side by side does).
+
 No kind imports the reference app unless it is named (it is the default).
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,6 +56,7 @@ class Target:
         asgi_app: the ASGI callable, for ``asgi app`` targets only.
         url: the base URL, for ``running server`` targets only.
         command: the command line, for ``command`` targets only.
+        prefix: the base path the surface lives under (``/base``), ``""`` at the root.
         started: the running command while :meth:`serve` runs it.
         stderr: what a command target wrote to stderr, kept when it stops.
     """
@@ -56,6 +65,7 @@ class Target:
     asgi_app: ASGIApp | None = None
     url: str | None = None
     command: str | None = None
+    prefix: str = ""
     started: RunningCommand | None = field(default=None, repr=False)
     stderr: str = field(default="", repr=False)
 
@@ -65,6 +75,13 @@ class Target:
         if self.asgi_app is not None:
             return ASGI
         return URL if self.url is not None else COMMAND
+
+    @property
+    def label(self) -> str:
+        """The target as a report names it: its name, and the prefix unless the name says it."""
+        if not self.prefix or urlsplit(self.name).path.rstrip("/") == self.prefix:
+            return self.name
+        return f"{self.name} (prefix {self.prefix})"
 
     @property
     def observes_asgi(self) -> bool:
@@ -82,7 +99,16 @@ class Target:
 
     @contextmanager
     def serve(self) -> Iterator[str]:
-        """Make the target reachable over TCP while the block runs; yield its base URL."""
+        """Make the target reachable over TCP while the block runs; yield its base URL.
+
+        The base URL ends with the target's prefix (``http://127.0.0.1:PORT/base``):
+        the suite's clients put every path below it.
+        """
+        with self._serve() as url:
+            yield url + self.prefix
+
+    @contextmanager
+    def _serve(self) -> Iterator[str]:
         if self.asgi_app is not None:
             with serve(self.asgi_app) as url:
                 yield url
@@ -106,8 +132,12 @@ class Target:
                 raise TargetError(f"--target-command: {error}") from error
 
 
-def load_target(name: str | None = None, *, command: str | None = None) -> Target:
-    """The target named by ``--target`` (*name*) or ``--target-command`` (*command*)."""
+def load_target(
+    name: str | None = None, *, command: str | None = None, prefix: str | None = None
+) -> Target:
+    """The target named by ``--target`` (*name*) or ``--target-command`` (*command*),
+    its surface below ``--target-prefix`` (*prefix*) or a URL target's path."""
+    given = None if prefix is None else normal_prefix(prefix, "--target-prefix")
     if command:
         if name:
             raise TargetError("give either --target or --target-command, not both")
@@ -116,20 +146,52 @@ def load_target(name: str | None = None, *, command: str | None = None) -> Targe
                 f"--target-command={command!r}: the command must contain {{port}}, "
                 "where the suite puts the port it chose"
             )
-        return Target(command, command=command)
+        return Target(command, command=command, prefix=given or "")
     name = name or DEFAULT_TARGET
     if name.startswith(("http://", "https://")):
-        return _url_target(name)
-    return Target(name, _import_app(name))
+        return _url_target(name, given)
+    return Target(name, _import_app(name), prefix=given or "")
 
 
-def _url_target(name: str) -> Target:
-    parts = urlsplit(name)
-    if not parts.hostname or parts.path not in ("", "/") or parts.query:
+_PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)+")
+
+
+def normal_prefix(prefix: str, option: str) -> str:
+    """*prefix* as the suite uses it: ``""`` for the root, else ``/a/b`` (no trailing slash).
+
+    Each segment is made of unreserved URL characters (RFC 3986 §2.3), and none
+    is ``.`` or ``..``, so that the prefix goes into request lines, URLs and
+    nginx's configuration as it is, and means the same in each.
+    """
+    normal = prefix.rstrip("/")
+    if normal and (
+        not _PREFIX.fullmatch(normal) or any(part in (".", "..") for part in normal.split("/"))
+    ):
         raise TargetError(
-            f"--target={name!r}: expected the server's base URL, e.g. http://127.0.0.1:8000"
+            f"{option}={prefix!r}: expected a base path such as /base or /apps/starlette "
+            "(segments of letters, digits and -._~)"
         )
-    return Target(name, url=name.rstrip("/"))
+    return normal
+
+
+def _url_target(name: str, given: str | None) -> Target:
+    parts = urlsplit(name)
+    if not parts.hostname or parts.query or parts.fragment:
+        raise TargetError(
+            f"--target={name!r}: expected the server's base URL, e.g. http://127.0.0.1:8000 "
+            "or http://127.0.0.1:8000/base"
+        )
+    from_url = normal_prefix(parts.path, f"--target={name} (its path)")
+    if not from_url:
+        return Target(name, url=name.rstrip("/"), prefix=given or "")
+    if given is not None and given != from_url:
+        raise TargetError(
+            f"--target={name} puts the surface below {from_url}, "
+            f"--target-prefix={given or '/'} elsewhere: give the base path once, "
+            "in the URL or with --target-prefix"
+        )
+    base = parts._replace(path="").geturl()
+    return Target(name, url=base, prefix=from_url)
 
 
 def _import_app(name: str) -> ASGIApp:

@@ -1,0 +1,1 @@
+"""Apps that serve a correct conformance surface somewhere other than at the root."""

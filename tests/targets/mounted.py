@@ -1,0 +1,31 @@
+"""The reference app mounted below a base path inside a Starlette app, as a user's app
+that exposes several implementations side by side mounts each (issue 12).
+
+``--target=tests.targets.mounted:app --target-prefix=/base`` must get the same
+verdicts as the reference at the root; any other prefix reaches no surface.
+The outer app runs the reference's lifespan (a ``Mount`` does not), which arms
+the reference's shutdown notice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from impl.app import create_app
+
+PREFIX = "/base"
+
+reference = create_app()
+
+
+@asynccontextmanager
+async def _lifespan(_: Starlette) -> AsyncIterator[None]:
+    async with reference.router.lifespan_context(reference):
+        yield
+
+
+app = Starlette(routes=[Mount(PREFIX, app=reference)], lifespan=_lifespan)
