@@ -1,61 +1,202 @@
-"""FastAPI's native SSE: ``response_class=EventSourceResponse`` and ``fastapi.sse.ServerSentEvent``.
+"""FastAPI: ``fastapi.sse``, streaming path operations and ``FileResponse``, on the kit.
 
-Each requested event becomes a ``ServerSentEvent(raw_data=...)`` (``raw_data``
-sends the string as it is; ``data`` would JSON-encode it). The events are built
-in a dependency, before the response starts, so an event FastAPI's model
-refuses (a type or id with a line break, an id with NUL) is answered 400.
-Text is FastAPI's ``StreamingResponse`` over an async generator.
+FastAPI streams from its routing layer: a *path operation* that yields, with
+``response_class=EventSourceResponse``, is encoded as Server-Sent Events
+(``fastapi.sse.format_sse_event``, with FastAPI's keep-alive task), and one
+with ``response_class=StreamingResponse`` streams the chunks it yields. So the
+peer is a FastAPI app whose path operations stream the kit's producers, and
+the factories are the kit's :func:`~spec.kit.routed` to them (the handler
+finds the kit's request with :func:`~spec.kit.request_of`):
+
+* SSE: each kit event becomes ``ServerSentEvent(raw_data=..., event=, id=,
+  retry=, comment=)`` (``raw_data`` sends the string as it is; ``data`` would
+  JSON-encode it). FastAPI checks an event when the model is built, so a
+  dependency builds the events the suite listed (``SSERequest.listed``) before
+  the response starts: one FastAPI's model refuses (a type or id with a line
+  break, an id with NUL) is answered 400, as FastAPI answers an
+  ``HTTPException`` from a dependency. The same dependency puts the suite's
+  headers on FastAPI's ``Response`` parameter, which FastAPI copies onto the
+  streaming response.
+* Plain streams: a generator path operation with
+  ``response_class=StreamingResponse``; FastAPI adds a checkpoint after each
+  chunk of an async generator. The media type and the suite's headers go the
+  same way as the SSE headers.
+* Either kind of producer is streamed by a path operation of the same kind:
+  an ``async def`` one for an async producer, a plain ``def`` one for a sync
+  producer, which FastAPI iterates in its thread pool.
+* In an app the path operation's generator is the producer; here it closes
+  the kit's producer when it is itself closed (:func:`aclose`), so the
+  producer's cleanup runs exactly when FastAPI closes or cancels the generator.
+* Downloads: ``fastapi.responses.FileResponse`` (Starlette's), the name
+  resolved below the root by ``fastapi.staticfiles.StaticFiles.lookup_path``
+  in a worker thread, as the ``starlette_streaming`` peer does (FastAPI's
+  documentation serves a directory with ``StaticFiles`` and names a single
+  file with ``FileResponse``).
+
+Keep-alive: FastAPI sends ``: ping`` after 15 s without an event, a fixed
+interval (``fastapi.sse._PING_INTERVAL``, private) that its API does not let a
+response choose or turn off, so the SSE factory declares ``keepalive=False``
+(the kit then declares no ``idle`` streams). FastAPI has no send timeout:
+``send_timeout`` is not used.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+import os
+import stat
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query
-from fastapi.responses import StreamingResponse
+import anyio.to_thread
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
-from peers.request import MalformedRequest, read_chunks, read_events
+from spec.kit import (
+    SSE,
+    Download,
+    DownloadRequest,
+    Kit,
+    SSERequest,
+    Stream,
+    StreamRequest,
+    request_of,
+    routed,
+)
+from spec.sse import Event
+from spec.targets.asgi_types import ASGIApp
 
-app = FastAPI()
+streams = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+"""The path operations that stream the kit's producers (reached only through :func:`routed`)."""
+
+METHODS = ["GET", "HEAD", "POST"]  # the surface's: HEAD of a stream, POST for echoed bytes
 
 
-@app.get("/conformance/capabilities")
-async def capabilities() -> dict[str, bool]:
-    return {"sse": True, "text": True, "comments": True, "files": False, "observe": False}
+def library_event(event: Event) -> ServerSentEvent:
+    return ServerSentEvent(
+        raw_data=event.data,
+        event=event.event,
+        id=event.id,
+        retry=event.retry,
+        comment=event.comment,
+    )
 
 
-def requested_events(events: str = Query("[]")) -> list[ServerSentEvent]:
+async def aclose(producer: AsyncIterator[Any]) -> None:
+    """Close the kit's *producer* when FastAPI closes the path operation's generator.
+
+    In an app the path operation's generator is the producer, so its cleanup is
+    the producer's: the kit's producer is closed exactly when FastAPI closes (or
+    cancels) the generator it was given, and only then.
+    """
+    closing = getattr(producer, "aclose", None)
+    if closing is not None:
+        await closing()
+
+
+def close(producer: Iterator[Any]) -> None:
+    """:func:`aclose` for a sync producer."""
+    closing = getattr(producer, "close", None)
+    if closing is not None:
+        closing()
+
+
+def sse_request(request: Request, response: Response) -> SSERequest:
+    asked = request_of(request.scope)
+    assert isinstance(asked, SSERequest)
     try:
-        return [
-            ServerSentEvent(
-                raw_data=e.data, event=e.event, id=e.id, retry=e.retry, comment=e.comment
-            )
-            for e in read_events(events)
-        ]
-    except (MalformedRequest, ValidationError) as error:
+        for event in asked.listed or ():
+            library_event(event)
+    except ValidationError as error:
         raise HTTPException(400, f"refused: {error}") from None
+    response.headers.update(asked.headers)
+    return asked
 
 
-@app.get("/conformance/sse", response_class=EventSourceResponse)
+def stream_request(request: Request, response: Response) -> StreamRequest:
+    asked = request_of(request.scope)
+    assert isinstance(asked, StreamRequest)
+    response.headers.update({"Content-Type": asked.media_type, **asked.headers})
+    return asked
+
+
+@streams.api_route("/sse", methods=METHODS, response_class=EventSourceResponse)
 async def sse(
-    events: Annotated[list[ServerSentEvent], Depends(requested_events)],
+    asked: Annotated[SSERequest, Depends(sse_request)],
 ) -> AsyncIterator[ServerSentEvent]:
-    for event in events:
-        yield event
-
-
-@app.get("/conformance/text")
-async def text(chunks: str = Query("[]")) -> StreamingResponse:
+    events = asked.events
+    assert isinstance(events, AsyncIterator)
     try:
-        chosen = read_chunks(chunks)
-    except MalformedRequest as error:
-        raise HTTPException(400, f"refused: {error}") from None
+        async for event in events:
+            yield library_event(event)
+    finally:
+        await aclose(events)
 
-    async def produce() -> AsyncIterator[str]:
-        for chunk in chosen:
+
+@streams.api_route("/sse-sync", methods=METHODS, response_class=EventSourceResponse)
+def sse_sync(asked: Annotated[SSERequest, Depends(sse_request)]) -> Iterator[ServerSentEvent]:
+    events = asked.events
+    assert isinstance(events, Iterator)
+    try:
+        for event in events:
+            yield library_event(event)
+    finally:
+        close(events)
+
+
+@streams.api_route("/stream", methods=METHODS, response_class=StreamingResponse)
+async def stream(asked: Annotated[StreamRequest, Depends(stream_request)]) -> AsyncIterator[Any]:
+    body = asked.body
+    assert isinstance(body, AsyncIterator)
+    try:
+        async for chunk in body:
             yield chunk
+    finally:
+        await aclose(body)
 
-    return StreamingResponse(produce(), media_type="text/plain; charset=utf-8")
+
+@streams.api_route("/stream-sync", methods=METHODS, response_class=StreamingResponse)
+def stream_sync(asked: Annotated[StreamRequest, Depends(stream_request)]) -> Iterator[Any]:
+    body = asked.body
+    assert isinstance(body, Iterator)
+    try:
+        yield from body
+    finally:
+        close(body)
+
+
+to_sse, to_sse_sync = routed(streams, "/sse"), routed(streams, "/sse-sync")
+to_stream, to_stream_sync = routed(streams, "/stream"), routed(streams, "/stream-sync")
+
+
+def sse_factory(request: SSERequest) -> ASGIApp:
+    return (to_sse if isinstance(request.events, AsyncIterator) else to_sse_sync)(request)
+
+
+def stream_factory(request: StreamRequest) -> ASGIApp:
+    return (to_stream if isinstance(request.body, AsyncIterator) else to_stream_sync)(request)
+
+
+def lookup(root: str, name: str) -> tuple[str, os.stat_result | None]:
+    """*name* below *root* as ``StaticFiles(directory=root)`` finds it (a worker thread's work)."""
+    return StaticFiles(directory=root).lookup_path(name)
+
+
+async def download(request: DownloadRequest) -> Response:
+    try:
+        path, found = await anyio.to_thread.run_sync(lookup, str(request.root), request.name)
+    except (ValueError, OSError):  # a NUL byte, a name too long: StaticFiles answers 404
+        found = None
+    if found is None or not stat.S_ISREG(found.st_mode):
+        return PlainTextResponse("Not Found", status_code=404)
+    filename = request.filename or os.path.basename(request.name)
+    return FileResponse(path, stat_result=found, filename=filename)
+
+
+app = Kit(
+    sse=SSE(sse_factory, keepalive=False),
+    stream=Stream(stream_factory),
+    download=Download(download),
+)
