@@ -35,6 +35,7 @@ from litestar.exceptions import NotFoundException
 from litestar.file_system import BaseLocalFileSystem
 from litestar.response import File, ServerSentEvent, ServerSentEventMessage, Stream
 from litestar.static_files import StaticFiles
+from litestar.status_codes import HTTP_200_OK
 
 from spec.kit import (
     SSE,
@@ -79,7 +80,7 @@ def kit_request(request: Request[Any, Any, Any], kind: type[R]) -> R:
     return found
 
 
-@route("/sse", http_method=GET_HEAD)
+@route("/sse", http_method=GET_HEAD, status_code=HTTP_200_OK)
 async def sse(request: Request[Any, Any, Any]) -> ServerSentEvent:
     asked = kit_request(request, SSERequest)
     content: AsyncIterator[ServerSentEventMessage] | Iterable[ServerSentEventMessage]
@@ -90,14 +91,18 @@ async def sse(request: Request[Any, Any, Any]) -> ServerSentEvent:
     return ServerSentEvent(content, headers=dict(asked.headers))
 
 
-@route("/stream", http_method=[*GET_HEAD, HttpMethod.POST])
+@route("/stream", http_method=[*GET_HEAD, HttpMethod.POST], status_code=HTTP_200_OK)
 async def stream(request: Request[Any, Any, Any]) -> Stream:
     asked = kit_request(request, StreamRequest)
     body: AsyncIterator[Any] | Iterator[Any] = asked.body
-    return Stream(body, media_type=asked.media_type, headers=dict(asked.headers))
+    # Litestar takes a media type and an encoding, and writes the charset itself.
+    media_type, _, charset = asked.media_type.partition("; charset=")
+    return Stream(
+        body, media_type=media_type, encoding=charset or "utf-8", headers=dict(asked.headers)
+    )
 
 
-@route("/download", http_method=GET_HEAD)
+@route("/download", http_method=GET_HEAD, status_code=HTTP_200_OK)
 async def download(request: Request[Any, Any, Any]) -> File:
     asked = kit_request(request, DownloadRequest)
     files = StaticFiles(
