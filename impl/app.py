@@ -7,17 +7,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from impl import chunks, demo, gates, logs, surface, surface_hdr, surface_streams
+from impl import demo
 from impl.lifecycle import ShutdownNotice
-from impl.observations import Observations
 from impl.settings import Settings
+from impl.surface import surface
+from spec.kit import Kit
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A FastAPI app with the demo streams and the conformance surface.
+def create_app(settings: Settings | None = None) -> Kit:
+    """The conformance surface (:mod:`spec.kit`, with the reference's streams) in front of a
+    FastAPI app with the demo streams.
 
     Each app has its own shutdown notice (see :mod:`impl.lifecycle`), armed
-    while its lifespan runs, and its own record of the surface's streams.
+    while the FastAPI app's lifespan runs (the kit forwards lifespan events to
+    it), and its own record of the surface's streams.
     """
     settings = settings or Settings.from_environment()
     notice = ShutdownNotice()
@@ -31,13 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="streamspec reference implementation", version="0.1.0", lifespan=lifespan
     )
     application.include_router(demo.build_router(settings, notice))
-    application.include_router(surface.build_router(settings, notice))
-    application.include_router(surface_streams.build_router(settings, Observations(), notice))
-    application.include_router(chunks.router)
-    application.include_router(logs.router)
-    application.include_router(gates.router)
-    application.include_router(surface_hdr.router)
-    return application
+    return surface(settings, notice, application)
 
 
 app = create_app()

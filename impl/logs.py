@@ -1,8 +1,9 @@
 """Text log streams: one line a chunk, each ending in a real line feed, sent as it is made.
 
 ``LogStreamResponse`` is what ``GET /logs/stream`` and the conformance
-endpoint ``GET /conformance/log`` both answer with, so the suite checks the
-code the real route runs. The source document's log stream lost its newlines
+endpoint ``GET /conformance/log`` (served by the kit with the factory of
+:mod:`impl.surface`) both answer with, so the suite checks the code the real
+route runs. The source document's log stream lost its newlines
 in publication (``"...n"``): here the line feed is added in one place, and a
 line that holds CR or LF of its own is refused (it would forge a line).
 """
@@ -11,12 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Mapping
 
-from fastapi import APIRouter, Query, Request
-from starlette.responses import PlainTextResponse, Response
-
-from impl.gates import claim_or_refuse, gated, registry_of
 from impl.streaming import ShutdownSignal, StreamResponse, transformed
-from spec.surface import LOG_PATH, log_lines_from_json
 
 LOG_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 
@@ -50,21 +46,3 @@ class LogStreamResponse(StreamResponse):
             shutdown=shutdown,
             send_timeout=send_timeout,
         )
-
-
-router = APIRouter()
-
-
-@router.api_route(LOG_PATH, methods=["GET", "HEAD"])
-async def log(
-    request: Request, lines: str = Query("[]"), gate: str | None = Query(None)
-) -> Response:
-    """Stream the lines the suite asked for as a log, at its gate if any; HEAD: the headers only."""
-    try:
-        chosen = log_lines_from_json(lines)
-    except ValueError as error:
-        return PlainTextResponse(f"refused: {error}\n", status_code=400)
-    claimed = claim_or_refuse(request, gate)
-    if isinstance(claimed, Response):
-        return claimed
-    return LogStreamResponse(gated(chosen, claimed, registry_of(request)))

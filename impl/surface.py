@@ -1,176 +1,86 @@
-"""The conformance surface of the reference app (the suite drives it; see ``spec/surface.py``)."""
+"""The reference app's factories into the kit: its own streaming responses behind the surface.
+
+The conformance surface (parsing, gates, observation records, the files) is
+served by :mod:`spec.kit`; this module supplies what the kit judges, the
+reference's streaming primitives: :class:`~impl.sse.EventStreamResponse` for
+SSE, :class:`~impl.streaming.StreamResponse` for text, bytes and endless
+lines (:class:`~impl.logs.LogStreamResponse` for the log), and
+:class:`~impl.download.FileDownload` for files, each with the app's settings
+and shutdown notice.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 
-import anyio
-import anyio.to_thread
-from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
-from impl import conformance_files
 from impl.download import FileDownload
-from impl.gates import claim_or_refuse, gated, registry_of
 from impl.lifecycle import ShutdownNotice
+from impl.logs import LogStreamResponse
 from impl.settings import Settings
 from impl.sse import EventStreamResponse
 from impl.streaming import StreamResponse
-from spec.sse import Event
+from spec.kit import SSE, Download, DownloadRequest, Kit, SSERequest, Stream, StreamRequest
 from spec.sse.encoder import validate
-from spec.surface import (
-    CAPABILITIES_PATH,
-    CHANGING_FILE,
-    FILES_PATH,
-    SSE_PATH,
-    TEXT_PATH,
-    download_name,
-    event_from_json,
-    read_json,
-    text_chunks_from_json,
-)
-from spec.surface_hdr import custom_headers_from_json
+from spec.targets.asgi_types import ASGIApp
 
-KEEPALIVE_MIN = 0.05
-"""The shortest keep-alive interval ``keepalive=`` accepts, in seconds (0 means none)."""
-KEEPALIVE_MAX = 3600.0
-"""The longest keep-alive interval ``keepalive=`` accepts, in seconds."""
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
-def _keepalive(raw: str) -> float:
-    """``keepalive=SECONDS`` read: 0 (no comments) or a finite number in
-    ``[KEEPALIVE_MIN, KEEPALIVE_MAX]``; anything else (``inf``, ``nan``, ``1e-300``, not a
-    number) raises ``ValueError``, which the route answers with 400."""
+async def _unterminated(lines: AsyncIterable[str]) -> AsyncIterator[str]:
+    """The kit's log lines without their LF: :class:`LogStreamResponse` writes it itself."""
+    iterator = aiter(lines)
     try:
-        seconds = float(raw)
-    except ValueError:
-        raise ValueError(f"keepalive is not a number: {raw[:40]!r}") from None
-    if seconds == 0 or KEEPALIVE_MIN <= seconds <= KEEPALIVE_MAX:
-        return seconds
-    raise ValueError(f"keepalive must be 0 or between {KEEPALIVE_MIN} and {KEEPALIVE_MAX} seconds")
+        async for line in iterator:
+            yield line.removesuffix("\n")
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
-def _read_events(raw: str) -> list[Event]:
-    try:
-        members = read_json(raw, "events")
-    except json.JSONDecodeError as error:
-        raise ValueError(f"events is not JSON: {error}") from None
-    if not isinstance(members, list):
-        raise ValueError("events must be a JSON list")
-    events = [event_from_json(item) for item in members]
-    for event in events:
-        validate(event)
-    return events
+def surface(settings: Settings, notice: ShutdownNotice, app: ASGIApp) -> Kit:
+    """The conformance surface served with the reference's responses, in front of *app*."""
 
+    def send_timeout(asked: float | None) -> float | None:
+        return settings.send_timeout if asked is None else asked
 
-async def _replay(events: AsyncIterator[Event], *, hold: bool) -> AsyncIterator[Event]:
-    async for event in events:
-        yield event
-    if hold:
-        await anyio.sleep_forever()
-
-
-CAPABILITIES = {
-    "sse": True,
-    "text": True,
-    "comments": True,
-    "files": True,
-    "endless": True,
-    "feed": True,
-    "bytes": True,
-    "log": True,
-    "idle": True,
-    "observe": True,
-    "gates": True,
-    "headers": True,
-    "stop": True,
-}
-"""What the reference app serves of the conformance surface (see spec.capabilities)."""
-
-
-def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
-    """The surface's SSE and text routes."""
-    router = APIRouter()
-
-    @router.get(CAPABILITIES_PATH)
-    async def capabilities() -> dict[str, bool]:
-        """Declare which streams this app serves and which observations it offers."""
-        return CAPABILITIES
-
-    @router.api_route(SSE_PATH, methods=["GET", "HEAD"])
-    async def sse(
-        request: Request,
-        *,
-        events: str = Query("[]"),
-        hold: bool = Query(False),
-        keepalive: str | None = Query(None),
-        gate: str | None = Query(None),
-        headers: str = Query("{}"),
-    ) -> Response:
-        """Stream the events the suite asked for, each refused up front if it cannot be carried."""
+    def sse(request: SSERequest) -> Response:
+        # The reference refuses an event it cannot write unaltered before the stream starts.
         try:
-            interval = settings.keepalive if keepalive is None else _keepalive(keepalive)
-            chosen = _read_events(events)
-            extra = custom_headers_from_json(headers)
+            for event in request.listed or ():
+                validate(event)
         except (ValueError, TypeError) as error:
             return PlainTextResponse(f"refused: {error}\n", status_code=400)
-        claimed = claim_or_refuse(request, gate)
-        if isinstance(claimed, Response):
-            return claimed
         return EventStreamResponse(
-            _replay(gated(chosen, claimed, registry_of(request)), hold=hold),
-            headers=extra,
-            keepalive=interval,
+            request.events,
+            headers=request.headers,
+            keepalive=settings.keepalive if request.keepalive is None else request.keepalive,
             shutdown=notice,
-            send_timeout=settings.send_timeout,
+            send_timeout=send_timeout(request.send_timeout),
         )
 
-    @router.api_route(TEXT_PATH, methods=["GET", "HEAD"])
-    async def text(
-        request: Request,
-        chunks: str = Query("[]"),
-        gate: str | None = Query(None),
-        declare_length: bool = Query(False),
-        headers: str = Query("{}"),
-    ) -> Response:
-        """Stream the text chunks the suite asked for, one body message each, at its gate if any."""
-        try:
-            chosen = text_chunks_from_json(chunks)
-            extra = custom_headers_from_json(headers)
-        except ValueError as error:
-            return PlainTextResponse(f"refused: {error}\n", status_code=400)
-        claimed = claim_or_refuse(request, gate)
-        if isinstance(claimed, Response):
-            return claimed
-        fields = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", **extra}
-        if declare_length:
-            fields["Content-Length"] = str(sum(len(chunk.encode()) for chunk in chosen))
+    def stream(request: StreamRequest) -> Response:
+        if request.kind == "log":
+            assert isinstance(request.body, AsyncIterable)
+            return LogStreamResponse(
+                _unterminated(request.body),  # type: ignore[arg-type]
+                headers=request.headers,
+                shutdown=notice,
+                send_timeout=send_timeout(request.send_timeout),
+            )
+        sniffed = {} if request.kind == "bytes" else NOSNIFF
+        body: AsyncIterable[str | bytes] | Iterable[str | bytes] = request.body
         return StreamResponse(
-            gated(chosen, claimed, registry_of(request)),
-            media_type="text/plain; charset=utf-8",
-            headers=fields,
+            body,
+            media_type=request.media_type,
+            headers={**sniffed, **request.headers},
             shutdown=notice,
-            send_timeout=settings.send_timeout,
+            send_timeout=send_timeout(request.send_timeout),
         )
 
-    @router.api_route(FILES_PATH + "/{name:path}", methods=["GET", "HEAD"])
-    async def conformance_file(name: str, request: Request) -> Response:
-        """A conformance file, served as every download is; ``?as=`` names it for the client."""
-        try:
-            offered = download_name(request.scope["query_string"])
-        except ValueError as error:
-            return PlainTextResponse(f"refused: {error}\n", status_code=400)
-        served = await anyio.to_thread.run_sync(conformance_files.root)
-        return FileDownload(served, name, filename=offered)
+    def download(request: DownloadRequest) -> Response:
+        return FileDownload(request.root, request.name, filename=request.filename)
 
-    @router.post(f"{FILES_PATH}/{CHANGING_FILE}")
-    async def resize_changing_file(size: str = Query(...)) -> Response:
-        """Set the length of ``changing.bin`` in place (the suite resizes it mid-download)."""
-        try:
-            await anyio.to_thread.run_sync(conformance_files.resize_changing, int(size))
-        except ValueError as error:
-            return PlainTextResponse(f"refused: {error}\n", status_code=400)
-        return Response(status_code=204)
-
-    return router
+    return Kit(sse=SSE(sse), stream=Stream(stream), download=Download(download), app=app)

@@ -1,4 +1,4 @@
-"""The reference app's gates hold no state longer than a stream, and refuse what they cannot do.
+"""The kit's gates (the reference app's) hold no state longer than a stream, and refuse rightly.
 
 The producer's patience is shortened (monkeypatched) where a test needs a
 gate that is never opened to give up; no outcome depends on a duration.
@@ -11,9 +11,9 @@ import threading
 import anyio
 import pytest
 
-from impl import gates
 from impl.app import create_app
 from spec.gates import GateControl, GateState, new_gate
+from spec.kit import Kit, gates
 from spec.sse import Event
 from spec.streams import fetch
 from spec.surface import SSE_PATH, TEXT_PATH, gate_path, sse_params, text_params
@@ -26,8 +26,8 @@ from tests.broken.chunking import gate_ignored
 from tests.checks import checks_of
 
 
-def registry(app: object) -> gates.GateRegistry:
-    return app.state.gates  # type: ignore[attr-defined, no-any-return]
+def registry(app: Kit) -> gates.GateRegistry:
+    return app.gates
 
 
 async def test_a_finished_stream_leaves_no_gate() -> None:
@@ -103,8 +103,7 @@ async def test_control_of_an_unknown_gate_is_404(monkeypatch: pytest.MonkeyPatch
 async def test_a_client_that_leaves_frees_its_gate(monkeypatch: pytest.MonkeyPatch) -> None:
     """Over uvicorn: the client closes while the producer waits; the gate is released."""
     app = create_app()
-    gate_registry = gates.GateRegistry()
-    app.state.gates = gate_registry
+    gate_registry = app.gates
     released = threading.Event()
     release = gate_registry.release
 
@@ -162,7 +161,7 @@ async def test_malformed_gate_first_and_headers_are_refused_with_400(
     app = create_app()
     fetched = await fetch(AsgiClient(app), "GET", path, params=params)
     assert (fetched.status, fetched.body[:9]) == (400, b"refused: ")
-    assert len(getattr(app.state, "gates", ())) == 0, "a refused stream holds no gate"
+    assert len(app.gates) == 0, "a refused stream holds no gate"
 
 
 async def test_an_abandoned_event_stream_frees_its_gate_before_its_first_event() -> None:

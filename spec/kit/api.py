@@ -57,6 +57,13 @@ class SSERequest:
         send_timeout: seconds a single send may take before the stream is
             aborted; ``None``: the library's default.
         scope: the ASGI scope of the request.
+        listed: the events *events* will make, when they are known before the
+            stream starts (``/conformance/sse``; ``None`` for the feed and
+            ``endless``), for a library that checks a response's events before
+            sending anything: the kit refuses no event an encoder could
+            mishandle (an id or type with CR or LF, an id with NUL), so that
+            ``SSE-ENC-07`` and ``08`` judge the library. An addition to the
+            contract (issue 12); a factory may ignore it.
     """
 
     events: Events
@@ -64,6 +71,7 @@ class SSERequest:
     keepalive: float | None
     send_timeout: float | None
     scope: Scope
+    listed: tuple[Event, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from impl import conformance_files
 from impl.app import create_app
 from impl.download import FileDownload
 from impl.ranges import Decision, Ignore, Unsatisfiable, parse_range
+from spec.kit import files as conformance_files
 from spec.surface import FILES_PATH, download_name
 from spec.targets.asgi_types import ASGIApp, Receive, Scope, Send
 from tests.broken.file_apps import Serve, files_app, with_request, with_response_headers

@@ -37,9 +37,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from impl.feed import GAP, Feed
-from impl.observations import Observations
-from impl.producers import Plan, produce
+from spec.kit.feed import GAP, Feed
+from spec.kit.observations import Observations
+from spec.kit.producers import Plan, produce
 from spec.sse import Event, encode, encode_comment
 from spec.surface import (
     CAPABILITIES_PATH,

@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from fastapi import FastAPI, Query, Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
-from impl import gates
-from impl.gates import claim_or_refuse, gated, registry_of
+from spec.kit import gates
+from spec.kit.gates import claim_or_refuse, gated, registry_of
 from spec.surface import (
     BYTES_PATH,
     CAPABILITIES_PATH,

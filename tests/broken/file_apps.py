@@ -30,11 +30,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from impl import conformance_files
 from impl.app import create_app
 from impl.download import FileDownload
 from impl.ranges import Decision, Ranges, parse_range
 from impl.safe_path import is_acceptable_name
+from spec.kit import files as conformance_files
 from spec.surface import CHANGING_FILE, FILES_PATH
 from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
 

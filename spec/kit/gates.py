@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -220,7 +220,9 @@ def registry_of(request: Request) -> GateRegistry:
     return registry
 
 
-async def gated(chunks: Iterable[T], gate: Gate | None, registry: GateRegistry) -> AsyncIterator[T]:
+async def gated(
+    chunks: Iterable[T], gate: Gate | None, registry: GateRegistry
+) -> AsyncGenerator[T, None]:
     """Yield *chunks*, waiting at *gate* (if any) before each chunk after the first.
 
     A gate claimed with ``first`` is waited at before the first chunk too. The

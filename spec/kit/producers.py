@@ -4,10 +4,13 @@
 * ``busy``: an async generator that never awaits, the case that starves a server;
 * ``sync``: a plain generator, which the response iterates in a worker thread.
 
-Each records in its :class:`~impl.observations.Record` that it started, how
+Each records in its :class:`~spec.kit.observations.Record` that it started, how
 many items it produced, and, from its ``finally``, that its cleanup ran. On
 request a producer blocks on its own I/O after ``hold`` items (async kinds),
 or raises after ``fail`` items.
+
+Moved from the reference app (``impl/producers.py``). Written by hand: they are
+the suite's instruments, handed to the library's streaming response.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 import anyio
 import anyio.lowlevel
 
-from impl.observations import Record
+from spec.kit.observations import Record
 
 KINDS = ("async", "busy", "sync")
 

@@ -9,6 +9,12 @@ buffer (too far behind, or an id this feed never issued) first gets a
 and then everything the buffer still holds.
 
 A feed belongs to the event loop of the server that created it.
+
+Moved from the reference app (``impl/feed.py``, its routes from
+``impl/surface_streams.py``); the feed is streamed by the implementation's SSE
+factory, so what a reconnecting client receives is the library's writing of
+these events. Written by hand: the feed's ids and its ``gap`` event are
+streamspec's own protocol.
 """
 
 from __future__ import annotations
@@ -18,8 +24,13 @@ from collections import deque
 from collections.abc import AsyncIterator
 
 import anyio
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from spec.kit.api import SSERequest
+from spec.kit.factories import Factories, respond
 from spec.sse import Event
+from spec.surface import FEED_PATH, read_json
 
 GAP = "gap"
 """The type of the event that tells a subscriber it missed events the buffer no longer holds."""
@@ -82,3 +93,54 @@ class Feed:
                 position = event_id
             if not pending:
                 await self._published.wait()
+
+
+# --- The routes ------------------------------------------------------------------------------
+
+FEED_CAPACITY = 64
+"""The events a feed holds for replay (the surface asks for at least 64)."""
+
+MAX_FEEDS = 256
+"""The feeds a kit keeps at once; the oldest is forgotten past it."""
+
+
+def build_router(supplied: Factories) -> APIRouter:
+    """``POST`` and ``GET /conformance/feed/{name}``, streamed by the SSE factory (if any)."""
+    router = APIRouter()
+    sse = supplied.sse
+    if sse is None:
+        return router
+    feeds: dict[str, Feed] = {}
+
+    @router.post(FEED_PATH + "/{name}")
+    async def publish(name: str, request: Request) -> Response:
+        """Publish each string of the JSON body as the next event of feed *name*."""
+        try:
+            data = read_json(await request.body(), "the body")
+        except ValueError as error:
+            return PlainTextResponse(f"refused: {error}\n", status_code=400)
+        if not isinstance(data, list) or not all(isinstance(d, str) for d in data):
+            return PlainTextResponse("refused: the body must be a JSON list of strings\n", 400)
+        feed = feeds.get(name)
+        if feed is None:
+            if len(feeds) >= MAX_FEEDS:
+                feeds.pop(next(iter(feeds)))
+            feed = feeds[name] = Feed(FEED_CAPACITY)
+        return JSONResponse({"ids": [str(feed.publish(d)) for d in data]})
+
+    @router.api_route(FEED_PATH + "/{name}", methods=["GET", "HEAD"])
+    async def subscribe(name: str, request: Request) -> Response:
+        """The feed from after the request's ``Last-Event-ID`` (any length), then live."""
+        feed = feeds.get(name)
+        if feed is None:
+            return PlainTextResponse(f"no feed named {name!r}\n", status_code=404)
+        asked = SSERequest(
+            events=feed.subscribe(request.headers.get("last-event-id")),
+            headers={},
+            keepalive=None,
+            send_timeout=None,
+            scope=request.scope,
+        )
+        return await respond(sse.factory, asked)
+
+    return router

@@ -9,7 +9,10 @@ Layout (see the chapter "Conformance surface")::
     BASE/root/link-in.txt  -> small.txt
 
 The directory is made on first use (in a worker thread: it writes megabytes)
-and removed when the process exits.
+and removed when the process exits; one layout serves every kit of a process.
+
+Moved from the reference app (``impl/conformance_files.py``). Written by hand:
+the files' names and contents are streamspec's own (``spec.surface.file_bytes``).
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ One :class:`Observations` belongs to one app. Records are kept for the last
 ``capacity`` stream ids only, so a client that opens streams forever cannot
 grow it without bound. Cleanup is a :class:`threading.Event` because a sync
 producer's ``finally`` runs in a worker thread.
+
+Moved from the reference app (``impl/observations.py``). Written by hand: the
+observation records are streamspec's own protocol (``GET /conformance/observe``).
 """
 
 from __future__ import annotations
