@@ -25,6 +25,7 @@ META_MODULES = {
     "test_hdr_fails",
     "test_hdr_suite",
     "test_html_report",
+    "test_kit_example",
     "test_matrix",
     "test_silent_targets",
     "test_suite_fails",
