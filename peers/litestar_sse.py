@@ -105,8 +105,13 @@ async def stream(request: Request[Any, Any, Any]) -> Stream:
 @route("/download", http_method=GET_HEAD, status_code=HTTP_200_OK)
 async def download(request: Request[Any, Any, Any]) -> File:
     asked = kit_request(request, DownloadRequest)
+    # The root is the kit's, already absolute: resolving it again (resolve_symlinks=True)
+    # would be a blocking realpath on the loop, which is the adapter's cost, not Litestar's.
     files = StaticFiles(
-        is_html_mode=False, directories=[asked.root], file_system=BaseLocalFileSystem()
+        is_html_mode=False,
+        directories=[asked.root],
+        file_system=BaseLocalFileSystem(),
+        resolve_symlinks=False,
     )
     path, info = await files.get_fs_info(files.directories, asked.name)
     if path is None or info is None or info["type"] != "file":
@@ -121,11 +126,14 @@ async def download(request: Request[Any, Any, Any]) -> File:
 
 litestar_app = Litestar(route_handlers=[sse, stream, download])
 # Litestar types its ASGI callable with its own TypedDicts; it is an ASGI app all the same.
+# It is not given the lifespan (the kit answers it): its handlers here need nothing its
+# startup makes, and the header chapter serves the target from a second server while the
+# first runs, which Litestar's one event emitter per app does not survive (the first
+# server's memory stream is never closed, an unclosed-stream ResourceWarning).
 asgi = cast("ASGIApp", litestar_app)
 
 app = Kit(
     sse=SSE(routed(asgi, "/sse"), keepalive=False),
     stream=KitStream(routed(asgi, "/stream")),
     download=Download(routed(asgi, "/download")),
-    app=asgi,
 )
