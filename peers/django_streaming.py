@@ -36,6 +36,7 @@ from django.urls import path  # type: ignore[import-untyped]
 from django.utils._os import safe_join  # type: ignore[import-untyped]
 
 from spec.kit import Download, DownloadRequest, Kit, Stream, StreamRequest, request_of, routed
+from spec.kit.api import StreamKind
 from spec.targets.asgi_types import ASGIApp
 
 if not settings.configured:
@@ -84,7 +85,7 @@ django_app = cast("ASGIApp", get_asgi_application())
 # Not "bytes" yet: the kit reads the POST body of /conformance/bytes itself, then routed()
 # calls Django with the same receive, and Django's ASGIHandler.read_body waits for an
 # http.request message that never comes (until the client leaves). The kit's to fix.
-KINDS = frozenset({"text", "log", "endless"})
+KINDS: frozenset[StreamKind] = frozenset({"text", "log", "endless"})
 
 app = Kit(
     stream=Stream(routed(django_app, "/stream"), kinds=KINDS),
