@@ -17,7 +17,10 @@ gate lives only as long as its stream, and a producer waits at most
 abnormally, so a client that never opens the gate leaks nothing.
 
 Written by hand: this is the surface's own small protocol (see the chapter
-"Conformance surface"); no library implements it.
+"Conformance surface"); no library implements it. Moved from the reference
+app (``impl/gates.py``); an app that builds a surface of its own (as the
+broken apps of ``tests/broken`` do) may use :func:`gated`, :func:`claim_or_refuse`
+and :data:`router` as they are.
 """
 
 from __future__ import annotations
@@ -211,7 +214,8 @@ class GateRegistry:
 
 
 def registry_of(request: Request) -> GateRegistry:
-    """The gate registry of the app serving *request* (made on first use)."""
+    """The gate registry of the app serving *request* (made on first use): in a
+    :class:`~spec.kit.Kit`, the kit's own (``Kit.gates``)."""
     state = request.app.state
     registry: GateRegistry | None = getattr(state, "gates", None)
     if registry is None:
