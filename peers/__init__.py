@@ -1,10 +1,15 @@
 """Peers: other libraries' streaming APIs behind the conformance surface, for the matrix.
 
-Each module here is a small adapter app: it reads the suite's request (which
-events, which text chunks) and answers it with one library's own streaming
-API, so that what reaches the wire is that library's work, not ours. The only
-code of streamspec a peer uses is :mod:`peers.request`, which reads the
-request's JSON parameters (nothing of it is written to the wire).
+Each module here is a short file of factories for the kit (:mod:`spec.kit`):
+the kit serves the whole conformance surface (parsing and refusals, gates,
+endless producers with their observation records, the feed, the files, the
+capabilities, computed) and hands each stream to the peer's factory, which
+answers it with one library's own streaming API, so that what reaches the
+wire, and how the producer is stopped, is that library's work, not ours.
+Where a library's responses are not ASGI applications (Django, Litestar,
+Quart, FastAPI's SSE), :func:`spec.kit.routed` reaches a route of the
+library's own app. :mod:`peers.request` remains for ``peers.aiohttp_sse``,
+which runs as its own server (a command target), outside the kit.
 
 They live at the top level, beside ``impl/`` and apart from ``tests/``: they
 are implementations under test, run by ``python -m spec.matrix peers/matrix.toml``
