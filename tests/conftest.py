@@ -21,6 +21,7 @@ META_MODULES = {
     "test_curl_fails",
     "test_eventsource_page_fails",
     "test_file_allowed",
+    "test_kit_allowed",
     "test_file_checks_fail",
     "test_file_suite_fails",
     "test_hdr_fails",
