@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -20,11 +21,13 @@ from impl.app import create_app
 PREFIX = "/base"
 
 reference = create_app()
+_demo = reference.app  # the kit forwards lifespan to the reference's own FastAPI app
+assert isinstance(_demo, FastAPI)
 
 
 @asynccontextmanager
 async def _lifespan(_: Starlette) -> AsyncIterator[None]:
-    async with reference.router.lifespan_context(reference):
+    async with _demo.router.lifespan_context(_demo):
         yield
 
 
