@@ -483,13 +483,23 @@ INJECTION = chapter.rule(
 
 @requires("gates", "headers")
 @INJECTION.check
-async def check_no_crlf_from_input_in_headers(stream_client: StreamClient) -> None:
-    """A custom header value holding CRLF, LF, CR or NUL is refused with a 4xx, never echoed."""
+async def check_no_crlf_from_input_in_headers(
+    stream_client: StreamClient, capabilities: Capabilities
+) -> None:
+    """A custom header value holding CRLF, LF, CR or NUL is refused with a 4xx, never echoed,
+    on each stream the target serves (SSE, text), each first shown to serve a clean value."""
     clean = headers_params({"X-Stream-Id": "clean"})
     why = "its refusals of other values would say nothing"
-    await served(stream_client, "GET", TEXT_PATH, params=[*text_params(CHUNKS), *clean], why=why)
+    kinds = [kind for kind in ("text", "sse") if capabilities.offers(kind)]
+    controls = {
+        "text": (TEXT_PATH, text_params(CHUNKS)),
+        "sse": (SSE_PATH, sse_params(EVENTS)),
+    }
+    for kind in kinds:
+        path, params = controls[kind]
+        await served(stream_client, "GET", path, params=[*params, *clean], why=why)
     for value in ("a\r\nSet-Cookie: injected=1", "a\nX-Injected: 1", "a\rb", "a\x00b"):
-        for kind in ("text", "sse"):
+        for kind in kinds:
             items: list[Event] | list[str] = EVENTS if kind == "sse" else CHUNKS
             async with open_stepped(
                 stream_client, kind, items, custom_headers={"X-Stream-Id": value}
