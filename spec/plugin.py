@@ -23,6 +23,7 @@ needs; otherwise it is reported not applicable (or not observable).
 from __future__ import annotations
 
 import fnmatch
+import gc
 import os
 import sys
 import time
@@ -616,6 +617,29 @@ def _streamspec_stalls(request: pytest.FixtureRequest) -> None:
     judges each afresh.
     """
     patience.track_stalls(enabled=request.node.get_closest_marker("rule") is not None)
+
+
+@pytest.fixture(autouse=True)
+def _streamspec_no_cyclic_gc(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Python's cyclic garbage collector is off in the suite's process while a CANCEL check runs.
+
+    A producer that its library never closes is finalized when the collector happens to
+    find it (a reference cycle through the cancelled task keeps it alive), so its cleanup
+    ran or not depending on allocations elsewhere: the same library passed one run and
+    failed the next. With the collector off, cleanup comes from the library closing or
+    cancelling the producer, or from its last reference going, or not at all.
+    """
+    marker = request.node.get_closest_marker("rule")
+    if marker is None or not str(marker.args[0]).startswith("CANCEL-"):
+        yield
+        return
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @pytest.fixture(autouse=True)

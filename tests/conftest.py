@@ -14,6 +14,7 @@ import pytest
 META_MODULES = {
     "test_baseline",
     "test_cancel_fails",
+    "test_cancel_gc",
     "test_capabilities",
     "test_checks_can_fail",
     "test_client_chapter_fails",

@@ -37,6 +37,12 @@ cannot be observed. A producer that fails (`fail=N`) leaves the body
 unfinished: the app raises, or returns without its final body message; both
 pass `CANCEL-ERROR-01`, a body completed after the error does not.
 
+While a CANCEL check runs, the suite turns Python's cyclic garbage collector
+off in its own process (where an ASGI target runs): a producer that its library
+never closes is finalized whenever the collector next finds it, so its cleanup
+would run, or not, by luck. A cleanup counts when the library closes or cancels
+the producer, or drops its last reference.
+
 ## Shutdown
 
 The shutdown checks need a target the suite can import: an ASGI app named
