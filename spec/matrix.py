@@ -7,8 +7,11 @@
     python -m spec.matrix --merge a.json b.json --out reports/matrix
 
 The first form reads a list of targets (TOML: ``[[targets]]`` with ``label``,
-``target`` or ``command``, and optionally ``library`` and ``prefix``, the base
-path of the target's surface, as ``--target-prefix``), runs ``pytest spec``
+``target`` or ``command``, and optionally ``library``, ``prefix``, the base
+path of the target's surface, as ``--target-prefix``, and ``intermittent``, the
+rules known to pass in some runs and fail in others on that target, whose cells
+read ``intermittent`` whatever this run saw, so the README's table is the same
+from run to run; the README says why for each), runs ``pytest spec``
 once per target in a child process (each writes its own JSON and HTML report
 into the output folder), and merges them. The second does the same for SSE
 clients (``[[clients]]``): each has a ``client`` (an adapter command, as
@@ -39,7 +42,7 @@ import re
 import subprocess
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -74,7 +77,11 @@ CLIENTS_NOTE = (
 )
 CLIENT_CHAPTER = "spec/chapters/sse_client.py"
 
+INTERMITTENT = "intermittent"
+"""A matrix cell's result for a rule listed as ``intermittent`` for its target."""
+
 _CELL = {
+    INTERMITTENT: "**intermittent**",
     PASS: "pass",
     FAIL: "**fail**",
     PARTIAL: LABELS[PARTIAL],
@@ -94,6 +101,7 @@ class MatrixTarget:
     client: str | None = None
     library: str | None = None
     prefix: str | None = None
+    intermittent: tuple[str, ...] = ()
 
     def options(self) -> list[str]:
         """The child pytest's arguments: what to collect, and how to reach the target."""
@@ -137,6 +145,7 @@ def load_targets(path: Path) -> list[MatrixTarget]:
                 client=entry.get("client"),
                 library=entry.get("library"),
                 prefix=None if entry.get("prefix") is None else str(entry["prefix"]),
+                intermittent=tuple(str(rule) for rule in entry.get("intermittent", ())),
             )
         )
     return targets
@@ -174,8 +183,17 @@ def run_target(entry: MatrixTarget, out: Path, extra: Sequence[str] = ()) -> dic
     return report
 
 
-def merge(reports: Sequence[dict[str, Any]], *, clients: bool = False) -> dict[str, Any]:
+def merge(
+    reports: Sequence[dict[str, Any]],
+    *,
+    clients: bool = False,
+    intermittent: Mapping[str, Collection[str]] | None = None,
+) -> dict[str, Any]:
     """One matrix of *reports*: targets, and each rule's result on each target.
+
+    *intermittent* names, by target label, the rules whose pass or fail on that
+    target is shown as :data:`INTERMITTENT` (the per-target reports keep the run's
+    result), and counted so in the target's totals.
 
     Rules whose checks judge the SSE decoder rather than the target (the
     parsing chapter) are left out: their result does not depend on the target.
@@ -184,7 +202,9 @@ def merge(reports: Sequence[dict[str, Any]], *, clients: bool = False) -> dict[s
     """
     labels = [str(report.get("label") or report["target"]) for report in reports]
     rules: dict[str, dict[str, Any]] = {}
+    marked: dict[str, list[str]] = {label: [] for label in labels}
     for label, report in zip(labels, reports, strict=True):
+        unstable = set((intermittent or {}).get(label, ()))
         for rule in report["rules"]:
             row = rules.setdefault(
                 rule["id"],
@@ -196,7 +216,11 @@ def merge(reports: Sequence[dict[str, Any]], *, clients: bool = False) -> dict[s
                     "results": {},
                 },
             )
-            row["results"][label] = rule["result"]
+            result = rule["result"]
+            if rule["id"] in unstable and result in (PASS, FAIL):
+                marked[label].append(result)
+                result = INTERMITTENT
+            row["results"][label] = result
     for row in rules.values():
         for label in labels:
             row["results"].setdefault(label, NOT_RUN)
@@ -214,13 +238,24 @@ def merge(reports: Sequence[dict[str, Any]], *, clients: bool = False) -> dict[s
                 "target": report["target"],
                 "kind": report.get("kind", ""),
                 "capabilities": report.get("capabilities"),
-                "totals": report.get("totals", {}),
+                "totals": _marked_totals(report.get("totals", {}), marked[label]),
             }
             for label, report in zip(labels, reports, strict=True)
         ],
         "rules": list(rules.values()),
         "reports": list(reports),
     }
+
+
+def _marked_totals(counts: dict[str, int], replaced: list[str]) -> dict[str, int]:
+    """*counts* with each result of *replaced* counted as :data:`INTERMITTENT` instead."""
+    marked = dict(counts)
+    for result in replaced:
+        marked[result] = marked.get(result, 0) - 1
+        if marked[result] <= 0:
+            del marked[result]
+        marked[INTERMITTENT] = marked.get(INTERMITTENT, 0) + 1
+    return marked
 
 
 def _kept(about: str, *, clients: bool) -> bool:
@@ -239,9 +274,16 @@ def markdown(matrix: dict[str, Any]) -> str:
     for row in matrix["rules"]:
         cells = " | ".join(_CELL[row["results"][label]] for label in labels)
         lines.append(f"| {row['id']} | {row['level']} | {cells} |")
-    totals = [tally_line(target["totals"]) for target in matrix["targets"]]
+    totals = [_tally(target["totals"]) for target in matrix["targets"]]
     lines.append("| **totals** | | " + " | ".join(totals) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _tally(counts: dict[str, int]) -> str:
+    parts = [tally_line(counts)] if tally_line(counts) else []
+    if counts.get(INTERMITTENT):
+        parts.append(f"{counts[INTERMITTENT]} {INTERMITTENT}")
+    return ", ".join(parts)
 
 
 def write(matrix: dict[str, Any], out: Path) -> None:
@@ -298,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (options.targets is None) == (not options.merge):
         parser.error("give a TOML file of targets, or --merge with JSON reports")
     reports: list[dict[str, Any]] = []
+    unstable: dict[str, tuple[str, ...]] = {}
     clients = bool(options.clients)
     if options.targets is not None:
         entries = load_targets(options.targets)
@@ -311,9 +354,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = run_target(entry, options.out, pytest_args)
             print(tally_line(report.get("totals", {})))
             reports.append(report)
+            unstable[str(report["label"])] = entry.intermittent
     else:
         reports = [json.loads(path.read_text(encoding="utf-8")) for path in options.merge]
-    matrix = merge(reports, clients=clients)
+    matrix = merge(reports, clients=clients, intermittent=unstable)
     write(matrix, options.out)
     print(f"matrix written to {options.out}/matrix.json, matrix.html and matrix.md")
     if options.readme is not None:

@@ -82,6 +82,32 @@ def test_merge_puts_each_target_in_a_column_and_leaves_out_decoder_rules() -> No
     assert "| **totals** | | 1 pass | 1 fail |" in table
 
 
+def test_an_intermittent_rule_reads_the_same_whatever_the_run_saw() -> None:
+    """A rule listed as intermittent for a target shows so for a pass and for a fail alike,
+    and counts so in its totals: the README's table does not change with the run."""
+    tables = []
+    for seen in ("pass", "fail"):
+        merged = matrix.merge(
+            [report("q:app", {"CANCEL-SENDING-01": seen, "SSE-ENC-01": "pass"})],
+            intermittent={"q:app": ["CANCEL-SENDING-01"]},
+        )
+        assert merged["rules"][0]["results"] == {"q:app": "intermittent"}
+        tables.append(matrix.markdown(merged))
+    assert tables[0] == tables[1]
+    assert "| CANCEL-SENDING-01 | MUST | **intermittent** |" in tables[0]
+    assert "| **totals** | | 1 pass, 1 intermittent |" in tables[0]
+    unlisted = matrix.merge([report("q:app", {"CANCEL-SENDING-01": "fail"})])
+    assert unlisted["rules"][0]["results"] == {"q:app": "fail"}
+
+
+def test_the_peer_list_reads_intermittent_rules(tmp_path: Path) -> None:
+    listing = tmp_path / "m.toml"
+    listing.write_text(
+        '[[targets]]\nlabel = "Q"\ntarget = "q:app"\nintermittent = ["CANCEL-SENDING-01"]\n'
+    )
+    assert matrix.load_targets(listing)[0].intermittent == ("CANCEL-SENDING-01",)
+
+
 def test_the_readme_check_fails_on_another_matrix_and_updates_it(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{matrix.START}\n| old |\n{matrix.END}\nrest\n")
