@@ -67,8 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     passed = args[args.index("--") + 1 :] if "--" in args else []
     options = parser().parse_args(args[: args.index("--")] if "--" in args else args)
     if options.command_name is None:
-        parser().print_help()
-        return USAGE_ERROR
+        parser().print_help(sys.stderr)
+        return 2
     try:
         pytest_args = (check_args if options.command_name == "check" else clients_args)(options)
     except UsageError as error:

@@ -16,6 +16,7 @@ META_MODULES = {
     "test_cancel_fails",
     "test_capabilities",
     "test_checks_can_fail",
+    "test_cli",
     "test_client_chapter_fails",
     "test_chunk_checks_fail",
     "test_curl_fails",
