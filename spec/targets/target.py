@@ -243,7 +243,7 @@ def _import_app(name: str) -> ASGIApp:
                 "run from your project's directory (where the app's package is), or put "
                 "that directory on PYTHONPATH"
             ) from error
-        raise TargetError(f"--target={name!r}: importing {module_name} failed: {error}") from error
+        raise TargetError(f"--target={name!r}: cannot import {module_name}: {error}") from error
     app: object = module
     for part in attribute.split("."):
         try:
