@@ -2,8 +2,8 @@
 
 Options:
     ``--target=module:attr``   the ASGI app under test (default: the reference app),
-    ``--streamspec-target=...`` the same, and the chapters collected beside a project's tests
     ``--target=http://h:p``    or a server already running (wire-level checks only)
+    ``--streamspec-target=...`` either, and the chapters collected beside a project's tests
     ``--target-command=CMD``   or a command that serves on ``{port}`` (started and stopped here)
     ``--target-prefix=/base``  the base path the target's surface lives under (any kind)
     ``--decoder=module:attr``  the SSE decoder the parsing chapter checks (default: the oracle)
@@ -195,6 +195,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     known = early_config.known_args_namespace
     if not getattr(known, "streamspec_target", None):
         return
+    # The paths the run would start from without the chapters (its arguments, else its
+    # testpaths, else the current directory), as pytest decides them (a private method).
     initial, _ = early_config._decide_args(
         args=known.file_or_dir,
         pyargs=known.pyargs,
