@@ -3,6 +3,7 @@
 Options:
     ``--target=module:attr``   the ASGI app under test (default: the reference app),
     ``--target=http://h:p``    or a server already running (wire-level checks only)
+    ``--streamspec-target=...`` either, and the chapters collected beside a project's tests
     ``--target-command=CMD``   or a command that serves on ``{port}`` (started and stopped here)
     ``--target-prefix=/base``  the base path the target's surface lives under (any kind)
     ``--decoder=module:attr``  the SSE decoder the parsing chapter checks (default: the oracle)
@@ -14,6 +15,11 @@ Options:
     ``--report-junit=PATH``    write it as JUnit XML, one testcase a rule
     ``--baseline=FILE``        rule IDs and check node ids known to fail (see spec.baseline)
 
+Loaded in any pytest run of an environment where streamspec is installed (the
+``pytest11`` entry point, :mod:`spec.pytest_entry`), the plugin does nothing to
+a project's tests until ``--streamspec-target`` names a target: the chapters
+are then collected along with them (:func:`pytest_collect_file`).
+
 Fixtures a check may ask for: ``target``, ``stream_client`` (each transport in
 turn), ``live_url``, ``make_decoder``, ``sse_client`` and ``capabilities``. A check marked with
 :func:`spec.capabilities.requires` runs only if the target declares what it
@@ -24,16 +30,18 @@ from __future__ import annotations
 
 import fnmatch
 import gc
+import inspect
 import os
 import sys
 import time
 import traceback
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.python import path_matches_patterns
 from hypothesis import HealthCheck, Phase, settings
 
 from spec import baseline as known_failures
@@ -73,6 +81,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("STREAMSPEC_TARGET"),
         help=f"ASGI app under test, module:attribute (default {DEFAULT_TARGET}), "
         "or the base URL of a running server, http://host:port",
+    )
+    group.addoption(
+        "--streamspec-target",
+        default=None,
+        help="as --target, and collect the spec's chapters along with the tests named "
+        "(for a run in your own project, whose configuration does not name them)",
     )
     group.addoption(
         "--target-command",
@@ -139,6 +153,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MARKER}(*capabilities): the target capabilities a check needs"
     )
+    config.addinivalue_line("markers", "rule(rule_id): the spec rule a check verifies")
+    _collect_chapters_for(config)
     recorder = RuleRecorder(config)
     path = config.getoption("--baseline")
     if path:
@@ -147,6 +163,107 @@ def pytest_configure(config: pytest.Config) -> None:
         except known_failures.BaselineError as error:
             raise pytest.UsageError(str(error)) from error
     config.pluginmanager.register(recorder, "streamspec-rule-recorder")
+
+
+CHAPTERS_DIR = Path(chapters.__file__).resolve().parent
+"""Where the chapters are, installed or in a checkout."""
+
+
+def _collect_chapters_for(config: pytest.Config) -> None:
+    """With ``--streamspec-target``: make it the target, and add the chapters to what
+    the run collects (once, unless a path given already holds them)."""
+    named = config.getoption("--streamspec-target")
+    if not named:
+        return
+    given = config.getoption("--target")
+    if given and given != named:
+        raise pytest.UsageError(
+            f"--streamspec-target={named} and --target={given}: name the target once"
+        )
+    config.option.target = named
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
+        if path == CHAPTERS_DIR or CHAPTERS_DIR in path.parents:
+            return
+    config.args.append(str(CHAPTERS_DIR))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """With ``--streamspec-target``, count the chapters among the run's initial paths, so that
+    the conftests above them load as initial ones, as for ``pytest spec`` in a checkout (one
+    found later may not name plugins: the checkout's own, for an editable install)."""
+    known = early_config.known_args_namespace
+    if not getattr(known, "streamspec_target", None):
+        return
+    # The paths the run would start from without the chapters (its arguments, else its
+    # testpaths, else the current directory), as pytest decides them (a private method).
+    initial, _ = early_config._decide_args(
+        args=known.file_or_dir,
+        pyargs=known.pyargs,
+        testpaths=early_config.getini("testpaths"),
+        invocation_dir=early_config.invocation_params.dir,
+        rootpath=early_config.rootpath,
+        warn=False,
+    )
+    known.file_or_dir = [*initial, str(CHAPTERS_DIR)]
+
+
+def _is_chapter(file_path: Path) -> bool:
+    return (
+        file_path.suffix == ".py"
+        and not file_path.name.startswith("_")
+        and file_path.resolve().parent == CHAPTERS_DIR
+    )
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    """With ``--streamspec-target``, a chapter is collected whatever the project's
+    ``python_files`` (a project's own pattern that takes it in collects it as a chapter
+    too: :func:`pytest_pycollect_makemodule`)."""
+    if not parent.config.getoption("--streamspec-target") or not _is_chapter(file_path):
+        return None
+    if path_matches_patterns(file_path, parent.config.getini("python_files")):
+        return None
+    return ChapterModule.from_parent(parent, path=file_path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(
+    module_path: Path, parent: pytest.Collector
+) -> pytest.Module | None:
+    if not parent.config.getoption("--streamspec-target") or not _is_chapter(module_path):
+        return None
+    return ChapterModule.from_parent(parent, path=module_path)
+
+
+class ChapterModule(pytest.Module):
+    """A chapter collected in a project's run: its checks (``check_*``) and nothing else,
+    each async one run by pytest-asyncio whatever the project's ``asyncio_mode``."""
+
+    def funcnamefilter(self, name: str) -> bool:
+        return name.startswith("check_")
+
+    def classnamefilter(self, name: str) -> bool:
+        return False
+
+    def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
+        if str(self.config.getini("asyncio_mode")) != "auto":
+            for name, check in vars(self.obj).items():
+                marks = getattr(check, "pytestmark", [])
+                if (
+                    name.startswith("check_")
+                    and _is_async(check)
+                    and not any(mark.name == "asyncio" for mark in marks)
+                ):
+                    pytest.mark.asyncio(check)
+        return super().collect()
+
+
+def _is_async(check: object) -> bool:
+    """Whether *check* is a coroutine function, or hypothesis' wrapper of one."""
+    inner = getattr(getattr(check, "hypothesis", None), "inner_test", None)
+    return inspect.iscoroutinefunction(check) or inspect.iscoroutinefunction(inner)
 
 
 class RuleRecorder:
@@ -199,12 +316,16 @@ class RuleRecorder:
         wanted = [pattern.strip() for pattern in option.split(",") if pattern.strip()]
         if not wanted:
             return
+        # In a project's run (--streamspec-target), --rules selects among the checks only.
+        projects = bool(self.config.getoption("--streamspec-target"))
         selected: list[pytest.Item] = []
         deselected: list[pytest.Item] = []
         for item in items:
             rule_id = self.rule_of.get(item.nodeid)
-            matches = rule_id is not None and any(
-                fnmatch.fnmatchcase(rule_id, pattern) for pattern in wanted
+            matches = (
+                projects
+                if rule_id is None
+                else any(fnmatch.fnmatchcase(rule_id, pattern) for pattern in wanted)
             )
             (selected if matches else deselected).append(item)
         if deselected:

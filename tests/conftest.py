@@ -17,6 +17,7 @@ META_MODULES = {
     "test_cancel_gc",
     "test_capabilities",
     "test_checks_can_fail",
+    "test_cli",
     "test_client_chapter_fails",
     "test_chunk_checks_fail",
     "test_curl_fails",

@@ -27,7 +27,9 @@ No kind imports the reference app unless it is named (it is the default).
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -150,7 +152,27 @@ def load_target(
     name = name or DEFAULT_TARGET
     if name.startswith(("http://", "https://")):
         return _url_target(name, given)
+    url = address_as_url(name)
+    if url is not None:
+        raise TargetError(
+            f"--target={name!r} is a server's address, not an app to import: "
+            f"give its URL, --target={url}"
+        )
     return Target(name, _import_app(name), prefix=given or "")
+
+
+_ADDRESS = re.compile(
+    r"(?:localhost|[0-9.]+|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+\.[A-Za-z]+):[0-9]+(/.*)?"
+)
+
+
+def address_as_url(name: str) -> str | None:
+    """The URL *name* means if it is a server's address without a scheme
+    (``127.0.0.1:8000``, ``localhost:8000/base``): ``http://`` before it; else ``None``.
+
+    A module path (``mypkg.main:app``) is never one: its attribute is not a port.
+    """
+    return f"http://{name}" if _ADDRESS.fullmatch(name) else None
 
 
 _PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)+")
@@ -194,6 +216,15 @@ def _url_target(name: str, given: str | None) -> Target:
     return Target(name, url=base, prefix=from_url)
 
 
+def _searched() -> str:
+    """Where an import looked, as an error says it: the current directory, if on the path."""
+    here = os.getcwd()
+    on_path = any(os.path.abspath(entry or os.curdir) == here for entry in sys.path)
+    if on_path:
+        return f"looked for in the current directory ({here}) and the installed packages"
+    return f"looked for on sys.path, which does not hold the current directory ({here})"
+
+
 def _import_app(name: str) -> ASGIApp:
     """Import the ASGI app named ``module:attribute``."""
     module_name, sep, attribute = name.partition(":")
@@ -205,6 +236,13 @@ def _import_app(name: str) -> ASGIApp:
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
+        missing = getattr(error, "name", None)
+        if missing is not None and (module_name + ".").startswith(missing + "."):
+            raise TargetError(
+                f"--target={name!r}: cannot import {module_name}: {error}; {_searched()}: "
+                "run from your project's directory (where the app's package is), or put "
+                "that directory on PYTHONPATH"
+            ) from error
         raise TargetError(f"--target={name!r}: cannot import {module_name}: {error}") from error
     app: object = module
     for part in attribute.split("."):
