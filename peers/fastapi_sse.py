@@ -27,11 +27,10 @@ finds the kit's request with :func:`~spec.kit.request_of`):
 * In an app the path operation's generator is the producer; here it closes
   the kit's producer when it is itself closed (:func:`aclose`), so the
   producer's cleanup runs exactly when FastAPI closes or cancels the generator.
-* Downloads: ``fastapi.responses.FileResponse`` (Starlette's), the name
-  resolved below the root by ``fastapi.staticfiles.StaticFiles.lookup_path``
-  in a worker thread, as the ``starlette_streaming`` peer does (FastAPI's
-  documentation serves a directory with ``StaticFiles`` and names a single
-  file with ``FileResponse``).
+* Downloads: the ``starlette_streaming`` peer's factory, since
+  ``fastapi.responses.FileResponse`` and ``fastapi.staticfiles.StaticFiles``
+  are Starlette's own classes re-exported (FastAPI's documentation serves a
+  directory with ``StaticFiles`` and names a single file with ``FileResponse``).
 
 Keep-alive: FastAPI sends ``: ping`` after 15 s without an event, a fixed
 interval (``fastapi.sse._PING_INTERVAL``, private) that its API does not let a
@@ -42,22 +41,18 @@ response choose or turn off, so the SSE factory declares ``keepalive=False``
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
-from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
+from peers.starlette_streaming import download
 from spec.kit import (
     SSE,
     Download,
-    DownloadRequest,
     Kit,
     SSERequest,
     Stream,
@@ -177,22 +172,6 @@ def sse_factory(request: SSERequest) -> ASGIApp:
 
 def stream_factory(request: StreamRequest) -> ASGIApp:
     return (to_stream if isinstance(request.body, AsyncIterator) else to_stream_sync)(request)
-
-
-def lookup(root: str, name: str) -> tuple[str, os.stat_result | None]:
-    """*name* below *root* as ``StaticFiles(directory=root)`` finds it (a worker thread's work)."""
-    return StaticFiles(directory=root).lookup_path(name)
-
-
-async def download(request: DownloadRequest) -> Response:
-    try:
-        path, found = await anyio.to_thread.run_sync(lookup, str(request.root), request.name)
-    except (ValueError, OSError):  # a NUL byte, a name too long: StaticFiles answers 404
-        found = None
-    if found is None or not stat.S_ISREG(found.st_mode):
-        return PlainTextResponse("Not Found", status_code=404)
-    filename = request.filename or os.path.basename(request.name)
-    return FileResponse(path, stat_result=found, filename=filename)
 
 
 app = Kit(

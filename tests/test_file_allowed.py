@@ -8,21 +8,14 @@ for want of an answer), hypothesis properties included.
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
 
 from tests.allowed import file_apps
-from tests.run_suite import run_spec
+from tests.run_suite import assert_allowed_passes
 
 
 @pytest.mark.parametrize("name", sorted(file_apps.ALLOWED))
 def test_allowed_download_passes(tmp_path: Path, name: str) -> None:
-    rules = file_apps.ALLOWED[name]
-    run = run_spec(tmp_path, f"--rules={rules}", f"--target=tests.allowed.file_apps:{name}")
-    patterns = rules.split(",")
-    results = {r: v for r, v in run.results().items() if any(fnmatchcase(r, p) for p in patterns)}
-    assert results, run.output
-    assert {rule: result for rule, result in results.items() if result != "pass"} == {}, run.output
-    assert run.returncode == 0, run.output
+    assert_allowed_passes(tmp_path, f"tests.allowed.file_apps:{name}", file_apps.ALLOWED[name])

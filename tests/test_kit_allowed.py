@@ -7,21 +7,14 @@ their JSON reports: every rule the app is listed with in
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
 
 from tests.allowed import kit_apps
-from tests.run_suite import run_spec
+from tests.run_suite import assert_allowed_passes
 
 
 @pytest.mark.parametrize("name", sorted(kit_apps.ALLOWED))
 def test_allowed_kit_target_passes(tmp_path: Path, name: str) -> None:
-    rules = kit_apps.ALLOWED[name]
-    run = run_spec(tmp_path, f"--rules={rules}", f"--target=tests.allowed.kit_apps:{name}")
-    patterns = rules.split(",")
-    results = {r: v for r, v in run.results().items() if any(fnmatchcase(r, p) for p in patterns)}
-    assert results, run.output
-    assert {rule: result for rule, result in results.items() if result != "pass"} == {}, run.output
-    assert run.returncode == 0, run.output
+    assert_allowed_passes(tmp_path, f"tests.allowed.kit_apps:{name}", kit_apps.ALLOWED[name])

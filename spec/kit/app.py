@@ -99,14 +99,14 @@ class Kit:
         elif self.app is not None:
             await self.app(scope, receive, send)
         elif scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await answer_lifespan(receive, send)
         elif scope["type"] == "http":
             await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1000})
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def answer_lifespan(receive: Receive, send: Send) -> None:
     """Answer a lifespan with nothing to start or stop."""
     while True:
         message = await receive()

@@ -16,20 +16,11 @@ from __future__ import annotations
 import json
 
 from spec.capabilities import KNOWN
+from spec.kit.app import answer_lifespan as _lifespan
 from spec.surface import CAPABILITIES_PATH
 from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
 EVERYTHING = json.dumps(dict.fromkeys(KNOWN, True)).encode()
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
 
 
 async def _answer(send: Send, status: int, body: bytes, media_type: bytes) -> None:
