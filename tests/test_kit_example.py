@@ -45,6 +45,7 @@ def test_the_readme_example_is_judged_by_the_spec(tmp_path: Path) -> None:
     path = os.pathsep.join(filter(None, [str(package), os.environ.get("PYTHONPATH", "")]))
     run = run_spec(tmp_path, f"--target={MODULE}:app", env={"PYTHONPATH": path})
     assert (tmp_path / "report.json").is_file()
+    assert run.returncode != 4, f"the example did not load as a target:\n{run.output[-3000:]}"
     judged = {"CANCEL": 0, "FILE": 0}
     for rule in run.report["rules"]:
         chapter = rule["id"].split("-")[0]
