@@ -574,7 +574,14 @@ async def check_nothing_outlives_a_stream(target: Target) -> None:
     for kind in KINDS:
         await one_stream(kind)
     await anyio.lowlevel.checkpoint()
-    expect(_resources(), before, "tasks, threads and file descriptors after the streams ended")
+    after = _resources()
+    # Fewer is no leak: a worker thread of a pool may end while the check runs.
+    if any(after[name] > before[name] for name in before):
+        violation(
+            "tasks, threads and file descriptors after the streams ended",
+            f"no more than before the streams: {before}",
+            after,
+        )
 
 
 POLLING = chapter.rule(
