@@ -2,7 +2,8 @@
 
 The file lists one rule ID (``SSE-ENC-07``) or one check's node id
 (``spec/chapters/sse_encoding.py::check_ids_are_refused[socket]``, or without
-the ``[...]`` for every transport) a line; ``#`` starts a comment. A failing
+the ``[...]`` for every transport; only the chapter's file name counts of its path, so
+``sse_encoding.py::check_ids_are_refused`` names it too) a line; ``#`` starts a comment. A failing
 check that an entry covers does not fail the run: the plugin reports it to
 pytest as an expected failure (xfail), and the rule report marks it
 ``baselined``. An entry that covers checks which pass now, and none that
@@ -47,8 +48,18 @@ class Entry:
     def covers(self, nodeid: str, rule_id: str) -> bool:
         """Whether this entry covers the check *nodeid*, of the rule *rule_id*."""
         if self.is_check:
-            return nodeid == self.text or nodeid.startswith(self.text + "[")
+            given, seen = check_key(self.text), check_key(nodeid)
+            return seen == given or seen.startswith(given + "[")
         return rule_id == self.text
+
+
+def check_key(nodeid: str) -> str:
+    """*nodeid* from its chapter's file name on (``file.py::check_x[socket]``): the same
+    check in a checkout (``spec/chapters/file.py::...``), installed
+    (``streamspec/chapters/file.py::...``) and in a project's own pytest run, whose node ids
+    start from that project's directory."""
+    path, sep, rest = nodeid.partition("::")
+    return Path(path).name + sep + rest
 
 
 @dataclass(frozen=True)
@@ -73,8 +84,8 @@ class Baseline:
         for entry in self.entries:
             if not entry.is_check:
                 continue
-            module = entry.text.split("::", 1)[0] + "::"
-            same_module = [nodeid for nodeid in collected if nodeid.startswith(module)]
+            module = check_key(entry.text).split("::", 1)[0] + "::"
+            same_module = [nodeid for nodeid in collected if check_key(nodeid).startswith(module)]
             if same_module and not any(entry.covers(n, entry.rule) for n in same_module):
                 function = entry.text.split("::")[-1].split("[", 1)[0]
                 like = [n for n in same_module if n.split("::")[-1].startswith(function)]
@@ -136,10 +147,9 @@ def _rule_of(line: str, rules: Mapping[str, Rule]) -> str | None:
         return line if line in rules else None
     path, _, rest = line.partition("::")
     function = rest.split("::")[-1].split("[", 1)[0]
-    dotted = path.removesuffix(".py").replace("\\", "/").replace("/", ".")
+    chapter = Path(path).stem
     for rule in rules.values():
         for check in rule.checks:
-            same_module = dotted == check.module or dotted.endswith("." + check.module)
-            if check.name == function and same_module:
+            if check.name == function and check.module.rpartition(".")[2] == chapter:
                 return rule.id
     return None

@@ -11,7 +11,7 @@ The first form reads a list of targets (TOML: ``[[targets]]`` with ``label``,
 path of the target's surface, as ``--target-prefix``, and ``intermittent``, the
 rules known to pass in some runs and fail in others on that target, whose cells
 read ``intermittent`` whatever this run saw, so the README's table is the same
-from run to run; the README says why for each), runs ``pytest spec``
+from run to run; the README says why for each), runs the chapters
 once per target in a child process (each writes its own JSON and HTML report
 into the output folder), and merges them. The second does the same for SSE
 clients (``[[clients]]``): each has a ``client`` (an adapter command, as
@@ -48,7 +48,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from spec import html_report
+from spec import chapters, cli, html_report
 from spec.report import (
     ABOUT_CLIENT,
     ABOUT_DECODER,
@@ -62,8 +62,6 @@ from spec.report import (
     tally_line,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-
 START, END = "<!-- matrix:start -->", "<!-- matrix:end -->"
 CLIENTS_START, CLIENTS_END = "<!-- clients:start -->", "<!-- clients:end -->"
 
@@ -75,7 +73,7 @@ CLIENTS_NOTE = (
     "The client chapter (SSE-CLIENT-*): each column is an SSE client, reached through its "
     "adapter, reading the streams the suite replays."
 )
-CLIENT_CHAPTER = "spec/chapters/sse_client.py"
+CLIENT_CHAPTER = str(Path(chapters.__file__).resolve().parent / "sse_client.py")
 
 INTERMITTENT = "intermittent"
 """A matrix cell's result for a rule listed as ``intermittent`` for its target."""
@@ -106,8 +104,8 @@ class MatrixTarget:
     def options(self) -> list[str]:
         """The child pytest's arguments: what to collect, and how to reach the target."""
         if self.client is not None:
-            return [CLIENT_CHAPTER, f"--client-command={self.client}", "--rules=SSE-CLIENT-*"]
-        where = ["spec", f"--ignore={CLIENT_CHAPTER}"]
+            return [f"--client-command={self.client}", "--rules=SSE-CLIENT-*"]
+        where = [f"--ignore={CLIENT_CHAPTER}"]
         if self.prefix is not None:
             where.append(f"--target-prefix={self.prefix}")
         if self.command is not None:
@@ -157,18 +155,16 @@ def slug(label: str) -> str:
 
 
 def run_target(entry: MatrixTarget, out: Path, extra: Sequence[str] = ()) -> dict[str, Any]:
-    """Run ``pytest spec`` against *entry*; return its JSON report, labelled."""
+    """Run the chapters against *entry* from the current directory (where its modules
+    import from), as ``streamspec check`` does; return its JSON report, labelled."""
     name = slug(entry.label)
     json_path, html_path = out / f"{name}.json", out / f"{name}.html"
     json_path.unlink(missing_ok=True)
-    command = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-        f"--report-json={json_path}", f"--report-html={html_path}", *entry.options(), *extra,
-    ]  # fmt: skip
-    env = {**os.environ, "HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "ci")}
-    completed = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    command = cli.pytest_command(
+        ["-q", f"--report-json={json_path}", f"--report-html={html_path}", *entry.options(), *extra]
     )
+    env = {**os.environ, "HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "ci")}
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     (out / f"{name}.log").write_text(completed.stdout + completed.stderr, encoding="utf-8")
     if not json_path.exists():
         raise RuntimeError(

@@ -40,7 +40,14 @@ META_MODULES = {
 }
 
 
+INSTALLED_MODULES = {"test_installed"}
+"""Tests of the wheel in a fresh venv (``tox -e installed``): they build and install it."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in META_MODULES:
+        name = None if item.module is None else item.module.__name__.rsplit(".", 1)[-1]
+        if name in META_MODULES:
             item.add_marker(pytest.mark.meta)
+        elif name in INSTALLED_MODULES:
+            item.add_marker(pytest.mark.installed)

@@ -53,6 +53,23 @@ def test_the_file_lists_rules_and_checks_with_comments(tmp_path: Path) -> None:
     assert not by_function.covers(f"{CHECK}_too[socket]", "SSE-ENC-07")
 
 
+def test_a_check_is_named_by_its_chapter_file_wherever_the_chapters_are(tmp_path: Path) -> None:
+    """Installed, the node ids start streamspec/chapters/ (or, in a project's own run, from
+    that project's directory): an entry written in a checkout covers the same check."""
+    name = CHECK.removeprefix("spec/chapters/")
+    path = tmp_path / "b.txt"
+    path.write_text(f"{CHECK}\n{name}[asgi]\n", encoding="utf-8")
+    from_checkout, short = baseline.load(path, REGISTRY).entries
+    for nodeid in (
+        f"streamspec/chapters/{name}[asgi]",
+        f"../venv/lib/python3.11/site-packages/streamspec/chapters/{name}[asgi]",
+        f"{name}[asgi]",
+    ):
+        assert from_checkout.covers(nodeid, "SSE-ENC-07")
+        assert short.covers(nodeid, "SSE-ENC-07")
+    assert not short.covers(f"{CHECK}[socket]", "SSE-ENC-07")
+
+
 @pytest.mark.parametrize(
     ("line", "error"),
     [

@@ -187,13 +187,14 @@ def test_the_client_list_runs_only_the_client_chapter() -> None:
         assert entry.client is not None
         assert "{url}" in entry.client
         options = entry.options()
-        assert options[0] == matrix.CLIENT_CHAPTER
+        assert f"--ignore={matrix.CLIENT_CHAPTER}" not in options
         assert "--rules=SSE-CLIENT-*" in options
 
 
 def test_a_server_run_skips_the_client_chapter() -> None:
     (first, *_) = matrix.load_targets(ROOT / "peers" / "matrix.toml")
-    assert first.options()[:2] == ["spec", f"--ignore={matrix.CLIENT_CHAPTER}"]
+    assert first.options()[0] == f"--ignore={matrix.CLIENT_CHAPTER}"
+    assert Path(matrix.CLIENT_CHAPTER).is_file()
 
 
 def test_the_readme_shows_both_matrices() -> None:

@@ -216,13 +216,13 @@ def _url_target(name: str, given: str | None) -> Target:
     return Target(name, url=base, prefix=from_url)
 
 
-def _searched() -> str:
-    """Where an import looked, as an error says it: the current directory, if on the path."""
+def _put_current_directory_on_path() -> None:
+    """Make the current directory's modules importable, as ``uvicorn mod:app`` does
+    (its ``--app-dir``, ``.`` by default): ``pytest --streamspec-target=mypkg.main:app``
+    run from a project finds its app, as ``python -m pytest`` would."""
     here = os.getcwd()
-    on_path = any(os.path.abspath(entry or os.curdir) == here for entry in sys.path)
-    if on_path:
-        return f"looked for in the current directory ({here}) and the installed packages"
-    return f"looked for on sys.path, which does not hold the current directory ({here})"
+    if not any(os.path.abspath(entry or os.curdir) == here for entry in sys.path):
+        sys.path.insert(0, here)
 
 
 def _import_app(name: str) -> ASGIApp:
@@ -233,13 +233,15 @@ def _import_app(name: str) -> ASGIApp:
             f"--target={name!r}: expected module:attribute (e.g. {DEFAULT_TARGET}) "
             "or a URL (http://127.0.0.1:8000)"
         )
+    _put_current_directory_on_path()
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
         missing = getattr(error, "name", None)
         if missing is not None and (module_name + ".").startswith(missing + "."):
             raise TargetError(
-                f"--target={name!r}: cannot import {module_name}: {error}; {_searched()}: "
+                f"--target={name!r}: cannot import {module_name}: {error}; looked for in "
+                f"the current directory ({os.getcwd()}) and the installed packages: "
                 "run from your project's directory (where the app's package is), or put "
                 "that directory on PYTHONPATH"
             ) from error
