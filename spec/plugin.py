@@ -6,6 +6,7 @@ Options:
     ``--streamspec-target=...`` either, and the chapters collected beside a project's tests
     ``--target-command=CMD``   or a command that serves on ``{port}`` (started and stopped here)
     ``--target-prefix=/base``  the base path the target's surface lives under (any kind)
+    ``--server=NAME``          the server of an ASGI target: uvicorn, hypercorn or granian
     ``--decoder=module:attr``  the SSE decoder the parsing chapter checks (default: the oracle)
     ``--client-command=CMD``   the adapter of the SSE client the client chapter checks,
                                run once a case with ``{url}`` (default: the suite's client)
@@ -54,7 +55,7 @@ from spec.decoders import DEFAULT_DECODER, DecoderFactory, load_decoder
 from spec.probe import TargetSilent, probe_capabilities, probe_silence
 from spec.rules import CLIENT, DECODER, NOT_OBSERVABLE, REGISTRY, TARGET, Rule, RuleViolation
 from spec.targets.client import AsgiClient, SocketClient, StreamClient
-from spec.targets.server import serve
+from spec.targets.server import SERVERS, serve, server_version
 from spec.targets.target import COMMAND, DEFAULT_TARGET, Target, TargetError, load_target
 from spec.targets.unobservable import UnobservableClient
 
@@ -99,6 +100,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="the base path the target exposes its conformance surface under, e.g. /base: "
         "every request goes to /base/conformance/... (a URL target may give it as its path)",
+    )
+    group.addoption(
+        "--server",
+        default=None,
+        choices=SERVERS,
+        help="the server an ASGI target is served with on the wire: uvicorn (the default), "
+        "hypercorn or granian (each installed separately); the report names it",
     )
     group.addoption(
         "--decoder",
@@ -527,7 +535,14 @@ class RuleRecorder:
             duration=time.monotonic() - self.clock,
             hypothesis=rule_report.hypothesis_run(self.config.getoption("--hypothesis-seed", None)),
             baseline=self.baseline.as_json(self.stale) if self.baseline else None,
+            server=self._server(),
         )
+
+    def _server(self) -> dict[str, str] | None:
+        """The server the ASGI target is served with, as the report names it."""
+        if self.target is None or self.target.asgi_app is None:
+            return None
+        return {"name": self.target.server, "version": server_version(self.target.server)}
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Print the rule table and each failing rule's reasons (once), then where the
@@ -674,6 +689,7 @@ def target(request: pytest.FixtureRequest) -> Target:
             option("--target"),
             command=option("--target-command"),
             prefix=option("--target-prefix"),
+            server=option("--server"),
         )
     except TargetError as error:
         pytest.exit(str(error), returncode=4)

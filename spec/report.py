@@ -296,6 +296,7 @@ def to_json(
     duration: float = 0.0,
     hypothesis: dict[str, Any] | None = None,
     baseline: dict[str, Any] | None = None,
+    server: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The report as a JSON-ready dict, as ``spec/report.schema.json`` (:data:`SCHEMA`)
     describes it.
@@ -303,7 +304,8 @@ def to_json(
     Each rule's ``about`` says what its checks judge (:data:`ABOUT_TARGET`,
     :data:`ABOUT_DECODER` or :data:`ABOUT_CLIENT`). *started* is when the run began
     (default: now), *duration* how long it took in seconds, *hypothesis* the settings
-    in use (default: :func:`hypothesis_run`), *baseline* the run's ``--baseline``.
+    in use (default: :func:`hypothesis_run`), *baseline* the run's ``--baseline``,
+    *server* the server an ASGI target was served with (``{"name", "version"}``).
     """
     return {
         "tool": {"name": "streamspec", "version": tool_version()},
@@ -312,6 +314,7 @@ def to_json(
         "hypothesis": hypothesis if hypothesis is not None else hypothesis_run(),
         "target": target,
         "kind": kind,
+        "server": server,
         "capabilities": capabilities,
         "baseline": baseline,
         "totals": totals(results),

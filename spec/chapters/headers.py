@@ -242,7 +242,7 @@ def _behind_client(transport: str, target: Target, via: str) -> Iterator[StreamC
     if transport == "asgi":
         yield AsgiClient(app, prefix=target.prefix)
         return
-    with serve(untraced(app)) as url:
+    with serve(untraced(app), server=target.server) as url:
         yield SocketClient(url + target.prefix)
 
 

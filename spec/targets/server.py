@@ -1,24 +1,93 @@
-"""Serve an ASGI app with a real uvicorn on a free 127.0.0.1 port, in a thread.
+"""Serve an ASGI app with a real server on a free 127.0.0.1 port, in a thread: uvicorn,
+hypercorn or granian (``--server``).
 
 The suite's checks then read the stream over a real socket, as a browser or a
 proxy would: chunked framing, the moment each byte leaves, a closed connection.
+Streaming depends on the server as much as on the app (when ``http.disconnect``
+arrives, whether ``send()`` suspends, the ASGI ``spec_version`` it advertises), so
+the server is the run's choice and the report names it with its version.
+
+Each runs HTTP/1.1 with lifespan events when the app supports them, in a thread of
+the suite's process with its own event loop, so that the checks that observe the
+app's ASGI messages and its producers' records see the same app object:
+
+- uvicorn (the default): its h11 protocol, on a socket bound before it starts;
+- hypercorn: :func:`hypercorn.asyncio.serve` on the same pre-bound socket (``fd://``);
+- granian: its embedded server (``granian.server.embed``, which granian calls
+  experimental), on a port chosen free just before: it binds the port itself.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from importlib import metadata
+from typing import Any
 
 import uvicorn
 
 from spec.targets.asgi_types import ASGIApp
 
+UVICORN, HYPERCORN, GRANIAN = "uvicorn", "hypercorn", "granian"
+SERVERS = (UVICORN, HYPERCORN, GRANIAN)
+"""The servers ``--server`` chooses from; each but uvicorn is an optional install."""
+
 _START_GUARD_SECONDS = 30.0
 
 
-class _Server(uvicorn.Server):
+class ServerUnavailable(RuntimeError):
+    """The chosen server is not installed."""
+
+
+def server_version(name: str) -> str:
+    """The installed version of the server *name* (:class:`ServerUnavailable` if none)."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        raise ServerUnavailable(
+            f"--server={name}: {name} is not installed (python -m pip install {name})"
+        ) from None
+
+
+def _bound_listener() -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    return listener
+
+
+@contextmanager
+def serve(
+    app: ASGIApp, *, graceful_shutdown_seconds: int = 5, server: str = UVICORN
+) -> Iterator[str]:
+    """Serve *app* with *server* while the block runs; yield its base URL,
+    ``http://127.0.0.1:PORT``.
+
+    On leaving, the server shuts down gracefully (open streams get up to
+    *graceful_shutdown_seconds*) and its thread is joined.
+    """
+    server_version(server)
+    if server == UVICORN:
+        with _serve_uvicorn(app, graceful_shutdown_seconds) as url:
+            yield url
+    elif server == HYPERCORN:
+        with _serve_hypercorn(app, graceful_shutdown_seconds) as url:
+            yield url
+    elif server == GRANIAN:
+        with _serve_granian(app, graceful_shutdown_seconds) as url:
+            yield url
+    else:
+        raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
+
+
+class _Uvicorn(uvicorn.Server):
     """A uvicorn server that says when it is ready to accept connections."""
 
     def __init__(self, config: uvicorn.Config) -> None:
@@ -32,17 +101,8 @@ class _Server(uvicorn.Server):
 
 
 @contextmanager
-def serve(app: ASGIApp, *, graceful_shutdown_seconds: int = 5) -> Iterator[str]:
-    """Serve *app* while the block runs and yield its base URL, ``http://127.0.0.1:PORT``.
-
-    The port is bound before uvicorn starts, so no other process can take it in
-    between. uvicorn runs its default HTTP/1.1 protocol (h11), with lifespan
-    events on when the app supports them.
-    """
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
+def _serve_uvicorn(app: ASGIApp, graceful_shutdown_seconds: int) -> Iterator[str]:
+    listener = _bound_listener()
     port = listener.getsockname()[1]
     config = uvicorn.Config(
         app,
@@ -52,7 +112,7 @@ def serve(app: ASGIApp, *, graceful_shutdown_seconds: int = 5) -> Iterator[str]:
         log_level="warning",
         timeout_graceful_shutdown=graceful_shutdown_seconds,
     )
-    server = _Server(config)
+    server = _Uvicorn(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [listener]}, name=f"uvicorn:{port}", daemon=True
     )
@@ -65,3 +125,94 @@ def serve(app: ASGIApp, *, graceful_shutdown_seconds: int = 5) -> Iterator[str]:
         server.should_exit = True
         thread.join(graceful_shutdown_seconds + _START_GUARD_SECONDS)
         listener.close()
+
+
+@contextmanager
+def _serve_hypercorn(app: ASGIApp, graceful_shutdown_seconds: int) -> Iterator[str]:
+    # Optional servers are imported when chosen: uvicorn is the one dependency.
+    from hypercorn.asyncio import serve as hypercorn_serve  # noqa: PLC0415
+    from hypercorn.config import Config  # noqa: PLC0415
+
+    listener = _bound_listener()
+    port = listener.getsockname()[1]
+    config = Config()
+    # hypercorn owns (and closes) the descriptor it is given: give it a duplicate.
+    config.bind = [f"fd://{os.dup(listener.fileno())}"]
+    config.graceful_timeout = float(graceful_shutdown_seconds)
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            loop.run_until_complete(hypercorn_serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+        except BaseException as error:
+            failed.append(error)
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name=f"hypercorn:{port}", daemon=True)
+    thread.start()
+    try:
+        # The socket listens already: a connection waits in its backlog until hypercorn
+        # (its lifespan started) accepts it.
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        with suppress(RuntimeError):  # the loop already closed: the server ended by itself
+            loop.call_soon_threadsafe(stop.set)
+        thread.join(graceful_shutdown_seconds + _START_GUARD_SECONDS)
+        listener.close()
+
+
+@contextmanager
+def _serve_granian(app: ASGIApp, graceful_shutdown_seconds: int) -> Iterator[str]:
+    from granian.constants import Interfaces  # noqa: PLC0415
+    from granian.server.embed import Server  # noqa: PLC0415
+
+    with _bound_listener() as probe:
+        port = probe.getsockname()[1]
+    server: Any = Server(
+        app, address="127.0.0.1", port=port, interface=Interfaces.ASGI, log_enabled=False
+    )
+    server.workers_kill_timeout = graceful_shutdown_seconds
+    loop = asyncio.new_event_loop()
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            loop.run_until_complete(server.serve())
+        except BaseException as error:
+            failed.append(error)
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name=f"granian:{port}", daemon=True)
+    thread.start()
+    try:
+        _wait_until_serving(port, thread, failed, GRANIAN)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        with suppress(RuntimeError):
+            loop.call_soon_threadsafe(server.stop)
+        thread.join(graceful_shutdown_seconds + _START_GUARD_SECONDS)
+
+
+def _wait_until_serving(
+    port: int, thread: threading.Thread, failed: list[BaseException], name: str
+) -> None:
+    """Return once *port* accepts a connection; raise if the server's thread ended
+    first, or after the start guard.
+
+    A start-up wait for a server that binds its port itself, not a verdict: a target
+    that accepts and never answers is judged by the checks (:mod:`spec.probe`).
+    """
+    deadline = time.monotonic() + _START_GUARD_SECONDS
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError(f"{name} did not start on port {port}: {failed or 'it ended'}")
+        with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"{name} did not start on port {port}")

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 from spec.rules import not_observable
 from spec.targets.asgi_types import ASGIApp
 from spec.targets.command import CommandError, RunningCommand, refuses_connections, run_command
-from spec.targets.server import serve
+from spec.targets.server import SERVERS, UVICORN, ServerUnavailable, serve, server_version
 
 DEFAULT_TARGET = "impl.app:app"
 
@@ -59,6 +59,7 @@ class Target:
         url: the base URL, for ``running server`` targets only.
         command: the command line, for ``command`` targets only.
         prefix: the base path the surface lives under (``/base``), ``""`` at the root.
+        server: the server an ASGI app is served with on the wire (``--server``).
         started: the running command while :meth:`serve` runs it.
         stderr: what a command target wrote to stderr, kept when it stops.
     """
@@ -68,6 +69,7 @@ class Target:
     url: str | None = None
     command: str | None = None
     prefix: str = ""
+    server: str = UVICORN
     started: RunningCommand | None = field(default=None, repr=False)
     stderr: str = field(default="", repr=False)
 
@@ -112,7 +114,7 @@ class Target:
     @contextmanager
     def _serve(self) -> Iterator[str]:
         if self.asgi_app is not None:
-            with serve(self.asgi_app) as url:
+            with serve(self.asgi_app, server=self.server) as url:
                 yield url
         elif self.url is not None:
             parts = urlsplit(self.url)
@@ -135,11 +137,23 @@ class Target:
 
 
 def load_target(
-    name: str | None = None, *, command: str | None = None, prefix: str | None = None
+    name: str | None = None,
+    *,
+    command: str | None = None,
+    prefix: str | None = None,
+    server: str | None = None,
 ) -> Target:
     """The target named by ``--target`` (*name*) or ``--target-command`` (*command*),
-    its surface below ``--target-prefix`` (*prefix*) or a URL target's path."""
+    its surface below ``--target-prefix`` (*prefix*) or a URL target's path, an ASGI
+    app served on the wire with ``--server`` (*server*, uvicorn when ``None``)."""
     given = None if prefix is None else normal_prefix(prefix, "--target-prefix")
+    if server is not None:
+        if server not in SERVERS:
+            raise TargetError(f"--server={server}: expected one of {', '.join(SERVERS)}")
+        try:
+            server_version(server)
+        except ServerUnavailable as error:
+            raise TargetError(str(error)) from None
     if command:
         if name:
             raise TargetError("give either --target or --target-command, not both")
@@ -148,9 +162,13 @@ def load_target(
                 f"--target-command={command!r}: the command must contain {{port}}, "
                 "where the suite puts the port it chose"
             )
+        if server is not None:
+            raise TargetError("--server serves an ASGI app (--target=module:attr), not a command")
         return Target(command, command=command, prefix=given or "")
     name = name or DEFAULT_TARGET
     if name.startswith(("http://", "https://")):
+        if server is not None:
+            raise TargetError(f"--server serves an ASGI app, not a running server ({name})")
         return _url_target(name, given)
     url = address_as_url(name)
     if url is not None:
@@ -158,7 +176,8 @@ def load_target(
             f"--target={name!r} is a server's address, not an app to import: "
             f"give its URL, --target={url}"
         )
-    return Target(name, _import_app(name), prefix=given or "")
+    app = _import_app(name)
+    return Target(name, app, prefix=given or "", server=server or UVICORN)
 
 
 _ADDRESS = re.compile(

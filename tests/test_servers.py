@@ -1,0 +1,64 @@
+"""``--server``: an ASGI target served on the wire by uvicorn, hypercorn or granian.
+
+Each server really serves (its own ``Server`` header answers), the option is refused
+where it cannot apply, and a run names its server in the report. The verdicts of the
+reference on each server are the server matrix's business (issue 15), not these tests'.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from impl.app import app
+from spec.targets.server import SERVERS, serve
+from spec.targets.target import TargetError, load_target
+from tests.run_suite import run_spec
+
+SERVER_HEADER = {"uvicorn": "uvicorn", "hypercorn": "hypercorn-h11", "granian": "granian"}
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_the_chosen_server_answers(server: str) -> None:
+    with serve(app, server=server) as url:
+        answer = httpx.get(url + "/conformance/capabilities")
+    assert answer.status_code == 200
+    assert answer.headers["server"] == SERVER_HEADER[server]
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_stream_is_read_to_its_end_on_each_server(server: str) -> None:
+    with (
+        serve(app, server=server) as url,
+        httpx.stream(
+            "GET", url + "/conformance/text", params={"chunks": '["a", "b\\n", "c"]'}
+        ) as answer,
+    ):
+        body = b"".join(answer.iter_raw())
+    assert answer.status_code == 200
+    assert body == b"ab\nc"
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "said"),
+    [
+        ("http://127.0.0.1:9", {"server": "hypercorn"}, "not a running server"),
+        (None, {"command": "x {port}", "server": "granian"}, "not a command"),
+        ("impl.app:app", {"server": "daphne"}, "expected one of uvicorn, hypercorn, granian"),
+    ],
+)
+def test_server_is_refused_where_it_cannot_apply(
+    name: str | None, options: dict[str, str], said: str
+) -> None:
+    with pytest.raises(TargetError, match=said):
+        load_target(name, **options)
+
+
+def test_a_run_names_its_server_in_the_report(tmp_path: Path) -> None:
+    run = run_spec(tmp_path, "--server=hypercorn", "--rules=CHUNK-WIRE-01")
+    assert run.report["server"]["name"] == "hypercorn"
+    assert run.report["server"]["version"]
+    results = {rule["id"]: rule["result"] for rule in run.report["rules"]}
+    assert results["CHUNK-WIRE-01"] == "pass"
