@@ -320,7 +320,11 @@ def replace_readme_section(text: str, table: str, *, clients: bool = False) -> s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m spec.matrix", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m spec.matrix",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("targets", nargs="?", type=Path, help="TOML file listing the targets")
     parser.add_argument("--merge", nargs="+", type=Path, default=[], help="JSON reports to merge")
     parser.add_argument("--out", type=Path, default=Path("reports/matrix"), help="output folder")

@@ -27,14 +27,37 @@ _PREAMBLE = """\
 
 Each rule has a stable ID, a level and a source. MUST and SHOULD are meant as
 in RFC 2119. Every rule is verified by the checks listed under it; run them
-against your own server with `tox -e spec -- --target=module:app` (see the
-project README).
+against your own server with `streamspec check --app module:app` or
+`streamspec check http://127.0.0.1:8000` (see the project README).
+
+<a id="sources"></a>
+The sources are the WHATWG HTML standard (Server-Sent Events), the HTTP RFCs
+(9110 semantics, 9111 caching, 9112 HTTP/1.1, 6266 and 8187 for file names),
+the ASGI specification, nginx's documentation, and *the streaming tutorial*:
+the document this project grew from, a 2025 tutorial (in Chinese) on streaming
+responses with FastAPI: a log as text, Server-Sent Events for a browser, a large
+file download. It is not published with the project; its three cases, as
+printed, are [`peers/tutorial_published.py`](../peers/tutorial_published.py),
+judged in the README's matrix ("tutorial as published").
 """
 
 
 def _markdown(text: str) -> str:
     """Docstrings use reStructuredText literals; Markdown wants single backticks."""
     return re.sub(r"(?<!`)``(?!`)", "`", text)
+
+
+def _sections_below_chapter(prose: str) -> str:
+    """A chapter's prose with its headings one level down: a docstring writes its
+    sections as ``## Shutdown``, and in the rendered spec they sit below the chapter's
+    own ``##``, beside its rules' ``###``. Lines in fenced code blocks are left alone."""
+    out, fenced = [], False
+    for line in prose.split("\n"):
+        if line.startswith("```"):
+            fenced = not fenced
+        heading = not fenced and re.match(r"#{2,5} ", line)
+        out.append("#" + line if heading else line)
+    return "\n".join(out)
 
 
 def _chapter_of(module: ModuleType) -> Chapter:
@@ -81,14 +104,18 @@ def render() -> str:
         doc = _markdown(inspect.getdoc(module) or "")
         title, _, prose = doc.partition("\n")
         lines += [f'<a id="{_anchor(module)}"></a>', f"## {number}. {title.rstrip('.')}", ""]
-        lines += [prose.strip(), ""]
+        lines += [_sections_below_chapter(prose.strip()), ""]
         for rule in _chapter_of(module).rules():
             lines += render_rule(rule)
     return "\n".join(lines).rstrip() + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m spec.render", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m spec.render",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)

@@ -34,3 +34,8 @@ ASGI_DISCONNECT = Source(
 CHUNKED = Source(
     "RFC 9112", "7.1 Chunked Transfer Coding", "https://www.rfc-editor.org/rfc/rfc9112#section-7.1"
 )
+
+# The document the project grew from is not published with it: these link to the
+# rendered spec's paragraph that names it.
+TUTORIAL_WHY = Source("the streaming tutorial", "1 Why stream: time to first byte", "#sources")
+TUTORIAL_LOG = Source("the streaming tutorial", "3 Case 1: text stream", "#sources")

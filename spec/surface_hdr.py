@@ -6,7 +6,7 @@ chapter "Conformance surface"):
 ``headers=JSON`` on ``GET /conformance/sse`` and ``GET /conformance/text``
     A JSON object of response headers the stream must carry unchanged (names
     ``X-...``, values of visible ASCII and spaces): the way the suite asks for
-    a custom header such as the source document's ``X-Stream-Id``. A value
+    a custom header such as the streaming tutorial's ``X-Stream-Id``. A value
     holding CR, LF or NUL, or any other malformed object, is refused with a
     400 before anything is streamed.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from spec import render, report
@@ -88,3 +90,25 @@ def test_rendered_spec_lists_every_rule() -> None:
     for rule_id in REGISTRY:
         if REGISTRY[rule_id].chapter.startswith("spec.chapters."):
             assert f"### {rule_id} (" in text
+
+
+def test_every_in_page_source_link_has_its_anchor() -> None:
+    """A rule citing the streaming tutorial (not published) links to the paragraph that
+    names it; every ``#anchor`` a source links to exists in the rendered spec."""
+    load_all()
+    text = render.render()
+    anchors = {f"#{name}" for name in re.findall(r'<a id="([^"]+)"></a>', text)}
+    linked = {rule.source.url for rule in REGISTRY.values() if rule.source.url.startswith("#")}
+    assert "#sources" in linked
+    assert linked <= anchors
+
+
+def test_a_chapters_sections_sit_below_the_chapter() -> None:
+    """Only the contents and the chapters are ``##`` headings; a chapter's sections are
+    ``###``, beside its rules; a fenced block's ``#`` lines are not headings."""
+    load_all()
+    headings = [line for line in render.render().splitlines() if line.startswith("## ")]
+    assert headings[0] == "## Contents"
+    assert all(re.match(r"## \d+\. ", line) for line in headings[1:])
+    fenced = render._sections_below_chapter("## Part\n```sh\n## a comment\n```")
+    assert fenced == "### Part\n```sh\n## a comment\n```"

@@ -44,9 +44,10 @@ which streams its request body back in chunks of the sizes asked for; on the
 wire the response is read off a raw socket and parsed by h11, which keeps the
 chunked framing that ordinary clients hide.
 
-The chapter ends with the text log stream of the source document, whose lines
-lost their newlines in publication (`"...n"`): each line must arrive as it is
-produced, in order, ending in a real line feed.
+The chapter ends with the text log stream of the streaming tutorial (see
+[the sources](#sources)), whose lines lost their newlines in publication
+(`"...n"`): each line must arrive as it is produced, in order, ending in a
+real line feed.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ from spec.gates import GateControl, arrival_guard, new_gate
 from spec.messages import run_exchange, sent_bodies
 from spec.patience import within
 from spec.rules import MUST, Chapter, Source, expect, not_observable, violation
-from spec.sources import ASGI_BODY, CHUNKED
+from spec.sources import ASGI_BODY, CHUNKED, TUTORIAL_LOG, TUTORIAL_WHY
 from spec.streams import fetch
 from spec.surface import (
     BYTES_PATH,
@@ -86,11 +87,6 @@ chapter = Chapter(__name__)
 CONTENT_LENGTH = Source(
     "RFC 9110", "8.6 Content-Length", "https://www.rfc-editor.org/rfc/rfc9110#section-8.6"
 )
-# The tutorial the project grew from is not published with it; these link to this chapter.
-SOURCE_DOCUMENT = Source(
-    "the source document (streaming tutorial)", "1 Why stream: time to first byte", "#chunk"
-)
-SOURCE_LOG = Source("the source document (streaming tutorial)", "3 Case 1: text stream", "#chunk")
 
 _EXCHANGE_GUARD_SECONDS = 30.0
 
@@ -365,7 +361,7 @@ FIRST_BYTE = chapter.rule(
     MUST,
     "The status, headers and first chunk reach the client while the producer is still "
     "blocked before its second chunk, however long the stream.",
-    SOURCE_DOCUMENT,
+    TUTORIAL_WHY,
 )
 
 LONG_STREAM = ["first chunk\n", *(["more\n"] * 300)]
@@ -553,7 +549,7 @@ LOG_ARRIVAL = chapter.rule(
     MUST,
     "Each line of a text log stream reaches the client as it is produced: line k arrives "
     "before line k+1 is made.",
-    SOURCE_LOG,
+    TUTORIAL_LOG,
 )
 
 
@@ -585,7 +581,7 @@ LOG_LINES_RULE = chapter.rule(
     MUST,
     "Every line of a text log stream ends with a real line feed (byte 0x0A), and the lines "
     "arrive in order and unaltered.",
-    SOURCE_LOG,
+    TUTORIAL_LOG,
 )
 
 

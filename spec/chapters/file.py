@@ -125,7 +125,7 @@ DISPOSITION = Source(
     "https://www.rfc-editor.org/rfc/rfc6266#section-4",
 )
 FIELD_VALUES = Source("RFC 9110", "5.5 Field Values", f"{_RFC9110}#section-5.5")
-STREAMSPEC = Source("streamspec", "File download", "#file-download")
+STREAMSPEC = Source("streamspec", "File download", "#file")
 TRAVERSAL = Source(
     "RFC 3986 / streamspec",
     "3.3 Path; 7.1 Security considerations (served root)",

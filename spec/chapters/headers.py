@@ -44,7 +44,7 @@ event by event, and the same stream through a location that ignores the header
 (`proxy_ignore_headers X-Accel-Buffering`) is held back: not even its headers
 arrive while the producer waits.
 
-The source document's nginx settings are shipped as
+The streaming tutorial's nginx settings ([the sources](#sources)) are shipped as
 `spec/intermediaries/nginx/sse-location.conf`, to include in the location
 that proxies a stream:
 
@@ -727,7 +727,7 @@ async def check_sse_behind_nginx_defaults(nginx_url: str) -> None:
 NGINX_DOCUMENTED = chapter.rule(
     "HDR-NGINX-02",
     MUST,
-    "Behind nginx with the source document's location block (proxy_buffering off, "
+    "Behind nginx with the streaming tutorial's location block (proxy_buffering off, "
     "proxy_cache off, Connection '', chunked), an event stream reaches the client "
     "event by event.",
     NGINX_BUFFERING,

@@ -3,7 +3,8 @@
 An event stream is UTF-8 text made of lines. Lines build up an event field by
 field; a blank line dispatches it. This chapter states, rule by rule, how a
 browser's `EventSource` turns bytes into events (WHATWG HTML 9.2.5 and 9.2.6):
-it is what every server in the next chapter is judged by.
+it is what the next chapter holds SSE clients to, and what every server is judged
+by in chapter 3, [what a server writes](#sse-encoding).
 
 ```
 : a comment, ignored
@@ -20,7 +21,7 @@ back in the `Last-Event-ID` header.
 
 The checks of this chapter run against a *decoder*: by default the suite's
 own (`spec.sse.Decoder`, the oracle that judges every server), or any client
-library given with `--decoder=module:factory`. Each example is fed whole, one
+library given with `--decoder=module:attr`. Each example is fed whole, one
 byte at a time and cut at every position, because the network may deliver it
 in any pieces.
 """

@@ -1,4 +1,4 @@
-"""The suite's own SSE client: ``python -m spec.clients.oracle [--decoder=module:factory] URL``.
+"""The suite's own SSE client: ``python -m spec.clients.oracle [--decoder=module:attr] URL``.
 
 It is what an ``EventSource`` does with one response, minus reconnecting:
 a status other than 200, or a Content-Type whose essence is not
@@ -79,9 +79,13 @@ class OracleClient:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m spec.clients.oracle", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m spec.clients.oracle",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("url")
-    parser.add_argument("--decoder", default=DEFAULT_DECODER, help="module:factory")
+    parser.add_argument("--decoder", default=DEFAULT_DECODER, help="module:attr, a decoder factory")
     options = parser.parse_args(argv)
     client = OracleClient(load_decoder(options.decoder)())
     if options.decoder != DEFAULT_DECODER:
