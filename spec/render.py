@@ -81,6 +81,8 @@ def render_rule(rule: Rule) -> list[str]:
         f"*Source: [{rule.source}]({rule.source.url})*",
         "",
     ]
+    if rule.why:
+        lines += [f"*The source does not require this; streamspec does:* {rule.why}", ""]
     if rule.checks:
         lines.append("Checks:")
         lines.append("")

@@ -73,6 +73,8 @@ class Rule:
     """One requirement, declared through :meth:`Chapter.rule`.
 
     The ID is stable: once published it names the same requirement for good.
+    *why* is empty when the source requires what the rule says; otherwise it says
+    why streamspec does (the source describes the mechanism, practice asks for it).
     """
 
     id: str
@@ -81,6 +83,7 @@ class Rule:
     source: Source
     chapter: str
     subject: str = TARGET
+    why: str = ""
     checks: list[Check] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -126,9 +129,12 @@ class Chapter:
     module: str
     subject: str = TARGET
 
-    def rule(self, rule_id: str, level: Level, statement: str, source: Source) -> Rule:
-        """Declare a rule of this chapter."""
-        return Rule(rule_id, level, statement, source, self.module, self.subject)
+    def rule(
+        self, rule_id: str, level: Level, statement: str, source: Source, *, why: str = ""
+    ) -> Rule:
+        """Declare a rule of this chapter; *why*, when its source does not require it,
+        says why streamspec does."""
+        return Rule(rule_id, level, statement, source, self.module, self.subject, why)
 
     def rules(self) -> list[Rule]:
         """The rules of this chapter, in the order they were declared."""

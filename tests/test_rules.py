@@ -112,3 +112,14 @@ def test_a_chapters_sections_sit_below_the_chapter() -> None:
     assert all(re.match(r"## \d+\. ", line) for line in headings[1:])
     fenced = render._sections_below_chapter("## Part\n```sh\n## a comment\n```")
     assert fenced == "### Part\n```sh\n## a comment\n```"
+
+
+def test_a_rule_says_why_when_its_source_does_not_require_it(scratch_chapter: Chapter) -> None:
+    plain = scratch_chapter.rule("SCRATCH-WHY-01", MUST, "Always.", Source("RFC 1", "1", "#x"))
+    own = scratch_chapter.rule(
+        "SCRATCH-WHY-02", MUST, "Also.", Source("RFC 1", "1", "#x"), why="practice asks"
+    )
+    assert not any("does not require" in line for line in render.render_rule(plain))
+    assert "*The source does not require this; streamspec does:* practice asks" in (
+        render.render_rule(own)
+    )

@@ -119,6 +119,11 @@ INCOMPLETE = Source(
     "8 Handling Incomplete Messages",
     "https://www.rfc-editor.org/rfc/rfc9112#section-8",
 )
+RANGES_WHY = (
+    "RFC 9110 lets a server ignore Range (14.2, MAY); a download here must serve ranges, "
+    "because one that cannot resume restarts from zero after every dropped connection, and "
+    "its Accept-Ranges: bytes (FILE-META-01) announces the support."
+)
 DISPOSITION = Source(
     "RFC 6266 / RFC 8187",
     "4 Header Field Definition; 3.2 Parameter Value Character Encoding",
@@ -957,6 +962,7 @@ SINGLE_RANGE = chapter.rule(
     "A satisfiable single range (`a-b`, open `a-`, suffix `-n`) answers 206 with "
     "Content-Range `bytes first-last/length` and exactly those bytes.",
     RANGES,
+    why=RANGES_WHY,
 )
 
 SINGLE_CASES = (
@@ -1041,6 +1047,7 @@ MULTIPLE_RANGES = chapter.rule(
     "each part with its Content-Range and exactly those bytes (overlapping ranges may be "
     "coalesced).",
     MULTIPART,
+    why=RANGES_WHY,
 )
 
 
@@ -1133,6 +1140,7 @@ IF_RANGE_RULE = chapter.rule(
     "whole file with 200; Last-Modified itself may get either, as the server deems it a "
     "strong validator or not.",
     IF_RANGE,
+    why=RANGES_WHY,
 )
 
 

@@ -284,9 +284,13 @@ async def check_sse_content_type(stream_client: StreamClient, capabilities: Capa
 
 SSE_CACHE = chapter.rule(
     "HDR-SSE-02",
-    MUST,
+    SHOULD,
     "An event stream carries Cache-Control with no-cache or no-store, so no cache replays it.",
     NO_CACHE,
+    why="RFC 9111 defines the directives, and nothing obliges an event stream to send "
+    "them; but without them a cache on the way may store the stream (a 200 is heuristically "
+    "cacheable, RFC 9111 §3 and §4.2.2) and replay its old events to a new client as if "
+    "they were live.",
 )
 
 
@@ -303,9 +307,13 @@ async def check_sse_cache_control(stream_client: StreamClient, capabilities: Cap
 
 SSE_ACCEL = chapter.rule(
     "HDR-SSE-03",
-    MUST,
+    SHOULD,
     "An event stream carries X-Accel-Buffering: no, so nginx passes it on unbuffered.",
     NGINX_BUFFERING,
+    why="nginx's documentation describes the header, and no standard names it; but nginx, "
+    "the most common proxy in front of Python apps, buffers proxied responses by default, "
+    "so an event stream behind it arrives in bursts unless the location or the response "
+    "turns buffering off. The header is the response's way, and other servers ignore it.",
 )
 
 
@@ -322,9 +330,13 @@ async def check_sse_x_accel_buffering(
 
 SSE_LENGTH = chapter.rule(
     "HDR-SSE-04",
-    MUST,
+    SHOULD,
     "An event stream has no Content-Length: its length is not known when it starts.",
     MESSAGE_BODY_LENGTH,
+    why="RFC 9112 allows any body to be delimited by Content-Length; but a stream's "
+    "events are made as it goes, so a length given at the start is a guess that an endless "
+    "or growing stream breaks (the body is cut at the length, or the connection fails "
+    "past it), and some proxies buffer a sized body whole.",
 )
 
 
