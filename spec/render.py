@@ -39,6 +39,16 @@ responses with FastAPI: a log as text, Server-Sent Events for a browser, a large
 file download. It is not published with the project; its three cases, as
 printed, are [`peers/tutorial_published.py`](../peers/tutorial_published.py),
 judged in the README's matrix ("tutorial as published").
+
+The checks speak HTTP/1.1 on the wire, and HTTP/1.0 where framing differs.
+Over HTTP/2 (RFC 9113) there is no chunked coding and no `Connection` header:
+a body is a series of DATA frames that ends with END_STREAM, an aborted one ends
+with RST_STREAM, and many streams share one connection. The rules that name
+chunked coding then do not apply; the others hold as written. Two kinds of
+stream have no chapter yet: NDJSON and JSON Lines (one JSON text a line, as a
+database cursor or an export streams rows), and AI token streams over POST
+(read with `fetch`, since `EventSource` can only GET); the cancellation and
+header rules already hold for them as for any text stream.
 """
 
 

@@ -57,6 +57,19 @@ location /events {
 }
 ```
 
+## Timeouts on the way
+
+Proxies and load balancers close a connection on which nothing has arrived
+for longer than their read or idle timeout: 60 seconds by default for nginx
+(`proxy_read_timeout`) and for AWS's Application Load Balancer, often less
+elsewhere. A stream that waits longer than that between two events loses its
+connection (the browser then reconnects, and resumes if it has an id). A
+comment line, `: keep-alive` and a blank line, every 15 to 30 seconds keeps
+the connection busy without dispatching anything: WHATWG HTML's authoring notes
+suggest one every 15 seconds or so. The cancellation chapter checks that an
+idle stream sends one at least once per interval (`CANCEL-KEEPALIVE-01`), and
+nothing at all when keep-alive is off (`CANCEL-KEEPALIVE-02`).
+
 ## Putting any chapter behind an intermediary
 
 `spec.intermediaries.asgi.behind(app, via)` wraps an app in the component

@@ -29,6 +29,32 @@ the client can have read, so a pause splits a line end or a character
 between two reads for certain, and shows whether an event is dispatched as
 soon as its blank line arrives. A pause waits at most three seconds for an
 event that may never come; it decides nothing by time.
+
+## What a browser's `EventSource` can and cannot do
+
+* It only sends GET, with no body and no header of the page's choosing:
+  credentials go by cookie (cross-origin only with `withCredentials: true`,
+  which the server must answer with `Access-Control-Allow-Credentials: true`
+  and its exact origin, never `*`), or in the query string, where logs and
+  proxies keep them. Clients that read the stream with `fetch` can send
+  headers and POST; chat APIs stream that way, and the browser's
+  `EventSource` cannot read them.
+* Over HTTP/1.1 a browser opens about six connections per origin, and each
+  open `EventSource` holds one for as long as it lives: a seventh tab's
+  requests to that origin wait for one to close. Over HTTP/2 every stream
+  shares one connection, up to the server's
+  `SETTINGS_MAX_CONCURRENT_STREAMS` (commonly 100 or more).
+* It reconnects by itself when a response ends or the connection drops,
+  after the reconnection time (`retry:`, else a few seconds the browser
+  chooses), and sends `Last-Event-ID` with the last id it received. A 204, a
+  status other than 200 or a Content-Type other than `text/event-stream`
+  stops it for good.
+* The id it resumes from is whatever the server last wrote. When the
+  reconnection lands on another worker or host behind a load balancer, that
+  process must know the events after that id: a buffer in each process
+  cannot (it sends a gap, or starts over), a log they share (Redis Streams, a
+  database table) can. The resume rules of the cancellation chapter judge one
+  process.
 """
 
 from __future__ import annotations

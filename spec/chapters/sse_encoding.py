@@ -12,6 +12,14 @@ for most broken streams:
 * cleaning an `id` or an event type (stripping a newline) instead of refusing
   it: the client then resumes from an id the server never issued.
 
+Not every f-string is the first mistake. `f"data: {json.dumps(value)}\\n\\n"`
+is framing-safe: `json.dumps` writes a line break inside a string as the two
+characters `\\n` (and CR as `\\r`), and with its default `indent=None` adds
+no line break of its own, so the JSON text is one line. With `indent=2` it is
+several, and each needs its own `data:` line; `ensure_ascii=False` keeps
+U+2028 and U+0085 as they are, which is harmless here, since only CR and LF
+end a line of an event stream.
+
 The checks of this chapter ask the target to stream events of the suite's
 choosing through the conformance surface (`GET /conformance/sse`, see the
 chapter "Conformance surface"), read the stream at the ASGI message level and
