@@ -265,6 +265,10 @@ class _Stream:
             await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _pump(self) -> None:
+        # ASGI lets a server hold the head until the first body message (granian does;
+        # uvicorn sends it at http.response.start): an empty one, under the send timeout
+        # like any other, sends the headers before the producer's first item on any server.
+        await self._send_chunk(b"")
         while True:
             item = await self.producer.next_item()
             if item is None:

@@ -62,3 +62,13 @@ def test_a_run_names_its_server_in_the_report(tmp_path: Path) -> None:
     assert run.report["server"]["version"]
     results = {rule["id"]: rule["result"] for rule in run.report["rules"]}
     assert results["CHUNK-WIRE-01"] == "pass"
+
+
+def test_the_reference_sends_its_head_before_its_first_item_on_granian(tmp_path: Path) -> None:
+    """granian, as ASGI allows, holds the head until a body message: the reference sends an
+    empty one first, so the gated checks see the headers before the first item there too."""
+    run = run_spec(
+        tmp_path, "--server=granian", "--rules=HDR-TEXT-03,SURFACE-GATE-01,CANCEL-EARLY-01"
+    )
+    results = {r["id"]: r["result"] for r in run.report["rules"] if r["result"] != "not run"}
+    assert results == {"HDR-TEXT-03": "pass", "SURFACE-GATE-01": "pass", "CANCEL-EARLY-01": "pass"}

@@ -431,7 +431,8 @@ async def check_send_timeout_ends_stream_of_silent_client(target: Target) -> Non
 
     The client truly stops reading (``send`` has nowhere to put the first
     message); the stream must end by itself within a load-aware window far
-    longer than its 0.2 s send timeout.
+    longer than its 0.2 s send timeout, and its producer, if it started, be
+    cleaned up.
     """
     stream_id = new_id()
     params = endless(stream_id, limit=LIMIT, send_timeout=0.2)
@@ -446,7 +447,11 @@ async def check_send_timeout_ends_stream_of_silent_client(target: Target) -> Non
         final = [m for m in ex.body_messages if not m.get("more_body", False)]
         expect(final, [], "a final body message (the stream must be aborted, not completed)")
     facts = await _observe_in_process(target, stream_id)
-    expect_cleanup(facts, "after the send timeout")
+    # An app that sends its head with an empty body message first (for servers that hold
+    # the head until a body message, as ASGI allows) blocks there, its producer unstarted:
+    # nothing to clean up. A producer that started must have been cleaned up.
+    if facts.get("started", True):
+        expect_cleanup(facts, "after the send timeout")
 
 
 @requires("endless", "observe")

@@ -26,7 +26,12 @@ How the checks see it:
   step wait; after a few seconds (a hang guard, not a measurement) the check
   fails naming the item that did not arrive. Before the first opening the
   stream is held before its first item: that is how the suite sees that the
-  headers leave first.
+  headers leave first. Under ASGI that is the app's doing: a server may hold
+  the head until the first body message (the ASGI spec says it must not
+  start the response before one; granian waits, uvicorn sends the head at
+  `http.response.start`), so an app whose first item may take a while sends
+  an empty body message (`more_body` true) right after the head, as the
+  reference does.
 * **Intermediaries** are real: Starlette's `GZipMiddleware` and a stack of
   three `BaseHTTPMiddleware` are wrapped around the target (both transports),
   and Debian's nginx is started on a loopback port in front of the target's
