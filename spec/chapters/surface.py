@@ -239,7 +239,8 @@ the server's choice, different for every event of a feed (the suite learns them
 from the stream). The POST body is at most 64 KiB (65,536 bytes): a longer one,
 by its `Content-Length` or by the bytes that arrive, is answered with 413 and
 `Connection: close` before anything is published, and the server then closes
-the connection instead of reading the rest of the body. GET streams the feed as `text/event-stream`: every event held
+the connection instead of reading the rest of the body. GET streams the feed
+as `text/event-stream`: every event held
 after the one named by the `Last-Event-ID` request header (all held events,
 oldest first, without it), then live events as they are published, without
 end. The feed holds at least its last 64 events. A client whose `Last-Event-ID`

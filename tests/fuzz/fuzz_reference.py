@@ -29,6 +29,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spec.surface import CONFORMANCE_FILES, OUTSIDE_MARKER, file_bytes
 from spec.targets.process import Child, free_port, run_child, uvicorn_command
@@ -185,7 +186,7 @@ def query(params: dict[str, str]) -> str:
 
 
 @fuzz
-@given(value=inputs.ranges, on_download=inputs.st.booleans())
+@given(value=inputs.ranges, on_download=st.booleans())
 def test_range_headers(server: Server, value: str, on_download: bool) -> None:
     COUNTS["Range headers"] += 1
     path = "/download/sample.txt" if on_download else "/conformance/files/small.txt"
@@ -195,7 +196,7 @@ def test_range_headers(server: Server, value: str, on_download: bool) -> None:
 
 
 @fuzz
-@given(path=inputs.download_paths, name=inputs.download_names, on_download=inputs.st.booleans())
+@given(path=inputs.download_paths, name=inputs.download_names, on_download=st.booleans())
 def test_download_paths_and_names(
     server: Server, path: str, name: str | None, on_download: bool
 ) -> None:
@@ -251,7 +252,7 @@ def _counted_fields(raw: str) -> Counter[str]:
 
 
 @fuzz
-@given(value=inputs.events, keepalive=inputs.st.one_of(inputs.st.none(), inputs.keepalives))
+@given(value=inputs.events, keepalive=st.one_of(st.none(), inputs.keepalives))
 def test_events_parameter(server: Server, value: str, keepalive: str | None) -> None:
     COUNTS["events="] += 1
     params = {"events": value} | ({} if keepalive is None else {"keepalive": keepalive})
@@ -263,7 +264,7 @@ def test_events_parameter(server: Server, value: str, keepalive: str | None) -> 
 
 
 @fuzz
-@given(value=inputs.chunks, declare=inputs.st.booleans())
+@given(value=inputs.chunks, declare=st.booleans())
 def test_chunks_parameter(server: Server, value: str, declare: bool) -> None:
     COUNTS["chunks="] += 1
     params = {"chunks": value, "declare_length": "true" if declare else "false"}
@@ -278,7 +279,7 @@ def test_lines_parameter(server: Server, value: str) -> None:
 
 
 @fuzz
-@given(value=inputs.headers, on_text=inputs.st.booleans())
+@given(value=inputs.headers, on_text=st.booleans())
 def test_headers_parameter(server: Server, value: str, on_text: bool) -> None:
     COUNTS["headers="] += 1
     path = "/conformance/text" if on_text else "/conformance/sse"
@@ -293,7 +294,7 @@ _OWN = {"x-accel-buffering", "x-content-type-options", "x-stream-id"}
 
 
 @fuzz
-@given(value=inputs.sizes, length=inputs.st.integers(min_value=0, max_value=64))
+@given(value=inputs.sizes, length=st.integers(min_value=0, max_value=64))
 def test_sizes_parameter(server: Server, value: str, length: int) -> None:
     COUNTS["sizes="] += 1
     exchange(server, "POST", "/conformance/bytes?" + query({"sizes": value}), content=b"x" * length)
