@@ -68,6 +68,10 @@ surrogate (`\\ud800` as a JSON escape: text UTF-8 cannot carry), in a string
 or a key; anything else is malformed and gets a 400 before anything is stored
 or streamed.
 
+A client that leaves in the middle of a request body (the feed's POST,
+`/conformance/bytes`) is no error of the server's: the request ends there,
+with no 5xx and nothing reported as an application error.
+
 ## `GET /conformance/sse?events=JSON`
 
 Streams the events of `JSON` as `text/event-stream`, in order, then ends the
@@ -125,8 +129,10 @@ Streams the request body back as `application/octet-stream`, cut into chunks
 of the sizes in `JSON` (a list of integers, 0 included, adding up to the
 body's length), each chunk sent as soon as it is produced, in order. Sizes
 that are not such a list, or that do not add up to the body's length, get a
-400; a body too large for the server (at least 8 MiB must be accepted) gets a
-413. Optional: `gate=NAME`.
+400; a body too large for the server (at least 8 MiB must be accepted; the kit
+refuses more than 8 MiB) gets a 413 with `Connection: close`, and the server
+closes the connection after it instead of reading the rest of the body.
+Optional: `gate=NAME`.
 
 ## `GET /conformance/log?lines=JSON`
 
@@ -151,7 +157,9 @@ suite sees a response whose first item does not exist yet (`gate_first` is
 `true` or `false`, the default; anything else gets a 400). The gate belongs
 to that stream from the moment the request is accepted until the stream ends.
 A name already held by another stream gets a 409 and a malformed name a 400;
-a server may answer 503 when it holds too many gates. A producer may give up
+a server may answer 503 when it holds too many gates. A `HEAD` with
+`gate=NAME` claims no gate (a malformed name still gets a 400): its response
+has no body, so no producer would ever wait at the gate or give it back. A producer may give up
 after waiting 30 seconds or more, ending its stream abnormally, so a client
 that never opens its gate leaks nothing.
 
@@ -220,14 +228,19 @@ Answers JSON `{"started": bool, "produced": int, "cleanup": bool}` for the
 producer recorded under `ID` (404 if there is none). With `until=started` or
 `until=cleanup` it first waits until that is true, or until `timeout=SECONDS`
 (at most 10) have passed, then answers the same object whether or not it came
-true.
+true. A wait holds no worker thread of the server's: 60 concurrent waits leave
+its other responses (a download, say) as fast as without them.
 
 ## `POST /conformance/feed/{name}` and `GET /conformance/feed/{name}`
 
 A resumable SSE feed. POST a JSON list of strings: each becomes an event with
 that data and the next id of the feed (`{"ids": [...]}` is answered); ids are
 the server's choice, different for every event of a feed (the suite learns them
-from the stream). GET streams the feed as `text/event-stream`: every event held
+from the stream). The POST body is at most 64 KiB (65,536 bytes): a longer one,
+by its `Content-Length` or by the bytes that arrive, is answered with 413 and
+`Connection: close` before anything is published, and the server then closes
+the connection instead of reading the rest of the body. GET streams the feed
+as `text/event-stream`: every event held
 after the one named by the `Last-Event-ID` request header (all held events,
 oldest first, without it), then live events as they are published, without
 end. The feed holds at least its last 64 events. A client whose `Last-Event-ID`

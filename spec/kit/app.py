@@ -23,7 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.responses import PlainTextResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match
 
 from spec.kit import downloads, endless, feed, gates, streams
@@ -72,6 +73,7 @@ class Kit:
         self.observations = Observations()
         surface = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
         surface.state.gates = self.gates  # spec.kit.gates.registry_of finds it there
+        surface.add_exception_handler(ClientDisconnect, _client_left)
         declared = dict(self.capabilities)
 
         @surface.get(CAPABILITIES_PATH)
@@ -104,6 +106,13 @@ class Kit:
             await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1000})
+
+
+async def _client_left(request: Request, error: Exception) -> Response:
+    """A client that left while its request body was read (``ClientDisconnect``) is no
+    application error: answered with nothing anyone reads, instead of a 500 and an
+    "Exception in ASGI application" in the server's log."""
+    return Response(status_code=400)
 
 
 async def answer_lifespan(receive: Receive, send: Send) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, Response
 
@@ -125,7 +124,8 @@ def build_router(supplied: Factories, observations: Observations) -> APIRouter:
             return JSONResponse({"error": f"no stream with id {id!r}"}, status_code=404)
         if until is not None:
             event = record.started if until == "started" else record.cleanup
-            await anyio.to_thread.run_sync(event.wait, wait_seconds)
+            with anyio.move_on_after(wait_seconds):
+                await event.wait()
         return JSONResponse(record.as_json())
 
     return router

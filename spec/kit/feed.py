@@ -28,6 +28,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from spec.kit.api import SSERequest
+from spec.kit.bodies import read_capped, too_large
 from spec.kit.factories import Factories, respond
 from spec.sse import Event
 from spec.surface import FEED_PATH, read_json
@@ -100,6 +101,10 @@ class Feed:
 FEED_CAPACITY = 64
 """The events a feed holds for replay (the surface asks for at least 64)."""
 
+MAX_BODY = 64 * 1024
+"""The largest body ``POST /conformance/feed/{name}`` accepts, in bytes; a larger one gets
+413 and the connection is closed (:mod:`spec.kit.bodies`)."""
+
 MAX_FEEDS = 256
 """The feeds a kit keeps at once; the oldest is forgotten past it."""
 
@@ -115,8 +120,11 @@ def build_router(supplied: Factories) -> APIRouter:
     @router.post(FEED_PATH + "/{name}")
     async def publish(name: str, request: Request) -> Response:
         """Publish each string of the JSON body as the next event of feed *name*."""
+        body = await read_capped(request, MAX_BODY)
+        if body is None:
+            return too_large(MAX_BODY)
         try:
-            data = read_json(await request.body(), "the body")
+            data = read_json(body, "the body")
         except ValueError as error:
             return PlainTextResponse(f"refused: {error}\n", status_code=400)
         if not isinstance(data, list) or not all(isinstance(d, str) for d in data):

@@ -47,6 +47,7 @@ PATIENCE = 30.0
 """Seconds a producer waits for its gate to open, and a ``wait`` call for a producer to block."""
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_NAME_RULE = "a gate name is 1 to 64 of A-Z a-z 0-9 _ -"
 
 
 class GateError(Exception):
@@ -150,7 +151,7 @@ class GateRegistry:
         With *first* the producer waits at the gate before its first chunk too.
         """
         if not _NAME.match(name):
-            raise GateError(400, "a gate name is 1 to 64 of A-Z a-z 0-9 _ -")
+            raise GateError(400, _NAME_RULE)
         self._sweep()
         if name in self._gates:
             raise GateError(409, f"gate {name} is held by another stream")
@@ -254,11 +255,19 @@ def claim_or_refuse(request: Request, name: str | None) -> Gate | Response | Non
 
     The request's ``gate_first`` parameter (``true`` or ``false``, the default)
     says whether the producer waits before its first chunk too.
+
+    A ``HEAD`` claims no gate (``None``, once the name is checked): its response has
+    no body, so no producer would ever wait at the gate or release it, and the name
+    would be held, and a place of :data:`CAPACITY` taken, until the sweep.
     """
     first = request.query_params.get("gate_first", "false")
     if first not in _FIRST:
         return PlainTextResponse("refused: gate_first is true or false\n", status_code=400)
     if name is None:
+        return None
+    if request.method == "HEAD":
+        if not _NAME.match(name):
+            return PlainTextResponse(f"refused: {_NAME_RULE}\n", status_code=400)
         return None
     try:
         return registry_of(request).claim(name, first=_FIRST[first])

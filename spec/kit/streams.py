@@ -27,7 +27,8 @@ import anyio
 from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
-from spec.kit.api import BODY_READ_KEY, SSE, SSERequest, Stream, StreamRequest
+from spec.kit.api import SSE, SSERequest, Stream, StreamRequest
+from spec.kit.bodies import read_capped, too_large
 from spec.kit.factories import Factories, respond
 from spec.kit.gates import claim_or_refuse, gated, registry_of
 from spec.kit.params import keepalive as read_keepalive
@@ -69,17 +70,6 @@ async def _replay(events: AsyncGenerator[Event, None], *, hold: bool) -> AsyncIt
             await anyio.sleep_forever()
     finally:
         await events.aclose()
-
-
-async def _read_body(request: Request) -> bytes | None:
-    """The request body, or ``None`` once it grows past :data:`MAX_BODY`."""
-    body = bytearray()
-    request.scope[BODY_READ_KEY] = True
-    async for part in request.stream():
-        body += part
-        if len(body) > MAX_BODY:
-            return None
-    return bytes(body)
 
 
 def build_router(supplied: Factories) -> APIRouter:
@@ -202,9 +192,9 @@ def _add_plain(router: APIRouter, stream_factory: Stream) -> None:
                 return refuse(400, error)
             if len(chosen) > MAX_CHUNKS:
                 return refuse(400, f"at most {MAX_CHUNKS} chunks")
-            body = await _read_body(request)
+            body = await read_capped(request, MAX_BODY)
             if body is None:
-                return refuse(413, f"the body is larger than {MAX_BODY} bytes")
+                return too_large(MAX_BODY)
             if sum(chosen) != len(body):
                 return refuse(400, f"sizes add up to {sum(chosen)}, the body has {len(body)} bytes")
             claimed = claim_or_refuse(request, gate)

@@ -142,7 +142,8 @@ def cancel_app(variant: str, *, feed_capacity: int = 64) -> Starlette:
         if until is not None:
             event = record.started if until == "started" else record.cleanup
             wait = float(request.query_params.get("timeout", "10"))
-            await anyio.to_thread.run_sync(event.wait, wait)
+            with anyio.move_on_after(wait):
+                await event.wait()
         return JSONResponse(record.as_json())
 
     async def sse(request: Request) -> Response:
