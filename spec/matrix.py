@@ -8,12 +8,14 @@
 
 The first form reads a list of targets (TOML: ``[[targets]]`` with ``label``,
 ``target`` or ``command``, and optionally ``library``, ``prefix``, the base
-path of the target's surface, as ``--target-prefix``, and ``intermittent``, the
+path of the target's surface, as ``--target-prefix``, ``server``, as ``--server``
+(uvicorn, hypercorn or granian, for an app), and ``intermittent``, the
 rules known to pass in some runs and fail in others on that target, whose cells
 read ``intermittent`` whatever this run saw, so the README's table is the same
 from run to run; the README says why for each), runs the chapters
 once per target in a child process (each writes its own JSON and HTML report
-into the output folder), and merges them. The second does the same for SSE
+into the output folder), and merges them; a top-level ``section`` names the
+README's section the matrix is checked against (``--readme``). The second does the same for SSE
 clients (``[[clients]]``): each has a ``client`` (an adapter command, as
 ``--client-command``) instead, and only the client chapter (``SSE-CLIENT-*``)
 is run. The third merges JSON reports already written (``--clients`` for
@@ -99,6 +101,7 @@ class MatrixTarget:
     client: str | None = None
     library: str | None = None
     prefix: str | None = None
+    server: str | None = None
     intermittent: tuple[str, ...] = ()
 
     def options(self) -> list[str]:
@@ -108,6 +111,8 @@ class MatrixTarget:
         where = [f"--ignore={CLIENT_CHAPTER}"]
         if self.prefix is not None:
             where.append(f"--target-prefix={self.prefix}")
+        if self.server is not None:
+            where.append(f"--server={self.server}")
         if self.command is not None:
             return [*where, f"--target-command={self.command}"]
         assert self.target is not None
@@ -143,6 +148,7 @@ def load_targets(path: Path) -> list[MatrixTarget]:
                 client=entry.get("client"),
                 library=entry.get("library"),
                 prefix=None if entry.get("prefix") is None else str(entry["prefix"]),
+                server=None if entry.get("server") is None else str(entry["server"]),
                 intermittent=tuple(str(rule) for rule in entry.get("intermittent", ())),
             )
         )
@@ -296,27 +302,39 @@ def write(matrix: dict[str, Any], out: Path) -> None:
     (out / "matrix.md").write_text(markdown(matrix), encoding="utf-8")
 
 
-def _markers(clients: bool) -> tuple[str, str]:
+def _markers(clients: bool, section: str | None = None) -> tuple[str, str]:
+    if section is not None:
+        return f"<!-- {section}:start -->", f"<!-- {section}:end -->"
     return (CLIENTS_START, CLIENTS_END) if clients else (START, END)
 
 
-def _find_section(text: str, clients: bool) -> tuple[int, int, str]:
-    opening, closing = _markers(clients)
+def _find_section(text: str, clients: bool, section: str | None = None) -> tuple[int, int, str]:
+    opening, closing = _markers(clients, section)
     start, end = text.find(opening), text.find(closing)
     if start < 0 or end < start:
         raise ValueError(f"the README has no {opening} ... {closing} section")
     return start + len(opening), end, opening
 
 
-def readme_section(text: str, *, clients: bool = False) -> str:
-    """The matrix between the README's markers (raise ValueError if they are missing)."""
-    start, end, _ = _find_section(text, clients)
+def readme_section(text: str, *, clients: bool = False, section: str | None = None) -> str:
+    """The matrix between the README's markers (raise ValueError if they are missing):
+    ``<!-- SECTION:start -->`` and ``<!-- SECTION:end -->``, *section* by default
+    ``matrix`` (``clients`` with *clients*)."""
+    start, end, _ = _find_section(text, clients, section)
     return text[start:end].strip("\n") + "\n"
 
 
-def replace_readme_section(text: str, table: str, *, clients: bool = False) -> str:
-    start, end, _ = _find_section(text, clients)
+def replace_readme_section(
+    text: str, table: str, *, clients: bool = False, section: str | None = None
+) -> str:
+    start, end, _ = _find_section(text, clients, section)
     return text[:start] + "\n" + table + text[end:]
+
+
+def load_section(path: Path) -> str | None:
+    """The README section a TOML file of targets names (its top-level ``section``)."""
+    value = tomllib.loads(path.read_text(encoding="utf-8")).get("section")
+    return None if value is None else str(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -333,6 +351,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--clients", action="store_true", help="the reports are of SSE clients (with --merge)"
     )
+    parser.add_argument(
+        "--section",
+        help="the README's section for this matrix, between <!-- SECTION:start --> and "
+        "<!-- SECTION:end --> (default: the TOML file's `section`, else matrix or clients)",
+    )
     parser.epilog = "Options after -- go to each pytest run, e.g. -- --rules=SSE-ENC-*"
     args = list(sys.argv[1:] if argv is None else argv)
     pytest_args = args[args.index("--") + 1 :] if "--" in args else []
@@ -342,7 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     reports: list[dict[str, Any]] = []
     unstable: dict[str, tuple[str, ...]] = {}
     clients = bool(options.clients)
+    section: str | None = options.section
     if options.targets is not None:
+        section = section or load_section(options.targets)
         entries = load_targets(options.targets)
         kinds = {entry.client is not None for entry in entries}
         if len(kinds) > 1:
@@ -362,17 +387,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"matrix written to {options.out}/matrix.json, matrix.html and matrix.md")
     if options.readme is not None:
         table = markdown(matrix)
-        return _check_readme(options.readme, table, update=options.update_readme, clients=clients)
+        return _check_readme(
+            options.readme, table, update=options.update_readme, clients=clients, section=section
+        )
     return 0
 
 
-def _check_readme(path: Path, table: str, *, update: bool, clients: bool) -> int:
+def _check_readme(
+    path: Path, table: str, *, update: bool, clients: bool, section: str | None = None
+) -> int:
     text = path.read_text(encoding="utf-8")
-    if readme_section(text, clients=clients) == table:
+    if readme_section(text, clients=clients, section=section) == table:
         print(f"{path} shows this matrix")
         return 0
     if update:
-        path.write_text(replace_readme_section(text, table, clients=clients), encoding="utf-8")
+        replaced = replace_readme_section(text, table, clients=clients, section=section)
+        path.write_text(replaced, encoding="utf-8")
         print(f"{path}: matrix updated")
         return 0
     print(f"{path} shows another matrix than this run's; the run's matrix:\n\n{table}")

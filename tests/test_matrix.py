@@ -201,3 +201,26 @@ def test_the_readme_shows_both_matrices() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "| SSE-ENC-01 |" in matrix.readme_section(text)
     assert "| SSE-CLIENT-01 |" in matrix.readme_section(text, clients=True)
+
+
+def test_the_server_matrix_names_its_servers_and_its_readme_section() -> None:
+    path = ROOT / "peers" / "servers.toml"
+    entries = matrix.load_targets(path)
+    assert matrix.load_section(path) == "servers"
+    assert {entry.server for entry in entries} == {"uvicorn", "hypercorn", "granian"}
+    for entry in entries:
+        assert f"--server={entry.server}" in entry.options()
+        assert entry.library == entry.server
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = matrix.readme_section(text, section="servers")
+    assert "| CHUNK-WIRE-01 |" in section
+    assert "impl on granian" in section
+
+
+def test_a_section_is_found_by_its_markers() -> None:
+    text = "a\n<!-- servers:start -->\nold\n<!-- servers:end -->\nb\n"
+    assert matrix.readme_section(text, section="servers") == "old\n"
+    replaced = matrix.replace_readme_section(text, "new\n", section="servers")
+    assert replaced == "a\n<!-- servers:start -->\nnew\n<!-- servers:end -->\nb\n"
+    with pytest.raises(ValueError, match="no <!-- other:start -->"):
+        matrix.readme_section(text, section="other")
