@@ -8,19 +8,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from impl import demo
+from impl.abort import aborting
 from impl.lifecycle import ShutdownNotice
 from impl.settings import Settings
 from impl.surface import surface
-from spec.kit import Kit
+from spec.targets.asgi_types import ASGIApp
 
 
-def create_app(settings: Settings | None = None) -> Kit:
+def create_app(settings: Settings | None = None) -> ASGIApp:
     """The conformance surface (:mod:`spec.kit`, with the reference's streams) in front of a
     FastAPI app with the demo streams.
 
     Each app has its own shutdown notice (see :mod:`impl.lifecycle`), armed
     while the FastAPI app's lifespan runs (the kit forwards lifespan events to
-    it), and its own record of the surface's streams.
+    it), and its own record of the surface's streams. A response the app leaves
+    unfinished (a send timeout, a farewell a stalled reader cannot take) ends
+    with its connection reset (:mod:`impl.abort`), so that no stalled reader
+    holds a connection, its buffers or the server's shutdown.
     """
     settings = settings or Settings.from_environment()
     notice = ShutdownNotice()
@@ -34,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Kit:
         title="streamspec reference implementation", version="0.1.0", lifespan=lifespan
     )
     application.include_router(demo.build_router(settings, notice))
-    return surface(settings, notice, application)
+    return aborting(surface(settings, notice, application))
 
 
 app = create_app()

@@ -110,6 +110,8 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
 
     @router.api_route("/download/{name:path}", methods=["GET", "HEAD"])
     async def download(name: str) -> Response:
-        return FileDownload(settings.files_root, name)
+        return FileDownload(
+            settings.files_root, name, send_timeout=settings.send_timeout, shutdown=notice
+        )
 
     return router

@@ -38,13 +38,14 @@ import os
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectSendStream
 from starlette.datastructures import Headers
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from impl.disposition import content_disposition
 from impl.ranges import Decision, Ranges, Unsatisfiable, parse_range
@@ -68,8 +69,24 @@ _COMPRESSED = {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz":
 RawHeaders = list[tuple[bytes, bytes]]
 
 
-class FileShrank(RuntimeError):
+class DownloadAborted(RuntimeError):
+    """The download ends unfinished: the server is to drop the connection."""
+
+
+class FileShrank(DownloadAborted):
     """The file ended before the length already announced: the response is aborted."""
+
+
+class SlowDownload(DownloadAborted):
+    """The client did not take a chunk within the send timeout."""
+
+
+class ShutDown(DownloadAborted):
+    """The server is shutting down and the download did not end within its grace period."""
+
+
+class _Signal(Protocol):
+    async def wait(self) -> None: ...
 
 
 def media_type(filename: str) -> str:
@@ -98,6 +115,12 @@ class FileDownload(Response):
         chunk_size: bytes read and sent at a time.
         ranges: what a ``Range`` header selects of a file of a given length
             (default :func:`impl.ranges.parse_range`: capped, sorted, coalesced).
+        send_timeout: seconds one send may wait for the client (``None``: for ever);
+            past it the download raises :class:`SlowDownload`, unfinished, and the
+            connection is aborted (:mod:`impl.abort`).
+        shutdown: the server's shutdown notice; once it is set, the download has
+            *shutdown_grace* seconds more to finish, then raises :class:`ShutDown`,
+            so that no download, read or stalled, holds the server's exit.
     """
 
     def __init__(
@@ -109,7 +132,13 @@ class FileDownload(Response):
         disposition: str = "attachment",
         chunk_size: int = CHUNK_SIZE,
         ranges: Callable[[str, int], Decision] = parse_range,
+        send_timeout: float | None = None,
+        shutdown: _Signal | None = None,
+        shutdown_grace: float = 5.0,
     ) -> None:
+        self.send_timeout = send_timeout
+        self.shutdown = shutdown
+        self.shutdown_grace = shutdown_grace
         self.root = root
         self.name = name
         self.filename = filename
@@ -125,6 +154,7 @@ class FileDownload(Response):
         if opened is None:
             await _plain(send, 404, "no such file\n", head=scope["method"] == "HEAD")
             return
+        shut_down = False
         try:
             async with anyio.create_task_group() as group:
 
@@ -133,16 +163,41 @@ class FileDownload(Response):
                         pass
                     group.cancel_scope.cancel()
 
+                async def stop_on_shutdown(notice: _Signal) -> None:
+                    nonlocal shut_down
+                    await notice.wait()
+                    await anyio.sleep(self.shutdown_grace)
+                    shut_down = True
+                    group.cancel_scope.cancel()
+
                 group.start_soon(stop_on_disconnect)
-                await self._respond(scope, send, opened)
+                if self.shutdown is not None:
+                    group.start_soon(stop_on_shutdown, self.shutdown)
+                await self._respond(scope, self._timed(send), opened)
                 group.cancel_scope.cancel()
         except BaseExceptionGroup as errors:
-            _, others = errors.split(FileShrank)
-            if others is None:  # only the file shrank: say so plainly, the server aborts
+            _, others = errors.split(DownloadAborted)
+            if others is None:  # only an abort of ours: say so plainly, the server aborts
                 raise errors.exceptions[0] from None
             raise
         finally:
             os.close(opened.fd)
+        if shut_down:
+            raise ShutDown(f"{self.name}: unfinished {self.shutdown_grace} s after the shutdown")
+
+    def _timed(self, send: Send) -> Send:
+        """*send*, bounded by the send timeout (if any)."""
+        limit = self.send_timeout
+        if limit is None:
+            return send
+
+        async def timed(message: Message) -> None:
+            with anyio.move_on_after(limit) as waited:
+                await send(message)
+            if waited.cancelled_caught:
+                raise SlowDownload(f"{self.name}: a chunk was not taken within {limit} s")
+
+        return timed
 
     async def _respond(self, scope: Scope, send: Send, opened: OpenFile) -> None:
         request = Headers(scope=scope)

@@ -28,19 +28,23 @@ The contract of :class:`StreamResponse`:
   running its ``finally`` blocks and ``async with`` exits, inside a shielded
   scope bounded by ``cleanup_timeout``;
 * ``send_timeout``: a send the client does not take within that many seconds
-  (noticed within twice that) ends the stream, as for a client that stopped
-  reading: cleanup runs, then :class:`SlowClient` is raised so the server
-  aborts the connection. It is decided by events, not by a clock read after
-  a stall of the server's own: the same send must still be waiting at two
-  wake-ups of the watchdog, one interval apart, after the event loop had a
-  turn to finish it (a loop starved on a busy machine is not a slow client);
+  (noticed within twice that; the final, empty message is a send too) ends the
+  stream, as for a client that stopped reading: cleanup runs, then
+  :class:`SlowClient` is raised, leaving the body unfinished, so that the
+  connection is aborted (:mod:`impl.abort` resets it under uvicorn). It is
+  decided by events, not by a clock read after a stall of the server's own:
+  the same send must still be waiting at two wake-ups of the watchdog, one
+  interval apart, after the event loop had a turn to finish it (a loop
+  starved on a busy machine is not a slow client);
 * an exception from the producer is re-raised after cleanup, so the server
   aborts the connection (no final chunk: the client can tell the body is
   incomplete) and logs it, once;
 * ``keepalive``: bytes sent when nothing else was sent for ``interval``
   seconds; ``None`` means no keep-alive task at all;
 * ``shutdown``: when that signal's ``wait()`` returns, the stream stops asking the producer,
-  sends ``farewell`` (if any) and ends cleanly, so the server can exit;
+  sends ``farewell`` (if any) and ends cleanly, so the server can exit; a client
+  that does not take the farewell within ``cleanup_timeout`` (a stalled reader)
+  gets no more: the body is left unfinished and the connection is aborted;
 * ``HEAD``: the headers only; the producer is closed without being started.
 
 Written by hand because no maintained library has these properties: Starlette's
@@ -54,13 +58,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import anyio
 import anyio.lowlevel
 from starlette.background import BackgroundTask
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 Chunk = bytes | str
 Content = AsyncIterable[Chunk] | Iterable[Chunk]
@@ -256,13 +260,12 @@ class _Stream:
         if self.disconnected:
             return
         if self.shutting_down and not self.finished:
+            # Bounded: a reader that has stopped reading cannot take the farewell, and the
+            # response then ends unfinished (the app's caller resets the connection).
             with anyio.CancelScope(shield=True), anyio.move_on_after(self.response.cleanup_timeout):
                 if self.response.farewell is not None:
                     await self.send(_body(self.response.farewell))
-                await self.send({"type": "http.response.body", "body": b"", "more_body": False})
-            return
-        if self.finished:
-            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+                await self.send(_FINAL)
 
     async def _pump(self) -> None:
         # ASGI lets a server hold the head until the first body message (granian does;
@@ -272,6 +275,8 @@ class _Stream:
         while True:
             item = await self.producer.next_item()
             if item is None:
+                # The final message is a send like any other: the send timeout covers it.
+                await self._send_message(_FINAL)
                 self.finished = True
                 return
             await self._send_chunk(item.encode(self.charset) if isinstance(item, str) else item)
@@ -279,13 +284,16 @@ class _Stream:
             await anyio.lowlevel.checkpoint()
 
     async def _send_chunk(self, chunk: bytes) -> None:
+        await self._send_message(_body(chunk))
+
+    async def _send_message(self, message: Message) -> None:
         self.sends_started += 1
         self.sending_since = time.monotonic()
         if self.lock is None:
-            await self.send(_body(chunk))
+            await self.send(message)
         else:
             async with self.lock:
-                await self.send(_body(chunk))
+                await self.send(message)
         self.sending_since = None
         self.last_sent = time.monotonic()
 
@@ -326,5 +334,8 @@ class _Stream:
                 await self._send_chunk(keepalive.payload)
 
 
-def _body(chunk: bytes) -> dict[str, Any]:
+def _body(chunk: bytes) -> Message:
     return {"type": "http.response.body", "body": chunk, "more_body": True}
+
+
+_FINAL: Message = {"type": "http.response.body", "body": b"", "more_body": False}

@@ -81,6 +81,12 @@ def surface(settings: Settings, notice: ShutdownNotice, app: ASGIApp) -> Kit:
         )
 
     def download(request: DownloadRequest) -> Response:
-        return FileDownload(request.root, request.name, filename=request.filename)
+        return FileDownload(
+            request.root,
+            request.name,
+            filename=request.filename,
+            send_timeout=send_timeout(request.send_timeout),
+            shutdown=notice,
+        )
 
     return Kit(sse=SSE(sse), stream=Stream(stream), download=Download(download), app=app)

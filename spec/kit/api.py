@@ -117,12 +117,17 @@ class DownloadRequest:
             (``?as=``), or ``None`` for the library's default (the file's name).
         scope: the ASGI scope of the request (``method`` is ``GET`` or ``HEAD``,
             the headers hold any ``Range`` and conditionals).
+        send_timeout: seconds a single send may take before the download is
+            aborted (``?send_timeout=``); ``None``: the library's default. An
+            addition to the contract (issue 14); a factory may ignore it, and
+            ``CANCEL-SLOW-02`` then judges the library's default.
     """
 
     root: Path
     name: str
     filename: str | None
     scope: Scope
+    send_timeout: float | None = None
 
 
 R = TypeVar("R")

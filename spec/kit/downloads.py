@@ -31,14 +31,25 @@ def build_router(supplied: Factories) -> APIRouter:
         return router
 
     @router.api_route(FILES_PATH + "/{name:path}", methods=["GET", "HEAD"])
-    async def conformance_file(name: str, request: Request) -> Response:
-        """A conformance file, served by the library; ``?as=`` names it for the client."""
+    async def conformance_file(
+        name: str,
+        request: Request,
+        send_timeout: float | None = Query(None, gt=0, le=3600),
+    ) -> Response:
+        """A conformance file, served by the library; ``?as=`` names it for the client,
+        ``?send_timeout=`` bounds each send (else the library's default)."""
         try:
             offered = download_name(request.scope["query_string"])
         except ValueError as error:
             return refuse(400, error)
         served = await anyio.to_thread.run_sync(files.root)
-        asked = DownloadRequest(root=served, name=name, filename=offered, scope=request.scope)
+        asked = DownloadRequest(
+            root=served,
+            name=name,
+            filename=offered,
+            scope=request.scope,
+            send_timeout=send_timeout,
+        )
         return await respond(download.factory, asked)
 
     @router.post(f"{FILES_PATH}/{CHANGING_FILE}")

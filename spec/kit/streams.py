@@ -183,7 +183,10 @@ def _add_plain(router: APIRouter, stream_factory: Stream) -> None:
 
         @router.post(BYTES_PATH)
         async def echo_bytes(
-            request: Request, sizes: str = Query("[]"), gate: str | None = Query(None)
+            request: Request,
+            sizes: str = Query("[]"),
+            gate: str | None = Query(None),
+            send_timeout: float | None = Query(None, gt=0, le=3600),
         ) -> Response:
             """Stream the request body back in chunks of the requested sizes."""
             try:
@@ -207,7 +210,7 @@ def _add_plain(router: APIRouter, stream_factory: Stream) -> None:
                 body=gated(chunks, claimed, registry_of(request)),
                 media_type=BYTES_TYPE,
                 headers=dict(NO_CACHE),
-                send_timeout=None,
+                send_timeout=send_timeout,
                 scope=request.scope,
             )
             return await respond(stream_factory.factory, asked)
