@@ -1,7 +1,8 @@
 """Render the spec as a small static site: an index and one HTML page a chapter.
 
-``python -m spec.site --out site/`` writes ``index.html`` (the introduction and
-the contents) and ``<chapter>.html`` for each chapter into the folder. The pages
+``python -m spec.site --out site/`` (or ``streamspec render --site site/``)
+writes ``index.html`` (the introduction and the contents) and ``<chapter>.html``
+for each chapter into the folder. The pages
 are built from the same records as ``spec/README.md`` (:mod:`spec.render`): the
 chapters' docstrings, the rule records and the checks; nothing is parsed back
 from the rendered Markdown. Each rule has an anchor (its ID), its statement,
@@ -50,7 +51,10 @@ from spec import chapters, render
 from spec.rules import Check, Rule, chapter_title
 
 SPEC_DIR = Path(render.__file__).resolve().parent
-NO_RESULTS = "Peers' results are not included: no matrix was given (see `tox -e matrix`)."
+NO_RESULTS = (
+    "Peers' results are not included: no matrix was given (<code>tox -e matrix</code> "
+    "writes <code>reports/matrix/matrix.json</code>; pass it as <code>--matrix</code>)."
+)
 
 _CSS = """
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 52rem; margin: 2rem auto;
@@ -179,7 +183,7 @@ def _nav(all_pages: list[Page], page: Page | None) -> str:
 
 def _results(rule: Rule, results: Results) -> str:
     if not results.given:
-        return f"<p class='no-results'>{html.escape(NO_RESULTS)}</p>"
+        return f"<p class='no-results'>{NO_RESULTS}</p>"
     rows = results.by_rule.get(rule.id)
     if not rows:
         return "<p class='no-results'>No peer in the given matrices ran this rule.</p>"
@@ -235,7 +239,7 @@ def _index(all_pages: list[Page], prose: _Prose, results: Results) -> str:
         f"<li><a href='{page.file}'>{html.escape(page.title)}</a> ({len(page.rules())} rules)</li>"
         for page in all_pages
     )
-    note = "" if results.given else f"<p class='no-results'>{html.escape(NO_RESULTS)}</p>"
+    note = "" if results.given else f"<p class='no-results'>{NO_RESULTS}</p>"
     body = (
         "<h1>The streamspec specification</h1>\n"
         f"{prose.html(intro)}\n<h2>Contents</h2>\n<ol class='contents'>{contents}</ol>\n{note}"

@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("markdown_it", reason="not run: markdown-it-py missing (the `site` extra)")
 
-from spec import site
+from spec import cli, site
 from spec.rules import MUST, REGISTRY, Chapter, Source
 
 
@@ -104,7 +104,7 @@ def test_the_pages_are_self_contained(built: Path) -> None:
 def test_without_a_matrix_the_pages_say_results_are_not_included(built: Path) -> None:
     for page in site.pages():
         text = (built / page.file).read_text(encoding="utf-8")
-        assert text.count("Peers&#x27; results are not included") == len(page.rules())
+        assert text.count("Peers' results are not included") == len(page.rules())
 
 
 def test_a_matrix_shows_each_peers_result(tmp_path: Path) -> None:
@@ -123,6 +123,12 @@ def test_a_matrix_shows_each_peers_result(tmp_path: Path) -> None:
     assert "<th>peer-a</th><td class='result pass'>pass</td>" in section
     assert "<th>peer-b</th><td class='result fail'>fail</td>" in section
     assert "not included" not in text
+
+
+def test_streamspec_render_writes_the_site(tmp_path: Path) -> None:
+    assert cli.main(["render", "--site", str(tmp_path / "out")]) == 0
+    written = sorted(path.name for path in (tmp_path / "out").glob("*.html"))
+    assert written == sorted(["index.html", *(page.file for page in site.pages())])
 
 
 @pytest.fixture
