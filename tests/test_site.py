@@ -13,12 +13,14 @@ import json
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest.importorskip("markdown_it", reason="not run: markdown-it-py missing (the `site` extra)")
 
-from spec import cli, site
+from spec import cli, matrix, site
+from spec.report import FAIL, PASS
 from spec.rules import MUST, REGISTRY, Chapter, Source
 
 
@@ -107,22 +109,50 @@ def test_without_a_matrix_the_pages_say_results_are_not_included(built: Path) ->
         assert text.count("Peers' results are not included") == len(page.rules())
 
 
-def test_a_matrix_shows_each_peers_result(tmp_path: Path) -> None:
-    first, second = next(iter(REGISTRY.values())), list(REGISTRY.values())[1]
-    matrix = {
-        "rules": [
-            {"id": first.id, "results": {"peer-a": "pass", "peer-b": "fail"}},
-            {"id": second.id, "results": {"peer-a": "not run", "peer-b": "pass"}},
-        ]
-    }
-    (tmp_path / "matrix.json").write_text(json.dumps(matrix), encoding="utf-8")
-    site.build(tmp_path / "out", [tmp_path / "matrix.json"])
-    page = next(p for p in site.pages() if first in p.rules())
-    text = (tmp_path / "out" / page.file).read_text(encoding="utf-8")
-    section = text.split(f"id='{first.id}'")[1].split("</section>")[0]
-    assert "<th>peer-a</th><td class='result pass'>pass</td>" in section
-    assert "<th>peer-b</th><td class='result fail'>fail</td>" in section
-    assert "not included" not in text
+def _report(target: str, results: dict[str, str]) -> dict[str, Any]:
+    """A JSON report of one target with *results* by rule ID, as spec.report writes it."""
+    rules = [
+        {
+            "id": rule_id,
+            "level": str(REGISTRY[rule_id].level),
+            "statement": REGISTRY[rule_id].statement,
+            "about": REGISTRY[rule_id].subject,
+            "result": result,
+        }
+        for rule_id, result in results.items()
+    ]
+    return {"target": target, "label": target, "rules": rules, "totals": {}}
+
+
+def test_the_matrices_show_each_peers_result(tmp_path: Path) -> None:
+    """Two matrices as spec.matrix merges them (peers, and SSE clients), given together."""
+    first, second = "SSE-ENC-01", "SSE-ENC-02"
+    peers = matrix.merge(
+        [_report("peer-a", {first: PASS, second: PASS}), _report("peer-b", {first: FAIL})]
+    )
+    clients = matrix.merge([_report("client-c", {"SSE-CLIENT-01": PASS})], clients=True)
+    paths = [tmp_path / "peers.json", tmp_path / "clients.json"]
+    for path, merged in zip(paths, (peers, clients), strict=True):
+        path.write_text(json.dumps(merged), encoding="utf-8")
+    site.build(tmp_path / "out", paths)
+
+    def section(file: str, rule_id: str) -> str:
+        text = (tmp_path / "out" / file).read_text(encoding="utf-8")
+        assert "not included" not in text
+        return text.split(f"id='{rule_id}'")[1].split("</section>")[0]
+
+    ran_first = section("sse-encoding.html", first)
+    assert "<th>peer-a</th><td class='result pass'>pass</td>" in ran_first
+    assert "<th>peer-b</th><td class='result fail'>fail</td>" in ran_first
+    assert "<th>peer-b</th><td class='result not run'>not run</td>" in section(
+        "sse-encoding.html", second
+    )
+    assert "No peer in the given matrices ran this rule" in section(
+        "sse-encoding.html", "SSE-ENC-03"
+    )
+    assert "<th>client-c</th><td class='result pass'>pass</td>" in section(
+        "sse-client.html", "SSE-CLIENT-01"
+    )
 
 
 def test_streamspec_render_writes_the_site(tmp_path: Path) -> None:
