@@ -138,8 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.site is not None:
-        from spec import site  # noqa: PLC0415 (the `site` extra; spec.site imports this module)
-
+        try:
+            from spec import site  # noqa: PLC0415 (the `site` extra; spec.site imports this)
+        except ModuleNotFoundError as missing:
+            print(f"--site needs the `site` extra ({missing.name} is missing)", file=sys.stderr)
+            return 2
         site.main(["--out", str(args.site), *(f"--matrix={path}" for path in args.matrix)])
         return 0
     text = render()
