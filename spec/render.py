@@ -1,7 +1,9 @@
 """Render every chapter and rule into one Markdown document, ``spec/README.md``.
 
 ``python -m spec.render`` writes it; ``python -m spec.render --check`` exits 1
-when the committed file differs from what the rules say now. The document is
+when the committed file differs from what the rules say now;
+``python -m spec.render --site DIR`` (or ``streamspec render --site DIR``) writes
+the same records as a static site instead (:mod:`spec.site`). The document is
 made only of the chapters' docstrings, the rule records and the checks'
 docstrings, so the spec people read and the spec that runs cannot drift apart.
 """
@@ -130,7 +132,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--site", type=Path, help="write the static site into this folder")
+    parser.add_argument(
+        "--matrix", type=Path, action="append", default=[], help="with --site: a matrix.json"
+    )
     args = parser.parse_args(argv)
+    if args.site is not None:
+        try:
+            from spec import site  # noqa: PLC0415 (the `site` extra; spec.site imports this)
+        except ModuleNotFoundError as missing:
+            print(f"--site needs the `site` extra ({missing.name} is missing)", file=sys.stderr)
+            return 2
+        site.main(["--out", str(args.site), *(f"--matrix={path}" for path in args.matrix)])
+        return 0
     text = render()
     if args.check:
         current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
