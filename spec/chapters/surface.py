@@ -132,7 +132,8 @@ that are not such a list, or that do not add up to the body's length, get a
 400; a body too large for the server (at least 8 MiB must be accepted; the kit
 refuses more than 8 MiB) gets a 413 with `Connection: close`, and the server
 closes the connection after it instead of reading the rest of the body.
-Optional: `gate=NAME`.
+Optional: `gate=NAME`, and `send_timeout=SECONDS` as on `/conformance/endless`
+(any value or none: no check depends on it).
 
 ## `GET /conformance/log?lines=JSON`
 
@@ -276,6 +277,8 @@ exactly as the target serves any file: the chapter "File download" holds it to
 every rule of a download. A `Range` number of any length is read by its value
 (RFC 9110 14.1.1), never refused for its length: a last position past the end
 is the end, a first position past it makes the range unsatisfiable (416).
+Optional: `send_timeout=SECONDS`, as on `/conformance/endless` (any value or
+none: no check depends on it).
 
 How the suite writes the name: each segment percent-encoded as UTF-8 (every
 byte outside `A-Z a-z 0-9 - . _ ~` as `%XX`), and the `/` between segments
