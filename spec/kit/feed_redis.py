@@ -1,0 +1,164 @@
+"""Feeds in Redis Streams, shared by every process and host that names the same Redis.
+
+Each feed is the stream ``streamspec:feed:{name}``; an event is one entry with
+a ``data`` field, and its SSE id is the entry's id (``1700000000000-0``), so
+any process can resume any client: the ids are the store's, not a process's.
+
+* Publishing is ``XADD ... MAXLEN capacity`` (exact, in one transaction for
+  the events of one request): the stream is the replay window.
+* Resuming after an id is ``XRANGE key (id +``, in pages.
+* Live events are ``XREAD BLOCK`` from the id of the last event delivered.
+  The live read starts at the stream position where the replay ended, so an
+  event published while the replay ran is in the stream after that position
+  and is read by it: nothing falls into the gap between "history" and
+  "live" that a publish/subscribe channel has. An entry at or before the last
+  id delivered is dropped (de-duplication by id), so none arrives twice.
+* A ``Last-Event-ID`` is held when it is an id of this stream and no entry
+  after it has been trimmed (``XINFO STREAM``'s ``max-deleted-entry-id``,
+  Redis 7): otherwise the subscriber first gets the ``gap`` event, as in
+  memory. A subscriber that falls behind while it is served is told likewise.
+* A lost connection to Redis ends the stream with the ``unavailable`` event
+  (:data:`spec.kit.feed.UNAVAILABLE`); publishing answers 503 meanwhile. The
+  client reconnects with its ``Last-Event-ID`` and, once Redis is back with
+  its data (persisted, or a replica), resumes exactly.
+
+The client is redis-py's asyncio one (the ``redis`` extra), one per event
+loop: its connections belong to the loop that opened them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from spec.kit.feed import FeedUnavailable, gap_event, unavailable_event
+from spec.sse import Event
+
+KEY_PREFIX = "streamspec:feed:"
+"""The prefix of every feed's stream key."""
+
+BLOCK_MS = 10_000
+"""How long one ``XREAD BLOCK`` waits before it is issued again, in milliseconds."""
+
+PAGE = 256
+"""The entries one ``XRANGE`` or ``XREAD`` returns at most."""
+
+_STREAM_ID = re.compile(r"\A([0-9]{1,20})-([0-9]{1,20})\Z")
+
+Entry = tuple[str, dict[str, str]]
+"""A stream entry as redis-py returns it (RESP2, decoded): its id, its fields."""
+
+_LOST = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def parse_id(text: str) -> tuple[int, int] | None:
+    """A stream id as (milliseconds, sequence), or ``None`` when *text* is not one."""
+    match = _STREAM_ID.match(text)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+class RedisFeeds:
+    """Feeds in the Redis at *url*, each stream trimmed to its last *capacity* entries."""
+
+    def __init__(self, url: str, capacity: int, *, block_ms: int = BLOCK_MS) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.url = url
+        self.capacity = capacity
+        self.block_ms = block_ms
+        self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+
+    def _client(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            for closed in [other for other in self._clients if other.is_closed()]:
+                del self._clients[closed]
+            client = self._clients[loop] = aioredis.Redis.from_url(self.url, decode_responses=True)
+        return client
+
+    async def publish(self, name: str, data: list[str]) -> list[str]:
+        """``XADD`` each string, ``MAXLEN`` the capacity, in one transaction; the new ids."""
+        try:
+            async with self._client().pipeline(transaction=True) as pipe:
+                for one in data:
+                    pipe.xadd(KEY_PREFIX + name, {"data": one}, maxlen=self.capacity)
+                return [str(event_id) for event_id in await pipe.execute()]
+        except _LOST as error:
+            raise FeedUnavailable(str(error) or type(error).__name__) from error
+
+    async def exists(self, name: str) -> bool:
+        """Whether the feed's stream exists."""
+        try:
+            return bool(await self._client().exists(KEY_PREFIX + name))
+        except _LOST as error:
+            raise FeedUnavailable(str(error) or type(error).__name__) from error
+
+    async def subscribe(self, name: str, last_event_id: str | None) -> AsyncIterator[Event]:
+        """The events after *last_event_id*, then live ones; ``unavailable`` if Redis is lost."""
+        try:
+            async for event in self._events(KEY_PREFIX + name, last_event_id):
+                yield event
+        except _LOST as error:
+            yield unavailable_event(str(error) or type(error).__name__)
+
+    async def _events(self, key: str, last_event_id: str | None) -> AsyncIterator[Event]:
+        client = self._client()
+        info: dict[str, Any] = await client.xinfo_stream(key)
+        position = "0-0"
+        if last_event_id:
+            if _held(info, last_event_id):
+                position = last_event_id
+            else:
+                yield gap_event(last_event_id, _first_id(info))
+        while True:  # the replay, page by page
+            page: Any = await client.xrange(key, min=f"({position}", count=PAGE)
+            for event_id, fields in page:
+                yield _event(event_id, fields)
+                position = event_id
+            if len(page) < PAGE:
+                break
+        while True:  # live
+            answer: Any = await client.xread({key: position}, count=PAGE, block=self.block_ms)
+            if not answer:
+                continue
+            entries: list[Entry] = answer[0][1]  # [[key, entries]]: one key, RESP2
+            info = await client.xinfo_stream(key)
+            if not _held(info, position):
+                # This subscriber fell behind while it was being served.
+                yield gap_event(position, _first_id(info))
+            for event_id, fields in entries:
+                if _after(event_id, position):
+                    yield _event(event_id, fields)
+                    position = event_id
+
+
+def _after(event_id: str, position: str) -> bool:
+    one, other = parse_id(event_id), parse_id(position)
+    return one is not None and other is not None and one > other
+
+
+def _held(info: dict[str, Any], last_event_id: str) -> bool:
+    """Whether every entry after *last_event_id* is still in the stream, and the id was
+    issued by it (not later than its last id)."""
+    seen = parse_id(last_event_id)
+    last = parse_id(str(info["last-generated-id"]))
+    deleted = parse_id(str(info.get("max-deleted-entry-id", "0-0")))
+    if seen is None or last is None or deleted is None:
+        return False
+    return deleted <= seen <= last
+
+
+def _first_id(info: dict[str, Any]) -> str:
+    first = info.get("first-entry")
+    return str(first[0]) if first else str(info["last-generated-id"])
+
+
+def _event(event_id: str, fields: dict[str, str]) -> Event:
+    return Event(data=fields.get("data", ""), event=fields.get("event"), id=event_id)
