@@ -13,10 +13,15 @@ any process can resume any client: the ids are the store's, not a process's.
   and is read by it: nothing falls into the gap between "history" and
   "live" that a publish/subscribe channel has. An entry at or before the last
   id delivered is dropped (de-duplication by id), so none arrives twice.
-* A ``Last-Event-ID`` is held when it is an id of this stream and no entry
-  after it has been trimmed (``XINFO STREAM``'s ``max-deleted-entry-id``,
-  Redis 7): otherwise the subscriber first gets the ``gap`` event, as in
-  memory. A subscriber that falls behind while it is served is told likewise.
+* A ``Last-Event-ID`` is held when it is not later than the stream's last id
+  and no entry after it can have been removed (``XINFO STREAM``, Redis 7:
+  nothing was ever trimmed, or the id is not before the oldest entry held, nor
+  before ``max-deleted-entry-id``): otherwise the subscriber first gets the
+  ``gap`` event, as in memory. Redis does not keep the id of the last entry
+  trimmed, so a client whose id is exactly that one is told of a gap it did
+  not suffer, then gets exactly the events after its id: a notice too many,
+  never an event lost. A subscriber that falls behind while it is served is
+  told likewise.
 * A lost connection to Redis ends the stream with the ``unavailable`` event
   (:data:`spec.kit.feed.UNAVAILABLE`); publishing answers 503 meanwhile. The
   client reconnects with its ``Last-Event-ID`` and, once Redis is back with
@@ -88,7 +93,9 @@ class RedisFeeds:
         try:
             async with self._client().pipeline(transaction=True) as pipe:
                 for one in data:
-                    pipe.xadd(KEY_PREFIX + name, {"data": one}, maxlen=self.capacity)
+                    pipe.xadd(
+                        KEY_PREFIX + name, {"data": one}, maxlen=self.capacity, approximate=False
+                    )
                 return [str(event_id) for event_id in await pipe.execute()]
         except _LOST as error:
             raise FeedUnavailable(str(error) or type(error).__name__) from error
@@ -145,14 +152,19 @@ def _after(event_id: str, position: str) -> bool:
 
 
 def _held(info: dict[str, Any], last_event_id: str) -> bool:
-    """Whether every entry after *last_event_id* is still in the stream, and the id was
-    issued by it (not later than its last id)."""
+    """Whether every entry after *last_event_id* is still in the stream: the id is not later
+    than the stream's last, and either nothing was ever removed or it is not before the
+    oldest entry held (nor before an entry removed by ``XDEL``)."""
     seen = parse_id(last_event_id)
     last = parse_id(str(info["last-generated-id"]))
     deleted = parse_id(str(info.get("max-deleted-entry-id", "0-0")))
-    if seen is None or last is None or deleted is None:
+    if seen is None or last is None or deleted is None or not deleted <= seen <= last:
         return False
-    return deleted <= seen <= last
+    if int(info.get("entries-added", info["length"])) == int(info["length"]):
+        return True
+    first = info.get("first-entry")
+    oldest = parse_id(str(first[0])) if first else last
+    return oldest is not None and oldest <= seen
 
 
 def _first_id(info: dict[str, Any]) -> str:
