@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -50,6 +51,7 @@ class Subscriber:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     latencies: list[float] = field(default_factory=list)
     last_at: float = 0.0
+    gaps: int = 0
 
 
 async def subscribe(port: int, one: Subscriber, expected: int) -> None:
@@ -61,10 +63,10 @@ async def subscribe(port: int, one: Subscriber, expected: int) -> None:
     )
     head = await reader.readuntil(b"\r\n\r\n")
     if b" 200 " not in head.split(b"\r\n", 1)[0]:
-        raise RuntimeError(f"the feed answered {head[:60]!r}")
+        raise RuntimeError(f"the feed answered {head[:60]!r}: {(await reader.read(300))!r}")
     decoder = Decoder()  # HTTP/1.0: the body is not chunked
     try:
-        while len(one.latencies) < expected:
+        while len(one.latencies) + one.gaps < expected:
             chunk = await reader.read(65536)
             if not chunk:
                 raise RuntimeError("the feed ended")
@@ -72,7 +74,9 @@ async def subscribe(port: int, one: Subscriber, expected: int) -> None:
             for item in decoder.feed(chunk):
                 if not isinstance(item, MessageEvent):
                     continue
-                if item.data == "start":
+                if item.type == "gap":  # fell behind the feed's replay window
+                    one.gaps += 1
+                elif item.data == "start":
                     one.ready.set()
                 elif item.data.startswith("{"):
                     one.latencies.append(now - json.loads(item.data)["sent"])
@@ -175,10 +179,21 @@ async def _measure(child: Child, port: int, options: argparse.Namespace) -> dict
         "p50 ms": statistics.median(latencies) * 1000,
         "p99 ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "KiB/subscriber": (joined - before) / 1024 / options.subscribers,
+        "gaps": sum(one.gaps for one in subscribers),
     }
 
 
+def raise_open_files(needed: int) -> None:
+    """Let this process and its children (servers, redis-server) open *needed* descriptors:
+    each subscriber is a socket here, one in a worker, and one from it to Redis."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 async def main(options: argparse.Namespace) -> None:
+    raise_open_files(4 * options.subscribers + 1024)
     executable = options.redis_server or shutil.which("redis-server") or "/usr/bin/redis-server"
     rows: list[tuple[str, dict[str, float]]] = []
     rows.append(("memory, 1 worker", await measure("memory", 1, options)))

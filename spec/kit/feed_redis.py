@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -68,16 +69,66 @@ def parse_id(text: str) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
-class RedisFeeds:
-    """Feeds in the Redis at *url*, each stream trimmed to its last *capacity* entries."""
+class _Tail:
+    """The one ``XREAD BLOCK`` loop of a feed in one event loop, shared by its subscribers.
 
-    def __init__(self, url: str, capacity: int, *, block_ms: int = BLOCK_MS) -> None:
+    It reads from the stream's last id when it starts, keeps the last *capacity*
+    entries it read in :attr:`recent`, and wakes the subscribers after each read.
+    ``floor`` is the id after which :attr:`recent` holds every entry (the start, then
+    the last entry pushed out); ``error`` is what ended it, if Redis was lost.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.recent: deque[Entry] = deque(maxlen=capacity)
+        self.floor = "0-0"
+        self.started = asyncio.Event()
+        self.changed = asyncio.Event()
+        self.error: BaseException | None = None
+        self.users = 0
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self, client: aioredis.Redis, key: str, block_ms: int) -> None:
+        try:
+            info: dict[str, Any] = await client.xinfo_stream(key)
+            self.floor = position = str(info["last-generated-id"])
+            self.started.set()
+            while True:
+                answer: Any = await client.xread({key: position}, count=PAGE, block=block_ms)
+                if not answer:
+                    continue
+                entries: list[Entry] = answer[0][1]  # [[key, entries]]: one key, RESP2
+                for entry in entries:
+                    if len(self.recent) == self.recent.maxlen:
+                        self.floor = self.recent[0][0]
+                    self.recent.append(entry)
+                    position = entry[0]
+                self.changed.set()
+                self.changed = asyncio.Event()
+        except Exception as error:  # kept for the subscribers, who end with it
+            self.error = error
+            self.started.set()
+            self.changed.set()
+
+
+class RedisFeeds:
+    """Feeds in the Redis at *url*, each stream trimmed to its last *capacity* entries.
+
+    Each event loop has its own client (a pool of at most *connections*, waited for when
+    all are busy) and, per feed with subscribers, one :class:`_Tail`: the live events
+    cost one Redis connection per feed and process, not one per subscriber.
+    """
+
+    def __init__(
+        self, url: str, capacity: int, *, block_ms: int = BLOCK_MS, connections: int = 32
+    ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.url = url
         self.capacity = capacity
         self.block_ms = block_ms
+        self.connections = connections
         self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+        self._tails: dict[tuple[asyncio.AbstractEventLoop, str], _Tail] = {}
 
     def _client(self) -> aioredis.Redis:
         loop = asyncio.get_running_loop()
@@ -85,8 +136,33 @@ class RedisFeeds:
         if client is None:
             for closed in [other for other in self._clients if other.is_closed()]:
                 del self._clients[closed]
-            client = self._clients[loop] = aioredis.Redis.from_url(self.url, decode_responses=True)
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self.url,
+                decode_responses=True,
+                protocol=2,
+                max_connections=self.connections,
+                timeout=BLOCK_MS / 1000,
+            )
+            client = self._clients[loop] = aioredis.Redis(connection_pool=pool)
         return client
+
+    def _join(self, key: str) -> _Tail:
+        """The feed's tail in this loop, started if it was not running."""
+        where = (asyncio.get_running_loop(), key)
+        tail = self._tails.get(where)
+        if tail is None or tail.error is not None:
+            tail = self._tails[where] = _Tail(self.capacity)
+            tail.task = asyncio.create_task(tail.run(self._client(), key, self.block_ms))
+        tail.users += 1
+        return tail
+
+    def _leave(self, key: str, tail: _Tail) -> None:
+        tail.users -= 1
+        if tail.users == 0 and tail.task is not None:
+            tail.task.cancel()
+            where = (asyncio.get_running_loop(), key)
+            if self._tails.get(where) is tail:
+                del self._tails[where]
 
     async def publish(self, name: str, data: list[str]) -> list[str]:
         """``XADD`` each string, ``MAXLEN`` the capacity, in one transaction; the new ids."""
@@ -109,41 +185,58 @@ class RedisFeeds:
 
     async def subscribe(self, name: str, last_event_id: str | None) -> AsyncIterator[Event]:
         """The events after *last_event_id*, then live ones; ``unavailable`` if Redis is lost."""
+        key = KEY_PREFIX + name
+        tail = self._join(key)  # subscribed before the replay: nothing falls between
         try:
-            async for event in self._events(KEY_PREFIX + name, last_event_id):
+            async for event in self._events(key, tail, last_event_id):
                 yield event
         except _LOST as error:
             yield unavailable_event(str(error) or type(error).__name__)
+        finally:
+            self._leave(key, tail)
 
-    async def _events(self, key: str, last_event_id: str | None) -> AsyncIterator[Event]:
+    async def _events(
+        self, key: str, tail: _Tail, last_event_id: str | None
+    ) -> AsyncIterator[Event]:
         client = self._client()
-        info: dict[str, Any] = await client.xinfo_stream(key)
-        position = "0-0"
-        if last_event_id:
-            if _held(info, last_event_id):
-                position = last_event_id
-            else:
-                yield gap_event(last_event_id, _first_id(info))
-        while True:  # the replay, page by page
-            page: Any = await client.xrange(key, min=f"({position}", count=PAGE)
-            for event_id, fields in page:
+        await tail.started.wait()
+        position, replay = last_event_id or "0-0", True
+        while True:
+            if tail.error is not None:
+                raise tail.error
+            if replay:
+                # From the stream: the history (a gap first if the id is not held), or,
+                # for a subscriber that fell behind the tail's window, a catch-up.
+                async for event_id, event in self._replay(client, key, position):
+                    yield event
+                    position = event_id
+                if not _after(position, tail.floor):
+                    # Everything up to the tail's start has been read from the stream.
+                    position = tail.floor
+            changed = tail.changed
+            fresh = [entry for entry in tail.recent if _after(entry[0], position)]  # de-dup
+            for event_id, fields in fresh:
                 yield _event(event_id, fields)
                 position = event_id
+            replay = _after(tail.floor, position)
+            if not fresh and not replay:
+                await changed.wait()
+
+    async def _replay(
+        self, client: aioredis.Redis, key: str, position: str
+    ) -> AsyncIterator[tuple[str, Event]]:
+        """The entries after *position*, from the stream; a gap first if it is not held."""
+        info: dict[str, Any] = await client.xinfo_stream(key)
+        if position != "0-0" and not _held(info, position):
+            yield "0-0", gap_event(position, _first_id(info))
+            position = "0-0"
+        while True:
+            page: Any = await client.xrange(key, min=f"({position}", count=PAGE)
+            for event_id, fields in page:
+                yield event_id, _event(event_id, fields)
+                position = event_id
             if len(page) < PAGE:
-                break
-        while True:  # live
-            answer: Any = await client.xread({key: position}, count=PAGE, block=self.block_ms)
-            if not answer:
-                continue
-            entries: list[Entry] = answer[0][1]  # [[key, entries]]: one key, RESP2
-            info = await client.xinfo_stream(key)
-            if not _held(info, position):
-                # This subscriber fell behind while it was being served.
-                yield gap_event(position, _first_id(info))
-            for event_id, fields in entries:
-                if _after(event_id, position):
-                    yield _event(event_id, fields)
-                    position = event_id
+                return
 
 
 def _after(event_id: str, position: str) -> bool:
