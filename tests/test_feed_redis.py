@@ -5,6 +5,7 @@ append-only file kept the streams) a client resumes with its Last-Event-ID exact
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -16,7 +17,7 @@ import anyio
 import httpx
 
 from spec.kit.feed import UNAVAILABLE
-from spec.kit.feed_redis import parse_id
+from spec.kit.feed_redis import RedisFeeds, parse_id
 from spec.sse import Decoder, MessageEvent
 from spec.targets.command import run_command
 from tests.redis_server import RedisServer, redis_server
@@ -120,3 +121,34 @@ async def test_a_trimmed_id_gets_a_gap_then_the_oldest_held(tmp_path: Path) -> N
             assert never[0].type == "gap"
             assert never[1].data == "2"
             assert garbage[0].type == "gap"
+
+
+async def test_a_subscriber_that_falls_behind_is_told_and_loses_nothing_else(
+    tmp_path: Path,
+) -> None:
+    """A subscriber that stops reading while ten events are published to a feed holding
+    four: what it reads next is in order, none twice, ends with the last event, and every
+    event it does not get is announced by a gap event where it would have been."""
+    with redis_server(tmp_path) as redis:
+        feeds = RedisFeeds(redis.url, 4)
+        await feeds.publish("behind", ["a"])
+        events = feeds.subscribe("behind", None)
+        with anyio.fail_after(GUARD):
+            first = await anext(events)
+            assert first.data == "a"
+            published = [str(n) for n in range(10)]
+            await feeds.publish("behind", published)
+            seen = []
+            while not seen or seen[-1].data != "9":
+                seen.append(await anext(events))
+        await events.aclose()  # type: ignore[attr-defined]
+        await feeds.aclose()
+    messages = [e.data for e in seen if e.event != "gap"]
+    assert messages == sorted(set(messages), key=published.index), seen
+    missing = [d for d in published if d not in messages]
+    if missing:
+        gap = next(i for i, e in enumerate(seen) if e.event == "gap")
+        assert all(seen[i].data in messages for i in range(gap + 1, len(seen)))
+        assert published.index(seen[gap + 1].data) > published.index(missing[-1]), seen
+    ids = [e.id for e in seen if e.event != "gap"]
+    assert all(parse_id(a) < parse_id(b) for a, b in itertools.pairwise(ids)), ids  # type: ignore[operator]

@@ -34,6 +34,7 @@ loop: its connections belong to the loop that opened them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections import deque
 from collections.abc import AsyncIterator
@@ -49,8 +50,12 @@ from spec.sse import Event
 KEY_PREFIX = "streamspec:feed:"
 """The prefix of every feed's stream key."""
 
-BLOCK_MS = 10_000
+BLOCK_MS = 5_000
 """How long one ``XREAD BLOCK`` waits before it is issued again, in milliseconds."""
+
+SOCKET_TIMEOUT = BLOCK_MS / 1000 + 5
+"""Seconds without an answer from Redis after which the connection counts as lost (longer
+than a ``BLOCK``; redis-py's own default, 5 s, is not)."""
 
 PAGE = 256
 """The entries one ``XRANGE`` or ``XREAD`` returns at most."""
@@ -97,11 +102,20 @@ class _Tail:
                 if not answer:
                     continue
                 entries: list[Entry] = answer[0][1]  # [[key, entries]]: one key, RESP2
+                info = await client.xinfo_stream(key)
+                if not _held(info, position):
+                    # Trimmed before this read reached it: the tail has a hole, so it
+                    # holds nothing its subscribers may take without asking the stream.
+                    self.recent.clear()
+                    self.floor = entries[-1][0]
+                    entries = []
                 for entry in entries:
                     if len(self.recent) == self.recent.maxlen:
                         self.floor = self.recent[0][0]
                     self.recent.append(entry)
+                for entry in entries[-1:]:
                     position = entry[0]
+                position = max(position, self.floor, key=_key)
                 self.changed.set()
                 self.changed = asyncio.Event()
         except Exception as error:  # kept for the subscribers, who end with it
@@ -141,7 +155,8 @@ class RedisFeeds:
                 decode_responses=True,
                 protocol=2,
                 max_connections=self.connections,
-                timeout=BLOCK_MS / 1000,
+                timeout=SOCKET_TIMEOUT,  # waiting for a free connection
+                socket_timeout=SOCKET_TIMEOUT,
             )
             client = self._clients[loop] = aioredis.Redis(connection_pool=pool)
         return client
@@ -163,6 +178,20 @@ class RedisFeeds:
             where = (asyncio.get_running_loop(), key)
             if self._tails.get(where) is tail:
                 del self._tails[where]
+
+    async def aclose(self) -> None:
+        """Stop this loop's tails and close its client (a backend used by one loop only,
+        such as a test's, closes what it opened)."""
+        loop = asyncio.get_running_loop()
+        for where in [where for where in self._tails if where[0] is loop]:
+            task = self._tails.pop(where).task
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        client = self._clients.pop(loop, None)
+        if client is not None:
+            await client.aclose()
 
     async def publish(self, name: str, data: list[str]) -> list[str]:
         """``XADD`` each string, ``MAXLEN`` the capacity, in one transaction; the new ids."""
@@ -204,22 +233,22 @@ class RedisFeeds:
         while True:
             if tail.error is not None:
                 raise tail.error
-            if replay:
+            if replay or _after(tail.floor, position):
                 # From the stream: the history (a gap first if the id is not held), or,
                 # for a subscriber that fell behind the tail's window, a catch-up.
                 async for event_id, event in self._replay(client, key, position):
                     yield event
                     position = event_id
-                if not _after(position, tail.floor):
-                    # Everything up to the tail's start has been read from the stream.
-                    position = tail.floor
+                # Still before the floor (the tail moved on while this replay waited on
+                # its reader)? The loop replays again, from the stream.
+                replay = False
+                continue
             changed = tail.changed
             fresh = [entry for entry in tail.recent if _after(entry[0], position)]  # de-dup
             for event_id, fields in fresh:
                 yield _event(event_id, fields)
                 position = event_id
-            replay = _after(tail.floor, position)
-            if not fresh and not replay:
+            if not fresh:
                 await changed.wait()
 
     async def _replay(
@@ -237,6 +266,10 @@ class RedisFeeds:
                 position = event_id
             if len(page) < PAGE:
                 return
+
+
+def _key(event_id: str) -> tuple[int, int]:
+    return parse_id(event_id) or (-1, -1)
 
 
 def _after(event_id: str, position: str) -> bool:
