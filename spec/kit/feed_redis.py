@@ -7,12 +7,14 @@ any process can resume any client: the ids are the store's, not a process's.
 * Publishing is ``XADD ... MAXLEN capacity`` (exact, in one transaction for
   the events of one request): the stream is the replay window.
 * Resuming after an id is ``XRANGE key (id +``, in pages.
-* Live events are ``XREAD BLOCK`` from the id of the last event delivered.
-  The live read starts at the stream position where the replay ended, so an
-  event published while the replay ran is in the stream after that position
-  and is read by it: nothing falls into the gap between "history" and
-  "live" that a publish/subscribe channel has. An entry at or before the last
-  id delivered is dropped (de-duplication by id), so none arrives twice.
+* Live events are read by one ``XREAD BLOCK`` loop per feed and process (a
+  tail, :class:`_Tail`), which keeps the last *capacity* entries it read and
+  wakes the process's subscribers: a thousand subscribers cost one blocked
+  Redis connection a process, not a thousand. A subscriber joins the tail
+  *before* it replays the history, and takes from the tail only the entries
+  after the last id it delivered (de-duplication by id): an event published
+  while the replay ran is in the tail, and none arrives twice. A subscriber
+  that is behind what the tail holds catches up from the stream (``XRANGE``).
 * A ``Last-Event-ID`` is held when it is not later than the stream's last id
   and no entry after it can have been removed (``XINFO STREAM``, Redis 7:
   nothing was ever trimmed, or the id is not before the oldest entry held, nor
