@@ -145,6 +145,7 @@ class RedisFeeds:
         self.connections = connections
         self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
         self._tails: dict[tuple[asyncio.AbstractEventLoop, str], _Tail] = {}
+        self._ending: set[asyncio.Task[None]] = set()  # cancelled tails, until they end
 
     def _client(self) -> aioredis.Redis:
         loop = asyncio.get_running_loop()
@@ -177,6 +178,8 @@ class RedisFeeds:
         tail.users -= 1
         if tail.users == 0 and tail.task is not None:
             tail.task.cancel()
+            self._ending.add(tail.task)
+            tail.task.add_done_callback(self._ending.discard)
             where = (asyncio.get_running_loop(), key)
             if self._tails.get(where) is tail:
                 del self._tails[where]
@@ -185,15 +188,18 @@ class RedisFeeds:
         """Stop this loop's tails and close its client (a backend used by one loop only,
         such as a test's, closes what it opened)."""
         loop = asyncio.get_running_loop()
+        tasks = [task for task in self._ending if task.get_loop() is loop]
         for where in [where for where in self._tails if where[0] is loop]:
             task = self._tails.pop(where).task
             if task is not None:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                tasks.append(task)
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         client = self._clients.pop(loop, None)
         if client is not None:
-            await client.aclose()
+            await client.aclose(close_connection_pool=True)
 
     async def publish(self, name: str, data: list[str]) -> list[str]:
         """``XADD`` each string, ``MAXLEN`` the capacity, in one transaction; the new ids."""
@@ -246,7 +252,7 @@ class RedisFeeds:
                 replay = False
                 continue
             changed = tail.changed
-            fresh = [entry for entry in tail.recent if _after(entry[0], position)]  # de-dup
+            fresh = _newer(tail.recent, position)  # de-duplicated by id
             for event_id, fields in fresh:
                 yield _event(event_id, fields)
                 position = event_id
@@ -268,6 +274,18 @@ class RedisFeeds:
                 position = event_id
             if len(page) < PAGE:
                 return
+
+
+def _newer(recent: deque[Entry], position: str) -> list[Entry]:
+    """The entries of *recent* (in id order) after *position*, read from the newest back:
+    a wake-up costs what is new, not the whole window."""
+    newer: list[Entry] = []
+    for entry in reversed(recent):
+        if not _after(entry[0], position):
+            break
+        newer.append(entry)
+    newer.reverse()
+    return newer
 
 
 def _key(event_id: str) -> tuple[int, int]:
