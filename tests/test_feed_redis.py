@@ -152,3 +152,17 @@ async def test_a_subscriber_that_falls_behind_is_told_and_loses_nothing_else(
         assert published.index(seen[gap + 1].data) > published.index(missing[-1]), seen
     ids = [e.id for e in seen if e.event != "gap"]
     assert all(parse_id(a) < parse_id(b) for a, b in itertools.pairwise(ids)), ids  # type: ignore[operator]
+
+
+async def test_a_blocked_read_outlasts_its_block_before_the_socket_times_out(
+    tmp_path: Path,
+) -> None:
+    """redis-py's default socket timeout (5 s) is shorter than a ``BLOCK``: an idle feed
+    would end with ``unavailable`` every few seconds. The client's timeout is longer."""
+    with redis_server(tmp_path) as redis:
+        feeds = RedisFeeds(redis.url, 4)
+        await feeds.publish("idle", ["a"])
+        client = feeds._client()
+        timeout = client.connection_pool.connection_kwargs["socket_timeout"]
+        await feeds.aclose()
+    assert timeout > feeds.block_ms / 1000
