@@ -15,15 +15,19 @@ instance is resuming. The feed's events must live where every instance reads
 them (a shared store such as Redis Streams, whose entry ids serve as the
 events' ids), and the move from history to live events must leave no gap.
 
-How the suite gets two instances: with `--target-command="... --port {port}"`
-it starts the command twice, each on a port of its own, both running until the
-chapter ends; the two processes must be two instances of one service (the
-same configuration, the same store). Then it publishes through the first,
-reads part of the feed through the first, and resumes with `Last-Event-ID`
-through the second while more events are published through both, for any
-events and any disconnect point (hypothesis). An ASGI app named by
+How the suite gets two instances: `--target-instances=URL,URL` names two
+running instances (two hosts, or two ports of one host; each URL with the
+prefix its surface lives under, if any); otherwise, with
+`--target-command="... --port {port}"`, it starts the command twice, each
+on a port of its own, both running until the chapter ends; the two processes
+must be two instances of one service (the same configuration, the same
+store). Then it publishes through the first, reads part of the feed through
+the first, and resumes with `Last-Event-ID` through the second while more
+events are published through both, for any events and any disconnect point
+(hypothesis). An ASGI app named by
 `--target=module:attr` is one instance in the suite's process, and a running
-server named by URL is one address: for them the rule is not applicable.
+server named by URL is one address: for them the rule is not applicable,
+unless `--target-instances` names the instances.
 
 For the reference app, run it twice on one Redis:
 
@@ -64,8 +68,16 @@ _READ_AT_MOST = 64
 
 
 @pytest.fixture(scope="session")
-def instances(target: Target) -> Iterator[list[str]]:
-    """The base URLs of two instances of a command target, started for the session."""
+def instances(request: pytest.FixtureRequest, target: Target) -> Iterator[list[str]]:
+    """The base URLs of two instances: ``--target-instances``, or a command target started
+    twice for the session."""
+    given_urls = request.config.getoption("--target-instances")
+    if given_urls:
+        urls = [url.strip().rstrip("/") for url in given_urls.split(",") if url.strip()]
+        if len(urls) < INSTANCES:
+            not_applicable(f"--target-instances names {len(urls)} instance, not {INSTANCES}")
+        yield urls[:INSTANCES]
+        return
     if target.command is None:
         what = "an ASGI app in the suite's process" if target.asgi_app else "one address"
         not_applicable(
