@@ -31,6 +31,10 @@ class Settings:
             (``None`` or ``0``: never).
         send_timeout: seconds a client may take to accept a chunk before its
             stream is abandoned (``None``: wait for ever).
+        feed: where the conformance feed keeps its events (``STREAMSPEC_FEED``):
+            ``memory``, this process only, or a Redis URL
+            (``redis://127.0.0.1:6379/0``, Redis Streams, the ``redis`` extra), shared
+            by every worker and host that names it, so that a client resumes on any.
     """
 
     log_interval: float = 0.3
@@ -42,6 +46,7 @@ class Settings:
     files_root: Path = field(default=_PACKAGE_FILES)
     keepalive: float | None = 15.0
     send_timeout: float | None = 30.0
+    feed: str = "memory"
 
     def __post_init__(self) -> None:
         if self.event_retry is not None and self.event_retry < 0:
@@ -63,6 +68,7 @@ class Settings:
             files_root=Path(env.get("STREAMSPEC_FILES_ROOT", str(_PACKAGE_FILES))),
             keepalive=_seconds(env.get("STREAMSPEC_KEEPALIVE"), cls.keepalive),
             send_timeout=_seconds(env.get("STREAMSPEC_SEND_TIMEOUT"), cls.send_timeout),
+            feed=env.get("STREAMSPEC_FEED", cls.feed),
         )
 
 

@@ -22,6 +22,7 @@ from impl.settings import Settings
 from impl.sse import EventStreamResponse
 from impl.streaming import StreamResponse
 from spec.kit import SSE, Download, DownloadRequest, Kit, SSERequest, Stream, StreamRequest
+from spec.kit.feed import feed_backend
 from spec.sse.encoder import validate
 from spec.targets.asgi_types import ASGIApp
 
@@ -89,4 +90,10 @@ def surface(settings: Settings, notice: ShutdownNotice, app: ASGIApp) -> Kit:
             shutdown=notice,
         )
 
-    return Kit(sse=SSE(sse), stream=Stream(stream), download=Download(download), app=app)
+    return Kit(
+        sse=SSE(sse),
+        stream=Stream(stream),
+        download=Download(download),
+        app=app,
+        feed=feed_backend(settings.feed),
+    )

@@ -6,6 +6,7 @@ Options:
     ``--streamspec-target=...`` either, and the chapters collected beside a project's tests
     ``--target-command=CMD``   or a command that serves on ``{port}`` (started and stopped here)
     ``--target-prefix=/base``  the base path the target's surface lives under (any kind)
+    ``--target-instances=URL,URL`` running instances of one service, for INSTANCES-*
     ``--server=NAME``          the server of an ASGI target: uvicorn, hypercorn or granian
     ``--decoder=module:attr``  the SSE decoder the parsing chapter checks (default: the oracle)
     ``--client-command=CMD``   the adapter of the SSE client the client chapter checks,
@@ -94,6 +95,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("STREAMSPEC_TARGET_COMMAND"),
         help="a command that starts the server under test on {port} (and {python}: "
         "this interpreter), e.g. 'node server.js --port {port}'",
+    )
+    group.addoption(
+        "--target-instances",
+        default=None,
+        help="two or more base URLs, comma-separated, of running instances of one service "
+        "(the chapter 'Several instances' resumes on one what it read on another)",
     )
     group.addoption(
         "--target-prefix",

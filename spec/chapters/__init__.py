@@ -16,6 +16,7 @@ CHAPTERS = (
     "spec.chapters.sse_encoding",
     "spec.chapters.chunk",
     "spec.chapters.cancel",
+    "spec.chapters.instances",
     "spec.chapters.headers",
     "spec.chapters.file",
     "spec.chapters.surface",

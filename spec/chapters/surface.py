@@ -245,10 +245,16 @@ as `text/event-stream`: every event held
 after the one named by the `Last-Event-ID` request header (all held events,
 oldest first, without it), then live events as they are published, without
 end. The feed holds at least its last 64 events. A client whose `Last-Event-ID`
-is not held (any value, of any length, that is not the decimal id of a held
+is not held (any value, of any length, that is not the id of a held
 event) first receives an event of type `gap` whose data is JSON
 `{"last_event_id": ..., "first_available": ...}`, then every event still held,
-oldest first.
+oldest first. The ids are the feed's own: decimal in memory, the entry ids of
+Redis Streams (`1700000000000-0`) when the kit keeps its feeds there
+(`Kit(feed=feed_backend("redis://..."))`, the reference's
+`STREAMSPEC_FEED`). A feed whose store is lost (Redis unreachable) ends each
+open stream with an event of type `unavailable`, without id, whose data is
+JSON `{"reason": ...}`, and answers 503 until the store is back; the client
+reconnects with its `Last-Event-ID`.
 
 `CANCEL-RESUME-03` pushes the first event of a feed out of its buffer by
 publishing 70 events, then, while the first is still held, as many again as

@@ -27,10 +27,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match
 
-from spec.kit import downloads, endless, feed, gates, streams
+from spec.kit import downloads, endless, gates, streams
+from spec.kit import feed as feed_routes
 from spec.kit.api import SSE, Download, Factory, SSERequest, Stream, StreamRequest
 from spec.kit.capabilities import capabilities
 from spec.kit.factories import Factories
+from spec.kit.feed import FeedBackend
 from spec.kit.gates import GateRegistry
 from spec.kit.observations import Observations
 from spec.surface import CAPABILITIES_PATH
@@ -49,6 +51,8 @@ class Kit:
         app: the implementation's own app: lifespan events and every request the
             surface does not serve go to it (``None``: lifespan is answered, other
             paths get 404).
+        feed: where the feeds live (:func:`spec.kit.feed.feed_backend`; ``None``: in
+            this process's memory, which a service of several processes cannot share).
 
     Attributes:
         capabilities: what ``GET /conformance/capabilities`` declares, computed
@@ -65,6 +69,7 @@ class Kit:
         stream: Stream | Factory[StreamRequest] | None = None,
         download: Download | Factory[Any] | None = None,
         app: ASGIApp | None = None,
+        feed: FeedBackend | None = None,
     ) -> None:
         supplied = Factories.of(sse, stream, download)
         self.app = app
@@ -83,7 +88,7 @@ class Kit:
 
         surface.include_router(streams.build_router(supplied))
         surface.include_router(endless.build_router(supplied, self.observations))
-        surface.include_router(feed.build_router(supplied))
+        surface.include_router(feed_routes.build_router(supplied, feed))
         surface.include_router(downloads.build_router(supplied))
         if self.capabilities["gates"]:
             surface.include_router(gates.router)

@@ -10,6 +10,15 @@ and then everything the buffer still holds.
 
 A feed belongs to the event loop of the server that created it.
 
+Where the feeds live is a backend (:class:`FeedBackend`): :class:`MemoryFeeds`,
+the default, keeps them in this process, so a client that reconnects to
+another process of the same service finds another feed, or none; the Redis
+backend (:mod:`spec.kit.feed_redis`, ``Kit(feed=feed_backend("redis://..."))``)
+keeps them in Redis Streams, shared by every process and host that names the
+same Redis. A backend that loses its store ends each open stream with a
+:data:`UNAVAILABLE` event; the client resumes with its ``Last-Event-ID`` once
+the store is back.
+
 Moved from the reference app (``impl/feed.py``, its routes from
 ``impl/surface_streams.py``); the feed is streamed by the implementation's SSE
 factory, so what a reconnecting client receives is the library's writing of
@@ -22,6 +31,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 import anyio
 from fastapi import APIRouter, Request
@@ -37,7 +47,21 @@ GAP = "gap"
 """The type of the event that tells a subscriber it missed events the buffer no longer holds."""
 
 
-def gap_event(last_event_id: str, first_available: int) -> Event:
+UNAVAILABLE = "unavailable"
+"""The type of the last event of a stream whose backend lost its store (its data is JSON
+``{"reason": ...}``, it has no id); the client reconnects with its ``Last-Event-ID``."""
+
+
+class FeedUnavailable(Exception):
+    """The backend cannot reach its store; the message says why."""
+
+
+def unavailable_event(reason: str) -> Event:
+    """The event that ends a stream whose backend lost its store."""
+    return Event(data=json.dumps({"reason": reason}), event=UNAVAILABLE)
+
+
+def gap_event(last_event_id: str, first_available: int | str) -> Event:
     """The event telling a subscriber that resumed at *last_event_id* what it missed."""
     payload = {"last_event_id": last_event_id, "first_available": first_available}
     return Event(data=json.dumps(payload), event=GAP)
@@ -96,6 +120,59 @@ class Feed:
                 await self._published.wait()
 
 
+class FeedBackend(Protocol):
+    """Where the feeds of a kit live, by name."""
+
+    async def publish(self, name: str, data: list[str]) -> list[str]:
+        """Append each string to feed *name* (creating it), in order; return their ids.
+
+        Raises:
+            FeedUnavailable: the store cannot be reached; nothing may have been published.
+        """
+        ...
+
+    async def exists(self, name: str) -> bool:
+        """Whether feed *name* has been published to (and not forgotten).
+
+        Raises:
+            FeedUnavailable: the store cannot be reached.
+        """
+        ...
+
+    def subscribe(self, name: str, last_event_id: str | None) -> AsyncIterator[Event]:
+        """Feed *name*'s events after *last_event_id* (a :data:`GAP` first if it is not
+        held), then live ones, without end; an :data:`UNAVAILABLE` event, and the end, if
+        the store is lost."""
+        ...
+
+
+class MemoryFeeds:
+    """Feeds in this process's memory, each holding *capacity* events, at most *limit*
+    feeds (the oldest is forgotten past it)."""
+
+    def __init__(self, capacity: int, limit: int) -> None:
+        self.capacity = capacity
+        self.limit = limit
+        self._feeds: dict[str, Feed] = {}
+
+    async def publish(self, name: str, data: list[str]) -> list[str]:
+        """Append to the named feed, creating it (and forgetting the oldest past the limit)."""
+        feed = self._feeds.get(name)
+        if feed is None:
+            if len(self._feeds) >= self.limit:
+                self._feeds.pop(next(iter(self._feeds)))
+            feed = self._feeds[name] = Feed(self.capacity)
+        return [str(feed.publish(d)) for d in data]
+
+    async def exists(self, name: str) -> bool:
+        """Whether this process holds feed *name*."""
+        return name in self._feeds
+
+    def subscribe(self, name: str, last_event_id: str | None) -> AsyncIterator[Event]:
+        """:meth:`Feed.subscribe` of the named feed, which must exist."""
+        return self._feeds[name].subscribe(last_event_id)
+
+
 # --- The routes ------------------------------------------------------------------------------
 
 FEED_CAPACITY = 64
@@ -106,16 +183,38 @@ MAX_BODY = 64 * 1024
 413 and the connection is closed (:mod:`spec.kit.bodies`)."""
 
 MAX_FEEDS = 256
-"""The feeds a kit keeps at once; the oldest is forgotten past it."""
+"""The feeds a kit keeps at once in memory; the oldest is forgotten past it."""
 
 
-def build_router(supplied: Factories) -> APIRouter:
-    """``POST`` and ``GET /conformance/feed/{name}``, streamed by the SSE factory (if any)."""
+def feed_backend(location: str = "memory") -> FeedBackend:
+    """The backend named by *location*: ``memory`` (:class:`MemoryFeeds`), or a Redis URL
+    (``redis://host:port/db``, :class:`spec.kit.feed_redis.RedisFeeds`, which needs the
+    ``redis`` extra); each feed holds :data:`FEED_CAPACITY` events.
+
+    Raises:
+        ValueError: *location* is neither.
+    """
+    if location == "memory":
+        return MemoryFeeds(FEED_CAPACITY, MAX_FEEDS)
+    if location.startswith(("redis://", "rediss://", "unix://")):
+        from spec.kit.feed_redis import RedisFeeds  # noqa: PLC0415 (the extra is optional)
+
+        return RedisFeeds(location, FEED_CAPACITY)
+    raise ValueError(f"a feed backend is 'memory' or a redis:// URL, not {location!r}")
+
+
+def _unavailable(error: FeedUnavailable) -> Response:
+    return PlainTextResponse(f"the feed's store is unavailable: {error}\n", status_code=503)
+
+
+def build_router(supplied: Factories, feeds: FeedBackend | None = None) -> APIRouter:
+    """``POST`` and ``GET /conformance/feed/{name}``, streamed by the SSE factory (if any),
+    the feeds kept by *feeds* (in memory when ``None``); 503 while its store is lost."""
     router = APIRouter()
     sse = supplied.sse
     if sse is None:
         return router
-    feeds: dict[str, Feed] = {}
+    backend = feeds if feeds is not None else feed_backend()
 
     @router.post(FEED_PATH + "/{name}")
     async def publish(name: str, request: Request) -> Response:
@@ -129,21 +228,21 @@ def build_router(supplied: Factories) -> APIRouter:
             return PlainTextResponse(f"refused: {error}\n", status_code=400)
         if not isinstance(data, list) or not all(isinstance(d, str) for d in data):
             return PlainTextResponse("refused: the body must be a JSON list of strings\n", 400)
-        feed = feeds.get(name)
-        if feed is None:
-            if len(feeds) >= MAX_FEEDS:
-                feeds.pop(next(iter(feeds)))
-            feed = feeds[name] = Feed(FEED_CAPACITY)
-        return JSONResponse({"ids": [str(feed.publish(d)) for d in data]})
+        try:
+            return JSONResponse({"ids": await backend.publish(name, data)})
+        except FeedUnavailable as error:
+            return _unavailable(error)
 
     @router.api_route(FEED_PATH + "/{name}", methods=["GET", "HEAD"])
     async def subscribe(name: str, request: Request) -> Response:
         """The feed from after the request's ``Last-Event-ID`` (any length), then live."""
-        feed = feeds.get(name)
-        if feed is None:
-            return PlainTextResponse(f"no feed named {name!r}\n", status_code=404)
+        try:
+            if not await backend.exists(name):
+                return PlainTextResponse(f"no feed named {name!r}\n", status_code=404)
+        except FeedUnavailable as error:
+            return _unavailable(error)
         asked = SSERequest(
-            events=feed.subscribe(request.headers.get("last-event-id")),
+            events=backend.subscribe(name, request.headers.get("last-event-id")),
             headers={},
             keepalive=None,
             send_timeout=None,
