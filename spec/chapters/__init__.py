@@ -18,6 +18,7 @@ CHAPTERS = (
     "spec.chapters.cancel",
     "spec.chapters.headers",
     "spec.chapters.file",
+    "spec.chapters.http2",
     "spec.chapters.surface",
 )
 
