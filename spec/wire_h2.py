@@ -217,15 +217,21 @@ async def connect(base_url: str) -> AsyncIterator[H2Connection]:
     knowledge, its reader running while the block runs; closed on leaving."""
     parts = urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    async with await anyio.connect_tcp(host, port) as tcp, anyio.create_task_group() as group:
-        connection = H2Connection(tcp, f"{host}:{port}", base_path(base_url))
-        await connection.start()
-        group.start_soon(connection.read)
-        try:
-            yield connection
-        finally:
-            # Every stream still open is reset before the connection closes: a server is
-            # told each stream's end, not only the connection's.
-            for stream in list(connection.streams()):
-                await connection.reset(stream)
-            group.cancel_scope.cancel()
+    try:
+        async with await anyio.connect_tcp(host, port) as tcp, anyio.create_task_group() as group:
+            connection = H2Connection(tcp, f"{host}:{port}", base_path(base_url))
+            await connection.start()
+            group.start_soon(connection.read)
+            try:
+                yield connection
+            finally:
+                # Every stream still open is reset before the connection closes: a server
+                # is told each stream's end, not only the connection's.
+                for stream in connection.streams():
+                    await connection.reset(stream)
+                group.cancel_scope.cancel()
+    except BaseExceptionGroup as raised:
+        # The block's own failure (a RuleViolation, a skip), not wrapped by the reader's group.
+        if len(raised.exceptions) == 1:
+            raise raised.exceptions[0] from None
+        raise

@@ -28,6 +28,7 @@ META_MODULES = {
     "test_file_suite_fails",
     "test_hdr_fails",
     "test_hdr_suite",
+    "test_http2_fails",
     "test_html_report",
     "test_kit_example",
     "test_matrix",

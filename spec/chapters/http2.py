@@ -272,7 +272,8 @@ STEPS = ("first", "second", "third")
 @FLOW.check
 async def check_closed_window_holds_back_no_other_stream(live_url: str) -> None:
     """Fill the window of one endless stream and keep it closed; step three gated SSE streams
-    on the same connection, each event seen while its producer waits at its gate."""
+    on the same connection: each event must arrive, its producer then held at its gate (it
+    made no other), before the gate lets it make the next."""
     control = GateControl(SocketClient(live_url))
     gates = [new_gate() for _ in range(SSE_STREAMS)]
     events = [Event(data=step) for step in STEPS]
@@ -290,12 +291,11 @@ async def check_closed_window_holds_back_no_other_stream(live_url: str) -> None:
         ]
         for number in range(1, len(events) + 1):
             for stream, gate in zip(streams, gates, strict=True):
+                await _expect_arrival(connection, stream, number, blocked)
                 if number < len(events):
                     why = await control.held_after(gate, number)
                     if why is not None:
                         not_observable(why)
-                await _expect_arrival(connection, stream, number, blocked)
-                if number < len(events):
                     await control.open(gate)
         if blocked.closed:
             violation("the stream whose window stayed closed", "still open", blocked.how_it_ended())
