@@ -177,7 +177,10 @@ class H2Connection:
         if stream is None:
             return
         if isinstance(event, h2.events.ResponseReceived):
-            headers = [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in (event.headers or [])]
+            headers = [
+                (bytes(n).decode("latin-1"), bytes(v).decode("latin-1"))
+                for n, v in (event.headers or [])
+            ]
             stream.headers = [(n, v) for n, v in headers if not n.startswith(":")]
             stream.status = int(dict(headers).get(":status", "0"))
             witness.record(stream.path, stream.status)

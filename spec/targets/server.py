@@ -7,9 +7,10 @@ Streaming depends on the server as much as on the app (when ``http.disconnect``
 arrives, whether ``send()`` suspends, the ASGI ``spec_version`` it advertises), so
 the server is the run's choice and the report names it with its version.
 
-Each runs HTTP/1.1 (``--http=1.1``, the default) with lifespan events when the app supports them, in a thread of
-the suite's process with its own event loop, so that the checks that observe the
-app's ASGI messages and its producers' records see the same app object:
+Each runs HTTP/1.1 (``--http=1.1``, the default) with lifespan events when the app
+supports them, in a thread of the suite's process with its own event loop, so that
+the checks that observe the app's ASGI messages and its producers' records see the
+same app object:
 
 - uvicorn (the default): its h11 protocol, on a socket bound before it starts;
 - hypercorn: :func:`hypercorn.asyncio.serve` on the same pre-bound socket (``fd://``);

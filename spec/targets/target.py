@@ -162,19 +162,7 @@ def load_target(
     app served on the wire with ``--server`` (*server*, uvicorn when ``None``) over
     ``--http`` (*http*, 1.1 when ``None``; 2 only on a server that speaks it)."""
     given = None if prefix is None else normal_prefix(prefix, "--target-prefix")
-    if http is not None and http not in HTTP_VERSIONS:
-        raise TargetError(f"--http={http}: expected one of {', '.join(HTTP_VERSIONS)}")
-    if http == HTTP2:
-        if command or (name or "").startswith(("http://", "https://")):
-            raise TargetError(
-                "--http=2 serves an ASGI app (--target=module:attr) over HTTP/2 with "
-                "--server=hypercorn or granian, not a running server or a command"
-            )
-        if server not in HTTP2_SERVERS:
-            raise TargetError(
-                f"--http=2 needs a server that speaks HTTP/2: --server={' or '.join(HTTP2_SERVERS)}"
-                f" ({server or UVICORN} has no HTTP/2)"
-            )
+    _refuse_impossible_http(http, name, command, server)
     if server is not None:
         if server not in SERVERS:
             raise TargetError(f"--server={server}: expected one of {', '.join(SERVERS)}")
@@ -206,6 +194,26 @@ def load_target(
         )
     app = _import_app(name)
     return Target(name, app, prefix=given or "", server=server or UVICORN, http=http or HTTP1)
+
+
+def _refuse_impossible_http(
+    http: str | None, name: str | None, command: str | None, server: str | None
+) -> None:
+    """Raise :class:`TargetError` unless ``--http`` (*http*) can apply to the target: HTTP/2
+    serves an ASGI app with a server that speaks it."""
+    if http is not None and http not in HTTP_VERSIONS:
+        raise TargetError(f"--http={http}: expected one of {', '.join(HTTP_VERSIONS)}")
+    if http == HTTP2:
+        if command or (name or "").startswith(("http://", "https://")):
+            raise TargetError(
+                "--http=2 serves an ASGI app (--target=module:attr) over HTTP/2 with "
+                "--server=hypercorn or granian, not a running server or a command"
+            )
+        if server not in HTTP2_SERVERS:
+            raise TargetError(
+                f"--http=2 needs a server that speaks HTTP/2: --server={' or '.join(HTTP2_SERVERS)}"
+                f" ({server or UVICORN} has no HTTP/2)"
+            )
 
 
 _ADDRESS = re.compile(

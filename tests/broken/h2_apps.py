@@ -25,7 +25,6 @@ from impl.app import app as reference
 from spec.surface import ENDLESS_PATH, SSE_PATH, TEXT_PATH
 from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
-
 _STREAM_PATHS = (ENDLESS_PATH, SSE_PATH, TEXT_PATH)
 
 
