@@ -547,10 +547,15 @@ class RuleRecorder:
         )
 
     def _server(self) -> dict[str, str] | None:
-        """The server the ASGI target is served with, as the report names it."""
+        """The server the ASGI target is served with and the HTTP version spoken, as the
+        report names them."""
         if self.target is None or self.target.asgi_app is None:
             return None
-        return {"name": self.target.server, "version": server_version(self.target.server)}
+        return {
+            "name": self.target.server,
+            "version": server_version(self.target.server),
+            "http": self.target.http,
+        }
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Print the rule table and each failing rule's reasons (once), then where the
