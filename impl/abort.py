@@ -49,13 +49,23 @@ def reset(transport: Any) -> None:
     transport.abort()
 
 
-def aborting(app: ASGIApp) -> ASGIApp:
-    """*app*, whose unfinished responses end with the connection reset (module docstring)."""
+class Aborting:
+    """*app*, whose unfinished responses end with the connection reset (module docstring).
 
-    async def call(scope: Scope, receive: Receive, send: Send) -> None:
+    ``wrapped`` is the app it wraps; every other attribute is the wrapped app's (the
+    kit's ``gates``, its ``app``, ...), so that the wrapper is transparent to its callers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.wrapped = app
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         transport = transport_of(send) if scope["type"] == "http" else None
         if transport is None:
-            await app(scope, receive, send)
+            await self.wrapped(scope, receive, send)
             return
         started = complete = False
 
@@ -67,9 +77,11 @@ def aborting(app: ASGIApp) -> ASGIApp:
                 complete = True  # only once the server took it: a final send cut short is not
 
         try:
-            await app(scope, receive, watched)
+            await self.wrapped(scope, receive, watched)
         finally:
             if started and not complete:
                 reset(transport)
 
-    return call
+
+aborting = Aborting
+"""Wrap an app so that its unfinished responses reset their connections."""

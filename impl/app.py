@@ -8,14 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from impl import demo
-from impl.abort import aborting
+from impl.abort import Aborting, aborting
 from impl.lifecycle import ShutdownNotice
 from impl.settings import Settings
 from impl.surface import surface
-from spec.targets.asgi_types import ASGIApp
 
 
-def create_app(settings: Settings | None = None) -> ASGIApp:
+def create_app(settings: Settings | None = None) -> Aborting:
     """The conformance surface (:mod:`spec.kit`, with the reference's streams) in front of a
     FastAPI app with the demo streams.
 

@@ -265,7 +265,7 @@ class _Stream:
             with anyio.CancelScope(shield=True), anyio.move_on_after(self.response.cleanup_timeout):
                 if self.response.farewell is not None:
                     await self.send(_body(self.response.farewell))
-                await self.send(_FINAL)
+                await self.send(_final())
 
     async def _pump(self) -> None:
         # ASGI lets a server hold the head until the first body message (granian does;
@@ -276,7 +276,7 @@ class _Stream:
             item = await self.producer.next_item()
             if item is None:
                 # The final message is a send like any other: the send timeout covers it.
-                await self._send_message(_FINAL)
+                await self._send_message(_final())
                 self.finished = True
                 return
             await self._send_chunk(item.encode(self.charset) if isinstance(item, str) else item)
@@ -338,4 +338,7 @@ def _body(chunk: bytes) -> Message:
     return {"type": "http.response.body", "body": chunk, "more_body": True}
 
 
-_FINAL: Message = {"type": "http.response.body", "body": b"", "more_body": False}
+def _final() -> Message:
+    """The final body message, a new dict each time: a middleware may rewrite the one it is
+    given (Starlette's GZipMiddleware puts its gzip trailer into the final body)."""
+    return {"type": "http.response.body", "body": b"", "more_body": False}
