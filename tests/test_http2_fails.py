@@ -92,10 +92,15 @@ def test_the_rules_are_not_applicable_over_http1(tmp_path: Path) -> None:
 
 
 def test_http1_framing_checks_are_not_applicable_over_http2(tmp_path: Path) -> None:
-    """CHUNK-WIRE-01 reads chunked coding on a raw connection: not applicable over HTTP/2,
-    while a check that reads through httpx (SURFACE-TEXT-01) runs, and passes, over it."""
+    """CHUNK-WIRE-01 reads chunked coding on a raw connection, HDR-NGINX-01 goes through
+    nginx (HTTP/1.1 to its upstream): not applicable over HTTP/2, while a check that reads
+    through httpx (SURFACE-TEXT-01) runs, and passes, over it."""
     run = run_spec(
-        tmp_path, "--server=granian", "--http=2", "--rules=CHUNK-WIRE-01,SURFACE-TEXT-01"
+        tmp_path,
+        "--server=granian",
+        "--http=2",
+        "--rules=CHUNK-WIRE-01,HDR-NGINX-01,SURFACE-TEXT-01",
     )
     assert run.results()["CHUNK-WIRE-01"] == "not applicable"
+    assert run.results()["HDR-NGINX-01"] == "not applicable"
     assert run.results()["SURFACE-TEXT-01"] == "pass"
