@@ -8,6 +8,7 @@ Options:
     ``--target-prefix=/base``  the base path the target's surface lives under (any kind)
     ``--target-instances=URL,URL`` running instances of one service, for INSTANCES-*
     ``--server=NAME``          the server of an ASGI target: uvicorn, hypercorn or granian
+    ``--http=1.1|2``           the HTTP version the wire-level checks speak (2: h2c)
     ``--decoder=module:attr``  the SSE decoder the parsing chapter checks (default: the oracle)
     ``--client-command=CMD``   the adapter of the SSE client the client chapter checks,
                                run once a case with ``{url}`` (default: the suite's client)
@@ -55,8 +56,8 @@ from spec.clients.runner import DEFAULT_CLIENT, ClientUnderTest
 from spec.decoders import DEFAULT_DECODER, DecoderFactory, load_decoder
 from spec.probe import TargetSilent, probe_capabilities, probe_silence
 from spec.rules import CLIENT, DECODER, NOT_OBSERVABLE, REGISTRY, TARGET, Rule, RuleViolation
-from spec.targets.client import AsgiClient, SocketClient, StreamClient
-from spec.targets.server import SERVERS, serve, server_version
+from spec.targets.client import AsgiClient, SocketClient, StreamClient, speak_http
+from spec.targets.server import HTTP_VERSIONS, SERVERS, serve, server_version
 from spec.targets.target import COMMAND, DEFAULT_TARGET, Target, TargetError, load_target
 from spec.targets.unobservable import UnobservableClient
 
@@ -114,6 +115,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=SERVERS,
         help="the server an ASGI target is served with on the wire: uvicorn (the default), "
         "hypercorn or granian (each installed separately); the report names it",
+    )
+    group.addoption(
+        "--http",
+        default=None,
+        choices=HTTP_VERSIONS,
+        help="the HTTP version the wire-level checks speak: 1.1 (the default) or 2 "
+        "(h2c with prior knowledge; with --server=hypercorn or granian)",
     )
     group.addoption(
         "--decoder",
@@ -546,10 +554,15 @@ class RuleRecorder:
         )
 
     def _server(self) -> dict[str, str] | None:
-        """The server the ASGI target is served with, as the report names it."""
+        """The server the ASGI target is served with and the HTTP version spoken, as the
+        report names them."""
         if self.target is None or self.target.asgi_app is None:
             return None
-        return {"name": self.target.server, "version": server_version(self.target.server)}
+        return {
+            "name": self.target.server,
+            "version": server_version(self.target.server),
+            "http": self.target.http,
+        }
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Print the rule table and each failing rule's reasons (once), then where the
@@ -697,9 +710,11 @@ def target(request: pytest.FixtureRequest) -> Target:
             command=option("--target-command"),
             prefix=option("--target-prefix"),
             server=option("--server"),
+            http=option("--http"),
         )
     except TargetError as error:
         pytest.exit(str(error), returncode=4)
+    speak_http(loaded.http)
     _recorder(request.config).target = loaded
     witness.below(loaded.prefix)
     patience.track_target_stalls()

@@ -23,7 +23,7 @@ from typing import Any, NoReturn, TypeVar
 
 import pytest
 
-_ID = re.compile(r"^[A-Z]+(-[A-Z]+)*-\d{2}$")
+_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z]+)*-\d{2}$")
 
 NOT_OBSERVABLE = "not observable"
 NOT_APPLICABLE = "not applicable"

@@ -31,8 +31,9 @@ import anyio.abc
 import h11
 
 from spec import witness
-from spec.rules import violation
+from spec.rules import not_applicable, violation
 from spec.streams import Fetched
+from spec.targets.client import speaks_http2
 
 Params = Sequence[tuple[str, str]]
 
@@ -195,7 +196,17 @@ async def open_raw(
     *http_version* is ``"1.1"`` or ``"1.0"``; an HTTP/1.0 request asks for
     nothing the version cannot say (no keep-alive), so its answer ends when
     the server closes the connection or at its Content-Length.
+
+    Over HTTP/2 (``--http=2``) the calling check is not applicable: what it reads
+    is HTTP/1's framing (chunked coding, a close-delimited body, HTTP/1.0), which
+    HTTP/2 replaces with frames (RFC 9113 §8.1); the chapter "HTTP/2" reads those.
     """
+    if speaks_http2():
+        not_applicable(
+            "the check reads HTTP/1.1 framing on a raw connection (chunked coding, "
+            "close-delimited bodies, HTTP/1.0); over HTTP/2 a body is carried in DATA "
+            "frames and ended by END_STREAM or RST_STREAM (RFC 9113 §8.1): see HTTP2-*"
+        )
     parts = urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     prefix = base_path(base_url)

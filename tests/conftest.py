@@ -29,6 +29,7 @@ META_MODULES = {
     "test_hdr_fails",
     "test_feed_redis",
     "test_hdr_suite",
+    "test_http2_fails",
     "test_html_report",
     "test_instances",
     "test_kit_example",

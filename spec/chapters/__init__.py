@@ -19,6 +19,7 @@ CHAPTERS = (
     "spec.chapters.instances",
     "spec.chapters.headers",
     "spec.chapters.file",
+    "spec.chapters.http2",
     "spec.chapters.surface",
 )
 

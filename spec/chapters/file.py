@@ -95,7 +95,7 @@ from spec.surface import (
     file_target,
 )
 from spec.targets import harness
-from spec.targets.client import AsgiClient, Headers, StreamClient, http_client
+from spec.targets.client import AsgiClient, Headers, StreamClient, http_client, speaks_http2
 from spec.targets.target import Target
 from spec.wire import raw_fetch
 
@@ -540,7 +540,9 @@ async def _asgi_download_while_resizing(target: Target, new_size: int) -> harnes
 async def _socket_download_while_resizing(live_url: str, new_size: int) -> Fetched:
     """The same over a socket whose receive buffer is 64 KiB, so the server cannot run ahead."""
     options = [(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)]
-    transport = httpx.AsyncHTTPTransport(socket_options=options)
+    # A transport of its own speaks its own protocol: the run's (--http), as http_client's.
+    http2 = speaks_http2()
+    transport = httpx.AsyncHTTPTransport(socket_options=options, http1=not http2, http2=http2)
     async with http_client(live_url, timeout=30.0, transport=transport) as client:
         control = await client.post(file_path(CHANGING_FILE), params={"size": CHANGING_SIZE})
         if control.status_code >= 300:
@@ -558,6 +560,9 @@ async def _socket_download_while_resizing(live_url: str, new_size: int) -> Fetch
                     fetched.chunks.append(chunk)
             except httpx.TransportError as error:
                 fetched.aborted, fetched.error = True, f"{type(error).__name__}: {error}"
+    # On a connection of its own: an abort may have closed the download's (over HTTP/2,
+    # a server that aborts by closing the connection takes every stream on it along).
+    async with http_client(live_url, timeout=30.0) as client:
         await client.post(file_path(CHANGING_FILE), params={"size": CHANGING_SIZE})
     return fetched
 

@@ -119,7 +119,7 @@ from spec.streams import Fetched, fetch, served
 from spec.surface import SSE_PATH, TEXT_PATH, sse_params, text_params
 from spec.surface_hdr import SSE_STOP_PATH, headers_params
 from spec.targets import harness
-from spec.targets.client import AsgiClient, SocketClient, StreamClient
+from spec.targets.client import AsgiClient, SocketClient, StreamClient, speaks_http2
 from spec.targets.server import serve
 from spec.targets.target import Target
 from spec.wire import read_whole
@@ -268,8 +268,15 @@ def _behind_client(transport: str, target: Target, via: str) -> Iterator[StreamC
 def nginx_url(live_url: str) -> Iterator[str]:
     """Debian's nginx on a loopback port in front of the served target.
 
-    Where nginx is missing or will not start, every check using it is not observable.
+    Where nginx is missing or will not start, every check using it is not observable;
+    over HTTP/2 (``--http=2``) every check using it is not applicable.
     """
+    if speaks_http2():
+        not_applicable(
+            "nginx proxies to its upstream over HTTP/1.x only (proxy_http_version), and its "
+            "configuration here listens for HTTP/1.1: the path through nginx is HTTP/1.1 "
+            "whatever --http says (run these rules with --http=1.1)"
+        )
     try:
         with running_nginx(live_url) as url:
             yield url

@@ -7,7 +7,8 @@ chunk; the fixture ``stream_client`` hands it each transport in turn:
   a chunk is the body of one ``http.response.body`` message.
 * ``socket``: a real uvicorn (or any server) is read over a TCP connection on
   127.0.0.1 with httpx; a chunk is what one read of the socket returned, after
-  the transfer coding is removed.
+  the transfer coding is removed. Over HTTP/1.1, or over HTTP/2 (h2c with prior
+  knowledge) once the run speaks it (``--http=2``, :func:`speak_http`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,25 @@ _HANG_GUARD = httpx.Timeout(30.0)
 # a tenth of a second), even for plain HTTP; the socket client makes one per
 # request, so it shares this one.
 _SSL = ssl.create_default_context()
+
+
+_SPOKEN = {"http": "1.1"}
+
+
+def speak_http(version: str) -> None:
+    """Make every httpx client of :func:`http_client` speak HTTP *version* from now on:
+    ``"1.1"``, or ``"2"`` (h2c with prior knowledge: no ``Upgrade``, the preface at once).
+
+    Set once a run, by the ``target`` fixture, from ``--http``.
+    """
+    if version not in ("1.1", "2"):
+        raise ValueError(f"HTTP version {version!r}: expected 1.1 or 2")
+    _SPOKEN["http"] = version
+
+
+def speaks_http2() -> bool:
+    """Whether the run's wire-level checks speak HTTP/2 (``--http=2``)."""
+    return _SPOKEN["http"] == "2"
 
 
 class StreamedResponse(Protocol):
@@ -172,10 +192,14 @@ def http_client(
     puts every request's path below it, as httpx merges a relative URL.
 
     Every check that reads the target with httpx uses one of these, so that a
-    pass it reports was earned (:mod:`spec.witness`).
+    pass it reports was earned (:mod:`spec.witness`). It speaks the run's HTTP
+    version (:func:`speak_http`): HTTP/2 only, with prior knowledge, when it is 2.
     """
+    http2 = speaks_http2()
     return httpx.AsyncClient(
         base_url=base_url,
+        http1=not http2,
+        http2=http2,
         timeout=timeout,
         verify=_SSL,
         transport=transport,

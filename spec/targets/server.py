@@ -7,14 +7,20 @@ Streaming depends on the server as much as on the app (when ``http.disconnect``
 arrives, whether ``send()`` suspends, the ASGI ``spec_version`` it advertises), so
 the server is the run's choice and the report names it with its version.
 
-Each runs HTTP/1.1 with lifespan events when the app supports them, in a thread of
-the suite's process with its own event loop, so that the checks that observe the
-app's ASGI messages and its producers' records see the same app object:
+Each runs HTTP/1.1 (``--http=1.1``, the default) with lifespan events when the app
+supports them, in a thread of the suite's process with its own event loop, so that
+the checks that observe the app's ASGI messages and its producers' records see the
+same app object:
 
 - uvicorn (the default): its h11 protocol, on a socket bound before it starts;
 - hypercorn: :func:`hypercorn.asyncio.serve` on the same pre-bound socket (``fd://``);
 - granian: its embedded server (``granian.server.embed``, which granian calls
   experimental), on a port chosen free just before: it binds the port itself.
+
+With ``--http=2`` (hypercorn and granian; uvicorn has no HTTP/2) the server speaks
+HTTP/2 over cleartext TCP, h2c with prior knowledge (RFC 9113 §3.3): the client
+sends the connection preface at once, no ``Upgrade``. hypercorn recognises the
+preface on a plain socket by itself; granian is started with ``http=HTTPModes.http2``.
 """
 
 from __future__ import annotations
@@ -37,6 +43,12 @@ from spec.targets.asgi_types import ASGIApp
 UVICORN, HYPERCORN, GRANIAN = "uvicorn", "hypercorn", "granian"
 SERVERS = (UVICORN, HYPERCORN, GRANIAN)
 """The servers ``--server`` chooses from; each but uvicorn is an optional install."""
+
+HTTP1, HTTP2 = "1.1", "2"
+HTTP_VERSIONS = (HTTP1, HTTP2)
+"""The protocols ``--http`` chooses from."""
+HTTP2_SERVERS = (HYPERCORN, GRANIAN)
+"""The servers that speak HTTP/2 (h2c with prior knowledge)."""
 
 _START_GUARD_SECONDS = 30.0
 
@@ -65,15 +77,20 @@ def _bound_listener() -> socket.socket:
 
 @contextmanager
 def serve(
-    app: ASGIApp, *, graceful_shutdown_seconds: int = 5, server: str = UVICORN
+    app: ASGIApp, *, graceful_shutdown_seconds: int = 5, server: str = UVICORN, http: str = HTTP1
 ) -> Iterator[str]:
-    """Serve *app* with *server* while the block runs; yield its base URL,
+    """Serve *app* with *server* over *http* (:data:`HTTP1` or :data:`HTTP2`, which
+    only :data:`HTTP2_SERVERS` speak) while the block runs; yield its base URL,
     ``http://127.0.0.1:PORT``.
 
     On leaving, the server shuts down gracefully (open streams get up to
     *graceful_shutdown_seconds*) and its thread is joined.
     """
     server_version(server)
+    if http not in HTTP_VERSIONS:
+        raise ValueError(f"unknown HTTP version {http!r}: one of {', '.join(HTTP_VERSIONS)}")
+    if http == HTTP2 and server not in HTTP2_SERVERS:
+        raise ValueError(f"{server} does not speak HTTP/2: one of {', '.join(HTTP2_SERVERS)}")
     if server == UVICORN:
         with _serve_uvicorn(app, graceful_shutdown_seconds) as url:
             yield url
@@ -81,7 +98,7 @@ def serve(
         with _serve_hypercorn(app, graceful_shutdown_seconds) as url:
             yield url
     elif server == GRANIAN:
-        with _serve_granian(app, graceful_shutdown_seconds) as url:
+        with _serve_granian(app, graceful_shutdown_seconds, http) as url:
             yield url
     else:
         raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
@@ -167,14 +184,19 @@ def _serve_hypercorn(app: ASGIApp, graceful_shutdown_seconds: int) -> Iterator[s
 
 
 @contextmanager
-def _serve_granian(app: ASGIApp, graceful_shutdown_seconds: int) -> Iterator[str]:
-    from granian.constants import Interfaces  # noqa: PLC0415
+def _serve_granian(app: ASGIApp, graceful_shutdown_seconds: int, http: str) -> Iterator[str]:
+    from granian.constants import HTTPModes, Interfaces  # noqa: PLC0415
     from granian.server.embed import Server  # noqa: PLC0415
 
     with _bound_listener() as probe:
         port = probe.getsockname()[1]
     server: Any = Server(
-        app, address="127.0.0.1", port=port, interface=Interfaces.ASGI, log_enabled=False
+        app,
+        address="127.0.0.1",
+        port=port,
+        interface=Interfaces.ASGI,
+        http=HTTPModes.http2 if http == HTTP2 else HTTPModes.auto,
+        log_enabled=False,
     )
     server.workers_kill_timeout = graceful_shutdown_seconds
     loop = asyncio.new_event_loop()

@@ -38,7 +38,17 @@ from urllib.parse import urlsplit
 from spec.rules import not_observable
 from spec.targets.asgi_types import ASGIApp
 from spec.targets.command import CommandError, RunningCommand, refuses_connections, run_command
-from spec.targets.server import SERVERS, UVICORN, ServerUnavailable, serve, server_version
+from spec.targets.server import (
+    HTTP1,
+    HTTP2,
+    HTTP2_SERVERS,
+    HTTP_VERSIONS,
+    SERVERS,
+    UVICORN,
+    ServerUnavailable,
+    serve,
+    server_version,
+)
 
 DEFAULT_TARGET = "impl.app:app"
 
@@ -60,6 +70,8 @@ class Target:
         command: the command line, for ``command`` targets only.
         prefix: the base path the surface lives under (``/base``), ``""`` at the root.
         server: the server an ASGI app is served with on the wire (``--server``).
+        http: the HTTP version the wire-level checks speak (``--http``): ``"1.1"`` or
+            ``"2"`` (h2c with prior knowledge, hypercorn and granian only).
         started: the running command while :meth:`serve` runs it.
         stderr: what a command target wrote to stderr, kept when it stops.
     """
@@ -70,6 +82,7 @@ class Target:
     command: str | None = None
     prefix: str = ""
     server: str = UVICORN
+    http: str = HTTP1
     started: RunningCommand | None = field(default=None, repr=False)
     stderr: str = field(default="", repr=False)
 
@@ -114,7 +127,7 @@ class Target:
     @contextmanager
     def _serve(self) -> Iterator[str]:
         if self.asgi_app is not None:
-            with serve(self.asgi_app, server=self.server) as url:
+            with serve(self.asgi_app, server=self.server, http=self.http) as url:
                 yield url
         elif self.url is not None:
             parts = urlsplit(self.url)
@@ -142,11 +155,14 @@ def load_target(
     command: str | None = None,
     prefix: str | None = None,
     server: str | None = None,
+    http: str | None = None,
 ) -> Target:
     """The target named by ``--target`` (*name*) or ``--target-command`` (*command*),
     its surface below ``--target-prefix`` (*prefix*) or a URL target's path, an ASGI
-    app served on the wire with ``--server`` (*server*, uvicorn when ``None``)."""
+    app served on the wire with ``--server`` (*server*, uvicorn when ``None``) over
+    ``--http`` (*http*, 1.1 when ``None``; 2 only on a server that speaks it)."""
     given = None if prefix is None else normal_prefix(prefix, "--target-prefix")
+    _refuse_impossible_http(http, name, command, server)
     if server is not None:
         if server not in SERVERS:
             raise TargetError(f"--server={server}: expected one of {', '.join(SERVERS)}")
@@ -177,7 +193,27 @@ def load_target(
             f"give its URL, --target={url}"
         )
     app = _import_app(name)
-    return Target(name, app, prefix=given or "", server=server or UVICORN)
+    return Target(name, app, prefix=given or "", server=server or UVICORN, http=http or HTTP1)
+
+
+def _refuse_impossible_http(
+    http: str | None, name: str | None, command: str | None, server: str | None
+) -> None:
+    """Raise :class:`TargetError` unless ``--http`` (*http*) can apply to the target: HTTP/2
+    serves an ASGI app with a server that speaks it."""
+    if http is not None and http not in HTTP_VERSIONS:
+        raise TargetError(f"--http={http}: expected one of {', '.join(HTTP_VERSIONS)}")
+    if http == HTTP2:
+        if command or (name or "").startswith(("http://", "https://")):
+            raise TargetError(
+                "--http=2 serves an ASGI app (--target=module:attr) over HTTP/2 with "
+                "--server=hypercorn or granian, not a running server or a command"
+            )
+        if server not in HTTP2_SERVERS:
+            raise TargetError(
+                f"--http=2 needs a server that speaks HTTP/2: --server={' or '.join(HTTP2_SERVERS)}"
+                f" ({server or UVICORN} has no HTTP/2)"
+            )
 
 
 _ADDRESS = re.compile(
