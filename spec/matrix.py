@@ -9,7 +9,8 @@
 The first form reads a list of targets (TOML: ``[[targets]]`` with ``label``,
 ``target`` or ``command``, and optionally ``library``, ``prefix``, the base
 path of the target's surface, as ``--target-prefix``, ``server``, as ``--server``
-(uvicorn, hypercorn or granian, for an app), and ``intermittent``, the
+(uvicorn, hypercorn or granian, for an app), ``http``, as ``--http`` (``"2"`` for
+h2c with prior knowledge), and ``intermittent``, the
 rules known to pass in some runs and fail in others on that target, whose cells
 read ``intermittent`` whatever this run saw, so the README's table is the same
 from run to run; the README says why for each), runs the chapters
@@ -102,6 +103,7 @@ class MatrixTarget:
     library: str | None = None
     prefix: str | None = None
     server: str | None = None
+    http: str | None = None
     intermittent: tuple[str, ...] = ()
 
     def options(self) -> list[str]:
@@ -113,6 +115,8 @@ class MatrixTarget:
             where.append(f"--target-prefix={self.prefix}")
         if self.server is not None:
             where.append(f"--server={self.server}")
+        if self.http is not None:
+            where.append(f"--http={self.http}")
         if self.command is not None:
             return [*where, f"--target-command={self.command}"]
         assert self.target is not None
@@ -149,6 +153,7 @@ def load_targets(path: Path) -> list[MatrixTarget]:
                 library=entry.get("library"),
                 prefix=None if entry.get("prefix") is None else str(entry["prefix"]),
                 server=None if entry.get("server") is None else str(entry["server"]),
+                http=None if entry.get("http") is None else str(entry["http"]),
                 intermittent=tuple(str(rule) for rule in entry.get("intermittent", ())),
             )
         )
