@@ -18,6 +18,7 @@ CHAPTERS = (
     "spec.chapters.cancel",
     "spec.chapters.headers",
     "spec.chapters.file",
+    "spec.chapters.ndjson",
     "spec.chapters.surface",
 )
 

@@ -26,9 +26,9 @@ from starlette.responses import PlainTextResponse, Response
 
 from spec.kit.factories import respond
 from spec.kit.gates import claim_or_refuse, gated, registry_of
+from spec.surface import NDJSON_PATH
 from spec.targets.asgi_types import ASGIApp, Scope
 
-NDJSON_PATH = "/conformance/ndjson"
 NDJSON_TYPE = "application/x-ndjson"
 MAX_RECORDS = 10_000
 
