@@ -1,0 +1,45 @@
+"""NDJSON streams that take a liberty the text allows, behind the kit.
+
+``tests/test_ndjson_fails.py`` shows every NDJSON check passing on them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from starlette.responses import Response, StreamingResponse
+
+from spec.kit import Kit
+from spec.kit.records import NDJSONRequest
+from spec.ndjson import encode
+
+
+def _jsonl(request: NDJSONRequest) -> Response:
+    """JSON Lines' media type, ``application/jsonl``, ASCII-escaped records, CRLF ends."""
+
+    async def lines() -> AsyncIterator[bytes]:
+        async for value in request.records:
+            yield json.dumps(value, ensure_ascii=True).encode() + b"\r\n"
+
+    return StreamingResponse(lines(), media_type="application/jsonl")
+
+
+def _split_records(request: NDJSONRequest) -> Response:
+    """Each record sent in pieces: one byte, then the rest cut in the middle (inside a
+    UTF-8 sequence where it falls there), then its LF alone."""
+
+    async def pieces() -> AsyncIterator[bytes]:
+        async for value in request.records:
+            record = encode(value)
+            body, middle = record[:-1], max(1, len(record) // 2)
+            yield body[:1]
+            yield body[1:middle]
+            yield body[middle:]
+            yield b"\n"
+
+    return StreamingResponse(pieces(), media_type=request.media_type)
+
+
+jsonl = Kit(ndjson=_jsonl)
+split_records = Kit(ndjson=_split_records)
