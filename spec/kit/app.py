@@ -90,7 +90,7 @@ class Kit:
         surface.include_router(endless.build_router(supplied, self.observations))
         surface.include_router(feed.build_router(supplied))
         surface.include_router(downloads.build_router(supplied))
-        surface.include_router(records.build_router(ndjson))
+        surface.include_router(records.build_router(ndjson, self.observations))
         if self.capabilities["gates"]:
             surface.include_router(gates.router)
         self._surface = surface

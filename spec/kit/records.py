@@ -4,9 +4,11 @@ Query parameters: ``records`` (a JSON array of any JSON values, default
 ``[]``), ``gate`` and ``gate_first`` (the surface's gates: the producer waits
 at the gate before each record after the first), ``fail_after=N`` (the
 producer raises after handing over N records: the body must then be aborted,
-never ended cleanly). The kit hands the factory an :class:`NDJSONRequest`
-whose ``records`` yields the JSON *values*; the library encodes each as one
-record (one JSON text in UTF-8, then LF) and sends it as soon as it is made,
+never ended cleanly). ``GET /conformance/ndjson/cursor?id=ID`` streams the rows
+of a real SQLite query (:mod:`spec.kit.cursor`), observed under ``id``. The
+kit hands the factory an :class:`NDJSONRequest` whose ``records`` yields the
+JSON *values*; the library encodes each as one record (one JSON text in UTF-8,
+then LF) and sends it as soon as it is made,
 with ``media_type`` (``application/x-ndjson``; a library may send
 ``application/jsonl`` instead).
 
@@ -24,8 +26,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
+from spec.kit.cursor import rows
 from spec.kit.factories import respond
 from spec.kit.gates import claim_or_refuse, gated, registry_of
+from spec.kit.observations import Observations
 from spec.surface import NDJSON_PATH
 from spec.targets.asgi_types import ASGIApp, Scope
 
@@ -85,8 +89,9 @@ async def _failing(records: AsyncIterator[Any], after: int | None) -> AsyncItera
         raise RecordsFailed(f"failed after {count} records, as requested")
 
 
-def build_router(factory: NDJSONFactory | None) -> APIRouter:
-    """The NDJSON route when *factory* is supplied (no route otherwise)."""
+def build_router(factory: NDJSONFactory | None, observations: Observations) -> APIRouter:
+    """The NDJSON routes when *factory* is supplied (none otherwise); the cursor's
+    records go to *observations* (``GET /conformance/observe?id=ID``)."""
     router = APIRouter()
     if factory is None:
         return router
@@ -108,6 +113,17 @@ def build_router(factory: NDJSONFactory | None) -> APIRouter:
             return claimed
         body = _failing(gated(chosen, claimed, registry_of(request)), fail_after)
         asked = NDJSONRequest(records=body, media_type=NDJSON_TYPE, scope=request.scope)
+        app: Callable[[NDJSONRequest], ASGIApp] = factory
+        return await respond(app, asked)
+
+    @router.get(NDJSON_PATH + "/cursor")
+    async def cursor(
+        request: Request, id: str = Query(..., min_length=1, max_length=100)
+    ) -> Response:
+        """Stream the rows of an endless SQLite query (:mod:`spec.kit.cursor`) as records."""
+        asked = NDJSONRequest(
+            records=rows(observations.new(id)), media_type=NDJSON_TYPE, scope=request.scope
+        )
         app: Callable[[NDJSONRequest], ASGIApp] = factory
         return await respond(app, asked)
 

@@ -6,11 +6,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.responses import Response, StreamingResponse
 
-from spec.kit import Kit
+from spec.kit import Kit, Stream, StreamRequest
 from spec.kit.records import NDJSONRequest
 from spec.ndjson import encode
 
@@ -41,5 +41,14 @@ def _split_records(request: NDJSONRequest) -> Response:
     return StreamingResponse(pieces(), media_type=request.media_type)
 
 
-jsonl = Kit(ndjson=_jsonl)
-split_records = Kit(ndjson=_split_records)
+def _endless(request: StreamRequest) -> Response:
+    return StreamingResponse(request.body, media_type=request.media_type)
+
+
+def _kit(factory: Callable[[NDJSONRequest], Response]) -> Kit:
+    """*factory* for NDJSON, with endless lines for the observe endpoint (NDJSON-CUR-01)."""
+    return Kit(ndjson=factory, stream=Stream(_endless, kinds=frozenset({"endless"})))
+
+
+jsonl = _kit(_jsonl)
+split_records = _kit(_split_records)
