@@ -154,6 +154,11 @@ newline inside it, `Content-Type: application/x-ndjson` (or
 `gate=NAME` (the producer waits before each record after the first),
 `fail_after=N` (the producer raises after N records; the body must then be
 aborted, never ended cleanly). A malformed `records` gets a 400.
+`GET /conformance/ndjson/cursor?id=ID` streams, the same way, the rows of an
+endless SQLite query the kit runs (`{"n": N, "text": "row N"}`, one fetch at
+a time in a worker thread); its producer reports under `id` at
+`GET /conformance/observe` (`cleanup` once the cursor and the connection are
+closed). The library's part is to close the producer when the client leaves.
 
 ## Gates: `gate=NAME` and `/conformance/gates/NAME`
 
