@@ -35,7 +35,6 @@ MUST_FAIL: dict[str, set[str]] = {
     "wrong_type": {"check_media_type"},
     "latin1": {"check_records_are_framed"},
     "no_final_lf": {"check_records_are_framed"},
-    "leaks_cursor": {"check_cursor_closed_after_disconnect"},
 }
 
 ALLOWED = ("jsonl", "split_records")

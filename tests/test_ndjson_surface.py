@@ -16,11 +16,13 @@ import pytest
 from starlette.responses import Response, StreamingResponse
 
 from impl.app import create_app
+from spec.chapters.cancel import new_id, observe_until
 from spec.kit import Kit
 from spec.kit.records import NDJSONRequest
 from spec.ndjson import Decoder, Malformed, Record, Truncated
 from spec.streams import Fetched
 from spec.targets.asgi_types import ASGIApp
+from spec.targets.client import SocketClient
 from spec.targets.server import serve
 from spec.wire import raw_fetch
 
@@ -88,3 +90,27 @@ async def test_the_capability_follows_the_factory() -> None:
     assert Kit().capabilities["ndjson"] is False
     fetched = await fetch_from(Kit(), target([1]))
     assert fetched.status == 404
+
+
+async def test_the_reference_closes_the_cursor_when_the_client_leaves() -> None:
+    """Two rows of the SQLite query read off a real socket, the client gone: the producer
+    reports ``cleanup``, which it sets only once the cursor refuses to fetch again."""
+    stream_id = new_id()
+    with serve(create_app()) as base_url:
+        client = SocketClient(base_url)
+        async with client.stream(
+            "GET", "/conformance/ndjson/cursor", params=[("id", stream_id)]
+        ) as response:
+            assert response.status == 200
+            seen = b""
+            async for chunk in response.chunks():
+                seen += chunk
+                if seen.count(b"\n") >= 2:
+                    break
+        facts = await observe_until(client, stream_id, "cleanup")
+    assert facts["cleanup"], facts
+    decoder = Decoder()
+    assert [item.value for item in decoder.feed(seen)][:2] == [
+        {"n": 1, "text": "row 1"},
+        {"n": 2, "text": "row 2"},
+    ]

@@ -27,13 +27,6 @@ therefore abort the body (reset the connection, no last chunk) instead of
 ending it, or a truncated result set would look complete. RFC 7464's
 `application/json-seq` (an RS byte before each text) is another framing a
 producer may choose; the suite's decoder reads NDJSON and JSON Lines only.
-
-The database-cursor case: `GET /conformance/ndjson/cursor?id=ID` streams the
-rows of an endless SQLite query, fetched one at a time in a worker thread. The
-client reads two records and leaves; the cursor and its connection must then
-be closed, which the producer reports from its `finally`
-(`GET /conformance/observe?id=ID`, as the CANCEL chapter observes producers),
-only after checking that the cursor refuses to fetch again.
 """
 
 from __future__ import annotations
@@ -46,10 +39,8 @@ from hypothesis import strategies as st
 
 from spec import strategies
 from spec.capabilities import requires
-from spec.chapters.cancel import new_id, observe_until
 from spec.ndjson import Decoder, Malformed, Record, Truncated
 from spec.rules import MUST, SHOULD, Chapter, Source, expect, violation
-from spec.sources import ASGI_DISCONNECT
 from spec.stepping import open_stepped
 from spec.streams import Fetched, fetch
 from spec.surface import NDJSON_PATH
@@ -200,38 +191,4 @@ async def check_failure_aborts_the_body(stream_client: StreamClient) -> None:
             "the end of the body after the producer failed",
             "an aborted body (no clean end)",
             "a clean end: the truncated stream looks complete",
-        )
-
-
-NDJSON_CURSOR = chapter.rule(
-    "NDJSON-CUR-01",
-    MUST,
-    "When the client of a stream of database rows leaves, the cursor and its connection are"
-    " closed.",
-    ASGI_DISCONNECT,
-    why="a cursor left open holds its connection and its locks for a client that is gone.",
-)
-
-
-@requires("observe")
-@NDJSON_CURSOR.check
-async def check_cursor_closed_after_disconnect(stream_client: StreamClient) -> None:
-    """Read two rows of the endless SQLite query, leave, and observe the cursor closed."""
-    stream_id = new_id()
-    path = NDJSON_PATH + "/cursor"
-    async with stream_client.stream("GET", path, params=[("id", stream_id)]) as response:
-        expect(response.status, 200, "the status of the cursor stream")
-        seen = b""
-        async for chunk in response.chunks():
-            seen += chunk
-            if seen.count(b"\n") >= 2:
-                break
-    values = [item.value for item in decode(seen) if isinstance(item, Record)]
-    expect(values[:2], [{"n": 1, "text": "row 1"}, {"n": 2, "text": "row 2"}], "the first rows")
-    facts = await observe_until(stream_client, stream_id, "cleanup")
-    if not facts.get("cleanup"):
-        violation(
-            "the cursor after its client left",
-            "closed, with its connection",
-            f"still open after {facts.get('produced')} rows",
         )

@@ -10,11 +10,9 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import anyio
-import anyio.lowlevel
 from starlette.responses import Response, StreamingResponse
 
-from spec.kit import Kit, Stream, StreamRequest
+from spec.kit import Kit
 from spec.kit.records import NDJSONRequest, RecordsFailed
 from spec.ndjson import encode
 
@@ -90,40 +88,11 @@ def _no_final_lf(request: NDJSONRequest) -> Response:
     return _stream(request, lines())
 
 
-LEAKED: list[AsyncIterator[Any]] = []
-"""The producers :func:`_leaks_cursor` kept: never closed, never collected."""
-
-
-def _leaks_cursor(request: NDJSONRequest) -> Response:
-    """The producer kept in a cache and never closed: a wrapper generator that yields to the
-    event loop after each record (where a disconnect's cancellation lands) and does not
-    close the producer when it is itself closed, so the cursor outlives its client."""
-    LEAKED.append(request.records)
-
-    async def lines() -> AsyncIterator[bytes]:
-        async for value in request.records:
-            yield encode(value)
-            await anyio.lowlevel.checkpoint()
-
-    return _stream(request, lines())
-
-
-def _with_endless(kit_factory: Any) -> Kit:
-    """A kit with *kit_factory* for NDJSON and the endless lines (which bring the observe
-    endpoint, :mod:`spec.kit.endless`)."""
-    return Kit(ndjson=kit_factory, stream=Stream(_endless, kinds=frozenset({"endless"})))
-
-
-def _endless(request: StreamRequest) -> Response:
-    return StreamingResponse(request.body, media_type=request.media_type)
-
-
 raw_newline = Kit(ndjson=_raw_newline)
 buffered = Kit(ndjson=_buffered)
 clean_end_after_error = Kit(ndjson=_clean_end_after_error)
 wrong_type = Kit(ndjson=_wrong_type)
 latin1 = Kit(ndjson=_ascii_latin1)
 no_final_lf = Kit(ndjson=_no_final_lf)
-leaks_cursor = _with_endless(_leaks_cursor)
 undeclared = Kit(stream=lambda request: Response(status_code=500))
 """No NDJSON factory: the capability is false (not broken: the rules do not apply)."""
