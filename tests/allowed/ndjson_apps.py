@@ -46,7 +46,7 @@ def _endless(request: StreamRequest) -> Response:
 
 
 def _kit(factory: Callable[[NDJSONRequest], Response]) -> Kit:
-    """*factory* for NDJSON, with endless lines for the observe endpoint (NDJSON-CUR-01)."""
+    """*factory* for NDJSON, with endless lines (which bring the observe endpoint)."""
     return Kit(ndjson=factory, stream=Stream(_endless, kinds=frozenset({"endless"})))
 
 
