@@ -4,7 +4,8 @@ The conformance surface (parsing, gates, observation records, the files) is
 served by :mod:`spec.kit`; this module supplies what the kit judges, the
 reference's streaming primitives: :class:`~impl.sse.EventStreamResponse` for
 SSE, :class:`~impl.streaming.StreamResponse` for text, bytes and endless
-lines (:class:`~impl.logs.LogStreamResponse` for the log), and
+lines (:class:`~impl.logs.LogStreamResponse` for the log), JSON records
+(each encoded by :func:`spec.ndjson.encode`, one record a body message), and
 :class:`~impl.download.FileDownload` for files, each with the app's settings
 and shutdown notice.
 """
@@ -20,9 +21,11 @@ from impl.lifecycle import ShutdownNotice
 from impl.logs import LogStreamResponse
 from impl.settings import Settings
 from impl.sse import EventStreamResponse
-from impl.streaming import StreamResponse
+from impl.streaming import StreamResponse, transformed
 from spec.kit import SSE, Download, DownloadRequest, Kit, SSERequest, Stream, StreamRequest
 from spec.kit.feed import feed_backend
+from spec.kit.records import NDJSONRequest
+from spec.ndjson import encode as encode_record
 from spec.sse.encoder import validate
 from spec.targets.asgi_types import ASGIApp
 
@@ -90,10 +93,20 @@ def surface(settings: Settings, notice: ShutdownNotice, app: ASGIApp) -> Kit:
             shutdown=notice,
         )
 
+    def ndjson(request: NDJSONRequest) -> Response:
+        return StreamResponse(
+            transformed(request.records, encode_record),
+            media_type=request.media_type,
+            headers={**NOSNIFF, "Cache-Control": "no-cache"},
+            shutdown=notice,
+            send_timeout=settings.send_timeout,
+        )
+
     return Kit(
         sse=SSE(sse),
         stream=Stream(stream),
         download=Download(download),
         app=app,
         feed=feed_backend(settings.feed),
+        ndjson=ndjson,
     )

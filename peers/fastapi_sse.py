@@ -27,6 +27,9 @@ finds the kit's request with :func:`~spec.kit.request_of`):
 * In an app the path operation's generator is the producer; here it closes
   the kit's producer when it is itself closed (:func:`aclose`), so the
   producer's cleanup runs exactly when FastAPI closes or cancels the generator.
+* NDJSON: FastAPI's own JSON Lines (since 0.134): a generator path operation
+  with no ``response_class`` streams each item it yields as one JSON text and
+  LF, ``application/jsonl``; the kit's records are yielded as they come.
 * Downloads: the ``starlette_streaming`` peer's factory, since
   ``fastapi.responses.FileResponse`` and ``fastapi.staticfiles.StaticFiles``
   are Starlette's own classes re-exported (FastAPI's documentation serves a
@@ -60,6 +63,8 @@ from spec.kit import (
     request_of,
     routed,
 )
+from spec.kit.api import REQUEST_KEY
+from spec.kit.records import NDJSONRequest
 from spec.sse import Event
 from spec.targets.asgi_types import ASGIApp
 
@@ -162,6 +167,22 @@ def stream_sync(asked: Annotated[StreamRequest, Depends(stream_request)]) -> Ite
         close(body)
 
 
+def ndjson_request(request: Request) -> NDJSONRequest:
+    asked = request.scope.get(REQUEST_KEY)
+    assert isinstance(asked, NDJSONRequest)
+    return asked
+
+
+@streams.get("/ndjson")
+async def ndjson(asked: Annotated[NDJSONRequest, Depends(ndjson_request)]) -> AsyncIterator[Any]:
+    records = asked.records
+    try:
+        async for record in records:
+            yield record
+    finally:
+        await aclose(records)
+
+
 to_sse, to_sse_sync = routed(streams, "/sse"), routed(streams, "/sse-sync")
 to_stream, to_stream_sync = routed(streams, "/stream"), routed(streams, "/stream-sync")
 
@@ -178,4 +199,5 @@ app = Kit(
     sse=SSE(sse_factory, keepalive=False),
     stream=Stream(stream_factory),
     download=Download(download),
+    ndjson=routed(streams, "/ndjson"),
 )

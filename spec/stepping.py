@@ -16,6 +16,7 @@ machinery shows when the headers leave (see :func:`open_stepped`).
 from __future__ import annotations
 
 import contextlib
+import json
 import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -29,7 +30,7 @@ from spec.rules import violation
 from spec.sse import Decoder, Event, MessageEvent
 from spec.sse.model import expected_observation
 from spec.streams import Fetched, fetch
-from spec.surface import SSE_PATH, TEXT_PATH, sse_params, text_params
+from spec.surface import NDJSON_PATH, SSE_PATH, TEXT_PATH, sse_params, text_params
 from spec.surface_hdr import headers_params
 from spec.targets.client import Headers, Params, StreamClient, StreamedResponse
 
@@ -222,6 +223,8 @@ def _stream_request(
     extra: Params = () if custom_headers is None else headers_params(custom_headers)
     if kind == "sse":
         return SSE_PATH, [*sse_params([i for i in items if isinstance(i, Event)]), *extra]
+    if kind == "ndjson":  # string records (spec.kit.records)
+        return NDJSON_PATH, [("records", json.dumps([i for i in items if isinstance(i, str)]))]
     return TEXT_PATH, [*text_params([i for i in items if isinstance(i, str)]), *extra]
 
 

@@ -38,3 +38,21 @@ def events(draw: st.DrawFn) -> Event:
 def cut_points(size: int) -> st.SearchStrategy[list[int]]:
     """Positions at which to cut a byte string of *size* bytes into chunks."""
     return st.lists(st.integers(min_value=0, max_value=max(size, 0)), max_size=12)
+
+
+def json_values() -> st.SearchStrategy[object]:
+    """Any JSON value: tricky strings (raw LF, CR, U+2028 inside), nesting, finite numbers."""
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**64), max_value=2**64)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | texts()
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(texts(max_size=8), inner, max_size=4)
+        ),
+        max_leaves=12,
+    )

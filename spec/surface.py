@@ -72,6 +72,7 @@ OBSERVE_PATH = "/conformance/observe"
 FEED_PATH = "/conformance/feed"
 BYTES_PATH = "/conformance/bytes"
 LOG_PATH = "/conformance/log"
+NDJSON_PATH = "/conformance/ndjson"
 GATES_PATH = "/conformance/gates"
 CAPABILITIES_PATH = "/conformance/capabilities"
 

@@ -35,7 +35,9 @@ from spec.kit import (
 from spec.kit import api as kit_api
 from spec.kit import app as kit_app
 from spec.kit import capabilities as kit_capabilities
+from spec.kit.records import NDJSONRequest
 from spec.messages import run_exchange
+from spec.ndjson import encode as encode_record
 from spec.sse import Event, encode
 from spec.streams import fetch
 from spec.surface import (
@@ -56,6 +58,14 @@ from spec.targets.client import AsgiClient
 
 def text_stream(request: StreamRequest) -> Response:
     return StreamingResponse(request.body, media_type=request.media_type, headers=request.headers)
+
+
+def records_stream(request: NDJSONRequest) -> Response:
+    async def lines() -> AsyncIterator[bytes]:
+        async for value in request.records:
+            yield encode_record(value)
+
+    return StreamingResponse(lines(), media_type=request.media_type)
 
 
 def sse_stream(request: SSERequest) -> Response:
@@ -96,6 +106,7 @@ ONLY_STREAM = {
     "observe": True,
     "gates": True,
     "headers": True,
+    "ndjson": False,
 }
 
 
@@ -139,7 +150,9 @@ async def test_capabilities_follow_the_factories_supplied() -> None:
         "headers": True,
     }
     assert await capabilities_problem(only_sse, expected) is None
-    everything = Kit(sse=sse_stream, stream=text_stream, download=Download(download))
+    everything = Kit(
+        sse=sse_stream, stream=text_stream, download=Download(download), ndjson=records_stream
+    )
     assert await capabilities_problem(everything, dict.fromkeys(ONLY_STREAM, True)) is None
 
 

@@ -20,6 +20,7 @@ CHAPTERS = (
     "spec.chapters.headers",
     "spec.chapters.file",
     "spec.chapters.http2",
+    "spec.chapters.ndjson",
     "spec.chapters.surface",
 )
 

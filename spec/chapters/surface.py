@@ -40,6 +40,7 @@ implements, for example
 | `observe` | `GET /conformance/observe` is served | not observable |
 | `headers` | the SSE and text endpoints add the `headers=JSON` they are given | not applicable |
 | `stop` | `GET /conformance/sse/stop` is served | not applicable |
+| `ndjson` | `GET /conformance/ndjson` is served | not applicable |
 | `gates` | `gate=NAME` and `/conformance/gates/NAME` are served | not observable |
 
 A check that needs both a stream the target does not serve and an
@@ -143,6 +144,22 @@ feed (byte 0x0A), each line its own chunk, sent as soon as it is produced.
 The server writes the line feed itself, with the code its real log streams
 use. A malformed `lines` parameter, or a line that contains CR or LF, gets a
 400. Optional: `gate=NAME`. `HEAD` gets the same status and headers, with no body.
+
+## `GET /conformance/ndjson?records=JSON`
+
+Streams the values of `JSON` (a JSON array of any JSON values; NaN and the
+infinities are not JSON) as NDJSON records (the chapter "NDJSON and JSON
+Lines"): each value as one JSON text in UTF-8 followed by one LF, no raw
+newline inside it, `Content-Type: application/x-ndjson` (or
+`application/jsonl`), each record sent as soon as it is produced. Optional:
+`gate=NAME` (the producer waits before each record after the first),
+`fail_after=N` (the producer raises after N records; the body must then be
+aborted, never ended cleanly). A malformed `records` gets a 400.
+`GET /conformance/ndjson/cursor?id=ID` streams, the same way, the rows of an
+endless SQLite query the kit runs (`{"n": N, "text": "row N"}`, one fetch at
+a time in a worker thread); its producer reports under `id` at
+`GET /conformance/observe` (`cleanup` once the cursor and the connection are
+closed). The library's part is to close the producer when the client leaves.
 
 ## Gates: `gate=NAME` and `/conformance/gates/NAME`
 

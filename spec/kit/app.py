@@ -27,7 +27,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match
 
-from spec.kit import downloads, endless, gates, streams
+from spec.kit import downloads, endless, gates, records, streams
 from spec.kit import feed as feed_routes
 from spec.kit.api import SSE, Download, Factory, SSERequest, Stream, StreamRequest
 from spec.kit.capabilities import capabilities
@@ -48,6 +48,8 @@ class Kit:
             :class:`~spec.kit.api.Stream`).
         download: the download factory (``DownloadRequest -> ASGIApp``, or
             :class:`~spec.kit.api.Download`).
+        ndjson: the NDJSON factory (``NDJSONRequest -> ASGIApp``,
+            :mod:`spec.kit.records`): capability ``ndjson``.
         app: the implementation's own app: lifespan events and every request the
             surface does not serve go to it (``None``: lifespan is answered, other
             paths get 404).
@@ -70,10 +72,13 @@ class Kit:
         download: Download | Factory[Any] | None = None,
         app: ASGIApp | None = None,
         feed: FeedBackend | None = None,
+        ndjson: records.NDJSONFactory | None = None,
     ) -> None:
         supplied = Factories.of(sse, stream, download)
         self.app = app
         self.capabilities = capabilities(supplied)
+        self.capabilities["ndjson"] = ndjson is not None
+        self.capabilities["gates"] = self.capabilities["gates"] or ndjson is not None
         self.gates = GateRegistry()
         self.observations = Observations()
         surface = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
@@ -90,6 +95,7 @@ class Kit:
         surface.include_router(endless.build_router(supplied, self.observations))
         surface.include_router(feed_routes.build_router(supplied, feed))
         surface.include_router(downloads.build_router(supplied))
+        surface.include_router(records.build_router(ndjson, self.observations))
         if self.capabilities["gates"]:
             surface.include_router(gates.router)
         self._surface = surface
