@@ -963,6 +963,7 @@ SINGLE_RANGE = chapter.rule(
     "Content-Range `bytes first-last/length` and exactly those bytes.",
     RANGES,
     why=RANGES_WHY,
+    beyond_source=True,
 )
 
 SINGLE_CASES = (
@@ -1048,6 +1049,7 @@ MULTIPLE_RANGES = chapter.rule(
     "coalesced).",
     MULTIPART,
     why=RANGES_WHY,
+    beyond_source=True,
 )
 
 
@@ -1141,6 +1143,7 @@ IF_RANGE_RULE = chapter.rule(
     "strong validator or not.",
     IF_RANGE,
     why=RANGES_WHY,
+    beyond_source=True,
 )
 
 

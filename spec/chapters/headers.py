@@ -309,6 +309,7 @@ SSE_CACHE = chapter.rule(
     "them; but without them a cache on the way may store the stream (a 200 is heuristically "
     "cacheable, RFC 9111 §3 and §4.2.2) and replay its old events to a new client as if "
     "they were live.",
+    beyond_source=True,
 )
 
 
@@ -332,6 +333,7 @@ SSE_ACCEL = chapter.rule(
     "the most common proxy in front of Python apps, buffers proxied responses by default, "
     "so an event stream behind it arrives in bursts unless the location or the response "
     "turns buffering off. The header is the response's way, and other servers ignore it.",
+    beyond_source=True,
 )
 
 
@@ -355,6 +357,7 @@ SSE_LENGTH = chapter.rule(
     "events are made as it goes, so a length given at the start is a guess that an endless "
     "or growing stream breaks (the body is cut at the length, or the connection fails "
     "past it), and some proxies buffer a sized body whole.",
+    beyond_source=True,
 )
 
 
