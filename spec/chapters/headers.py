@@ -285,6 +285,9 @@ SSE_TYPE = chapter.rule(
     "An event stream is served with Content-Type text/event-stream, and a charset "
     "parameter, if present, is utf-8.",
     SSE_MIME,
+    why="An `EventSource` fails the connection for any other type (SSE-CLIENT-12), and Chromium "
+    "also aborts it when the charset names anything but UTF-8 (the README's client matrix), "
+    "where the algorithm would decode the stream as UTF-8 anyway.",
 )
 
 
@@ -377,6 +380,11 @@ SSE_CODING = chapter.rule(
     "An event stream has no Content-Encoding unless every event is flushed on its own, "
     "so each can be decoded as it arrives.",
     CONTENT_CODING,
+    why="A compressor keeps what it is given until it has enough to compress well (zlib's "
+    "`compress()` returns nothing for small inputs), so a compressed event stream that is "
+    "not flushed after each event reaches the client in lumps, each event as late as the "
+    "ones after it. Starlette's `GZipMiddleware` flushes each body message (`Z_SYNC_FLUSH`) "
+    "and leaves `text/event-stream` alone.",
 )
 
 
@@ -414,6 +422,9 @@ SSE_STOP = chapter.rule(
     "A stream that is over for good answers a reconnecting client with 204 No Content "
     "and no body, which tells an EventSource to stop reconnecting.",
     SSE_AUTHORING,
+    why="An `EventSource` reconnects whenever a response ends: without a 204, a stream that is "
+    "over is asked for again every few seconds for as long as the page is open, and each "
+    "time the server answers with its end again.",
 )
 
 
@@ -434,6 +445,9 @@ TEXT_TYPE = chapter.rule(
     "A text stream is served as text/plain with charset=utf-8 stated (text/plain "
     "without a charset means US-ASCII).",
     TEXT_PLAIN,
+    why="Without the charset a client decodes the UTF-8 as something else: Python's `requests` "
+    "takes `text/plain` without one as ISO-8859-1, RFC 2616's old default, and shows `é` as "
+    "`Ã©`.",
 )
 
 
@@ -511,6 +525,9 @@ INJECTION = chapter.rule(
     "No response header carries CR, LF or NUL taken from request input: a request "
     "that would put one there is refused with a 4xx.",
     FIELD_VALUES,
+    why="A CR LF taken from the request into a header splits the response: whoever wrote the "
+    "request adds headers of their own (`Set-Cookie`), or a whole second response, which a "
+    "cache on the way may store and serve to other users (response splitting).",
 )
 
 
@@ -591,6 +608,10 @@ HTTP10 = chapter.rule(
     "An HTTP/1.0 request gets the stream as a close-delimited body: no chunked coding, "
     "no Content-Length, the whole stream before the connection closes.",
     TRANSFER_ENCODING,
+    why="An HTTP/1.0 client does not know the chunked coding, and RFC 9112 §6.1 forbids sending "
+    "it one: it would take the chunk sizes for part of the body. nginx speaks HTTP/1.0 to "
+    "the app it proxies unless told `proxy_http_version 1.1`, as the tutorial's location "
+    "block does.",
 )
 
 
@@ -702,6 +723,10 @@ BASEHTTP = chapter.rule(
     "Behind stacked BaseHTTPMiddleware a stream still reaches the client item by item, "
     "its headers unchanged.",
     BASEHTTP_MIDDLEWARE,
+    why="`BaseHTTPMiddleware` re-streams the app's response through `call_next`, and drops its "
+    "empty body messages: on a server that holds the head until a body message (granian), "
+    "the head an app sends early waits there for the first item (the README's server "
+    "matrix).",
 )
 
 
