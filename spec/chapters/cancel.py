@@ -544,10 +544,13 @@ HEAD = chapter.rule(
     MUST,
     "HEAD on a streaming route returns the headers without starting the producer.",
     RFC9110_HEAD,
-    why="HEAD is what monitors and `curl -I` send; a server that starts the producer for it "
-    "does the stream's work (a query, a model's tokens) for a body that is thrown away: "
-    "Starlette's `StreamingResponse` ignores the method, and uvicorn drops the body it "
-    "sends (the README's peer matrix).",
+    why="RFC 9110 asks only that a response to HEAD carry no content (9.3.2), whatever the app "
+    "does to make it; streamspec asks that the producer not start because HEAD is what "
+    "monitors and `curl -I` send, and a server that starts the producer for it does the "
+    "stream's work (a query, a model's tokens) for a body that is thrown away: Starlette's "
+    "`StreamingResponse` ignores the method, and uvicorn drops the body it sends (the "
+    "README's peer matrix).",
+    beyond_source=True,
 )
 
 
@@ -746,9 +749,11 @@ EVERY_ID = chapter.rule(
     "Every event of a resumable stream carries its own id, so that a client can say "
     "where it stopped.",
     SSE_LAST_EVENT_ID,
-    why="A client resumes from the last id it received, which persists through events without "
-    "one (SSE-PARSE-12): after such an event it sends back an older id, and receives again "
-    "every event since.",
+    why="WHATWG HTML defines `Last-Event-ID` and leaves ids to the server; a resumable stream "
+    "here gives every event one because a client resumes from the last id it received, "
+    "which persists through events without one (SSE-PARSE-12): after such an event it sends "
+    "back an older id, and receives again every event since.",
+    beyond_source=True,
 )
 
 
@@ -809,6 +814,11 @@ NO_LOSS = chapter.rule(
     "A client that reconnects with Last-Event-ID receives exactly the events it missed: "
     "none lost, none twice.",
     SSE_LAST_EVENT_ID,
+    why="WHATWG HTML says what a reconnecting client sends, not what the server answers; "
+    "streamspec asks for exactly the missed events because a client cannot tell an event "
+    "lost in the reconnection from one that never happened, and shows an event sent twice "
+    "twice (a chat message, a log line).",
+    beyond_source=True,
 )
 
 

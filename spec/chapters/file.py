@@ -695,10 +695,14 @@ DISPOSITION_NAME = chapter.rule(
     "or `inline` that follows RFC 6266 and gives the client back the file's exact name (its "
     "own, or `as`): quotes and backslashes escaped, any other name in an RFC 8187 `filename*`.",
     DISPOSITION,
-    why="The browser saves the download under the name it reads here: a name written raw in "
-    '`filename="…"` arrives as mojibake when it is not ASCII (`résumé ✓.txt` from Quart '
-    "0.22.0), and Starlette and Litestar write an RFC 8187 `filename*` that leaves `/` "
-    "unencoded, which RFC 8187 does not allow (the README's peer matrix).",
+    why="RFC 6266 defines the header and its parameters, not when a server must send one; a "
+    "download here always carries it because without it a browser names the saved file from "
+    "the URL, and a name given with `as` is lost. The browser saves the download under the "
+    'name it reads here: a name written raw in `filename="…"` arrives as mojibake when it '
+    "is not ASCII (`résumé ✓.txt` from Quart 0.22.0), and Starlette and Litestar write an "
+    "RFC 8187 `filename*` that leaves `/` unencoded, which RFC 8187 does not allow (the "
+    "README's peer matrix).",
+    beyond_source=True,
 )
 
 
@@ -778,10 +782,13 @@ TYPE = chapter.rule(
     "Content-Type is the media type of the file's extension, and application/octet-stream "
     "when the extension is unknown or missing.",
     CONTENT_TYPE,
-    why="The Content-Type decides what the browser, and then the program that opens the saved "
-    "file, take the file for: a type guessed for an unknown extension can make a file "
-    "served inline render as a page of the site's origin (`text/html`), where "
-    "`application/octet-stream` is only saved.",
+    why="RFC 9110 asks for a Content-Type as a SHOULD and leaves to the server how it finds the "
+    "type (8.3); a download here takes it from the extension because the Content-Type "
+    "decides what the browser, and then the program that opens the saved file, take the "
+    "file for: a type guessed for an unknown extension can make a file served inline render "
+    "as a page of the site's origin (`text/html`), where `application/octet-stream` is only "
+    "saved.",
+    beyond_source=True,
 )
 
 
@@ -800,6 +807,10 @@ ACCEPT_RANGES = chapter.rule(
     MUST,
     "A file download announces `Accept-Ranges: bytes`.",
     Source("RFC 9110", "14.3 Accept-Ranges", f"{_RFC9110}#section-14.3"),
+    why="RFC 9110 leaves Accept-Ranges optional (14.3, MAY); a download here serves ranges "
+    "(FILE-RANGE-01), and the header is how it says so, so that a client knows before a "
+    "connection drops that the download can resume.",
+    beyond_source=True,
 )
 
 
@@ -818,10 +829,12 @@ STRONG_ETAG = chapter.rule(
     "A file download carries a strong ETag that stays the same while the file does and "
     "changes when the file changes.",
     ETAG,
-    why="A resumed download is stitched from two responses. With a strong ETag in If-Range "
-    "(FILE-RANGE-05) the client gets the rest only if the file has not changed, and the "
-    "whole file if it has; with no ETag, or one that does not change with the file, it may "
-    "join the start of one version to the end of another.",
+    why="RFC 9110 asks an origin server for an ETag as a SHOULD (8.8.3.1); a download here must "
+    "have a strong one because a resumed download is stitched from two responses: with the "
+    "ETag in If-Range (FILE-RANGE-05) the client gets the rest only if the file has not "
+    "changed, and the whole file if it has; with no ETag, or one that does not change with "
+    "the file, it may join the start of one version to the end of another.",
+    beyond_source=True,
 )
 
 
@@ -864,6 +877,11 @@ LAST_MODIFIED_DATE = chapter.rule(
     MUST,
     "A file download carries Last-Modified as an IMF-fixdate.",
     LAST_MODIFIED,
+    why="RFC 9110 asks for Last-Modified as a SHOULD (8.8.2.1), and, when it is sent, for an "
+    "IMF-fixdate (5.6.7, MUST); a download here must carry it because clients that keep "
+    "only a date revalidate and resume with it: If-Modified-Since (FILE-COND-02) and an "
+    "If-Range date (FILE-RANGE-05).",
+    beyond_source=True,
 )
 
 
@@ -881,9 +899,11 @@ HEAD_RULE = chapter.rule(
     MUST,
     "HEAD of a file answers the status and headers GET would, and no body.",
     HEAD,
-    why="Download managers and `curl -I` ask with HEAD for a file's size, type and validators "
-    "before they download it: a HEAD whose headers differ from the GET's misleads them, and "
-    "a body sent after it is read as the next response on a keep-alive connection.",
+    why="RFC 9110 forbids content in a response to HEAD (9.3.2, MUST NOT) but asks for the "
+    "header fields a GET would get only as a SHOULD; a download here must send them because "
+    "download managers and `curl -I` ask with HEAD for a file's size, type and validators "
+    "before they download it, and headers that differ from the GET's mislead them.",
+    beyond_source=True,
 )
 
 _REPRESENTATION_HEADERS = (
@@ -1157,6 +1177,12 @@ IGNORED = chapter.rule(
     "A malformed or inverted Range, or one in an unknown unit, is ignored: the whole file "
     "with 200, never a malformed 206 and never a 5xx.",
     Source("RFC 9110", "14.2 Range", f"{_RFC9110}#section-14.2"),
+    why="RFC 9110 requires a Range in an unknown unit to be ignored, and lets a server that "
+    "supports ranges ignore or reject an invalid one (14.2, MAY); streamspec asks for the "
+    "whole file because, as RFC 9110 notes under 416 (15.5.17), most clients are prepared "
+    "to complete their task with a 200, and a client might not stop making an invalid range "
+    "request until it has received a complete representation.",
+    beyond_source=True,
 )
 
 MALFORMED_RANGES = (
