@@ -380,11 +380,13 @@ SSE_CODING = chapter.rule(
     "An event stream has no Content-Encoding unless every event is flushed on its own, "
     "so each can be decoded as it arrives.",
     CONTENT_CODING,
-    why="A compressor keeps what it is given until it has enough to compress well (zlib's "
-    "`compress()` returns nothing for small inputs), so a compressed event stream that is "
-    "not flushed after each event reaches the client in lumps, each event as late as the "
-    "ones after it. Starlette's `GZipMiddleware` flushes each body message (`Z_SYNC_FLUSH`) "
-    "and leaves `text/event-stream` alone.",
+    why="RFC 9110 defines content codings and says nothing of when a compressor must flush; "
+    "streamspec asks it of an event stream because a compressor keeps what it is given "
+    "until it has enough to compress well (zlib's `compress()` returns nothing for small "
+    "inputs), so a compressed event stream that is not flushed after each event reaches the "
+    "client in lumps, each event as late as the ones after it. Starlette's `GZipMiddleware` "
+    "flushes each body message (`Z_SYNC_FLUSH`) and leaves `text/event-stream` alone.",
+    beyond_source=True,
 )
 
 
@@ -651,6 +653,12 @@ HEADERS_FIRST = chapter.rule(
     "The status and headers are sent before the producer's first item is ready, so "
     "the client knows the stream is open (an EventSource fires open).",
     SSE_PROCESSING,
+    why="WHATWG HTML says that an `EventSource` fires `open` when the headers arrive, not when "
+    "a server must send them; streamspec asks for them before the first item because until "
+    "then the page shows its stream as connecting, and a proxy's read timeout runs "
+    "(CHUNK-FLOW-02). Under ASGI a server may hold the head until a body message (granian "
+    "does), so an app whose first item may take a while sends an empty one.",
+    beyond_source=True,
 )
 
 
@@ -680,6 +688,12 @@ GZIP_SSE = chapter.rule(
     "Behind Starlette's GZipMiddleware an event stream is sent uncompressed and "
     "reaches the client event by event.",
     GZIP_MIDDLEWARE,
+    why="Starlette's documentation describes the middleware, not what a stream behind it must "
+    "do; streamspec asks it because apps add `GZipMiddleware` once, for every route, and it "
+    "recognises an event stream only by its Content-Type (`text/event-stream` is among its "
+    "`DEFAULT_EXCLUDED_CONTENT_TYPES`): a stream labelled otherwise is compressed "
+    "(HDR-SSE-05).",
+    beyond_source=True,
 )
 
 
@@ -698,6 +712,12 @@ GZIP_TEXT = chapter.rule(
     "Behind Starlette's GZipMiddleware a compressed text stream still delivers each "
     "chunk decodable at the client before the next one is produced.",
     GZIP_MIDDLEWARE,
+    why="Starlette's documentation describes the middleware, not what a stream behind it must "
+    "do; streamspec asks it because apps add `GZipMiddleware` once, for every route. It "
+    "holds the head until the first body message, to decide on compression, then flushes "
+    "after each message (`Z_SYNC_FLUSH`), so a text stream reaches the client chunk by "
+    "chunk through it only if each chunk leaves as its own message (CHUNK-MSG-01).",
+    beyond_source=True,
 )
 
 
@@ -723,10 +743,13 @@ BASEHTTP = chapter.rule(
     "Behind stacked BaseHTTPMiddleware a stream still reaches the client item by item, "
     "its headers unchanged.",
     BASEHTTP_MIDDLEWARE,
-    why="`BaseHTTPMiddleware` re-streams the app's response through `call_next`, and drops its "
-    "empty body messages: on a server that holds the head until a body message (granian), "
-    "the head an app sends early waits there for the first item (the README's server "
-    "matrix).",
+    why="Starlette's documentation describes the middleware, not what a stream behind it must "
+    'do; streamspec asks it because FastAPI\'s `@app.middleware("http")` is a '
+    "`BaseHTTPMiddleware`, so an app with such a middleware streams through one. It "
+    "re-streams the app's response through `call_next` and drops its empty body messages: "
+    "on a server that holds the head until a body message (granian), the head an app sends "
+    "early waits there for the first item (the README's server matrix).",
+    beyond_source=True,
 )
 
 
@@ -749,6 +772,12 @@ BASEHTTP_DISCONNECT = chapter.rule(
     MUST,
     "Behind stacked BaseHTTPMiddleware a stream still ends when its client disconnects.",
     BASEHTTP_MIDDLEWARE,
+    why="Starlette's documentation describes the middleware, not what a stream behind it must "
+    'do; streamspec asks it because FastAPI\'s `@app.middleware("http")` is a '
+    "`BaseHTTPMiddleware`, which runs the app in a task group of its own: the client's "
+    "disconnect must get through it to the stream, or the producer outlives its client "
+    "(CANCEL-CLEANUP-01).",
+    beyond_source=True,
 )
 
 
@@ -772,6 +801,11 @@ NGINX_DEFAULT = chapter.rule(
     "Behind nginx with its default proxy_buffering on, an event stream reaches the "
     "client event by event.",
     NGINX_BUFFERING,
+    why="nginx's documentation describes its buffering, not what an app behind it must do; "
+    "streamspec asks it because nginx, with its defaults (`proxy_buffering on`), holds a "
+    "proxied response in its buffers, and an event stream gets through event by event only "
+    "if it says so itself (HDR-SSE-03).",
+    beyond_source=True,
 )
 
 
@@ -789,6 +823,11 @@ NGINX_DOCUMENTED = chapter.rule(
     "proxy_cache off, Connection '', chunked), an event stream reaches the client "
     "event by event.",
     NGINX_BUFFERING,
+    why="nginx's documentation describes these directives, not what an app behind them must do; "
+    "streamspec asks it because this is the location the streaming tutorial gives its "
+    "readers for a stream (shipped as `sse-location.conf`), and a stream must get through "
+    "it as it does through nginx's defaults.",
+    beyond_source=True,
 )
 
 
