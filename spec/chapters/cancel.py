@@ -816,8 +816,8 @@ NO_LOSS = chapter.rule(
     SSE_LAST_EVENT_ID,
     why="WHATWG HTML says what a reconnecting client sends, not what the server answers; "
     "streamspec asks for exactly the missed events because a client cannot tell an event "
-    "lost in the reconnection from one that never happened, and shows an event sent twice "
-    "twice (a chat message, a log line).",
+    "lost in the reconnection from one that never happened, and shows an event sent again "
+    "as a second one (a chat message, a log line).",
     beyond_source=True,
 )
 

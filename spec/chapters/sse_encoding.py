@@ -183,9 +183,9 @@ ONLY_LINE_ENDS = chapter.rule(
     "Data is split only at CR, LF and CRLF: U+2028, U+2029, U+0085, VT, FF and "
     "FS, GS, RS are written inside their line.",
     SSE_PARSING,
-    why="A server that splits at the characters `str.splitlines()` splits at writes one line as "
-    "several, and the client joins them with LF: data that held U+2028 or a form feed "
-    "arrives with a line feed in its place.",
+    why="A server that splits data with `str.splitlines()` also splits it at U+2028, form feeds "
+    "and the like, so it writes one line as several, and the client joins them with LF: "
+    "data that held U+2028 or a form feed arrives with a line feed in its place.",
 )
 
 
