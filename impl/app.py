@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from impl import demo
+from impl import demo, index
 from impl.abort import Aborting, aborting
 from impl.lifecycle import ShutdownNotice
 from impl.settings import Settings
@@ -16,7 +16,7 @@ from impl.surface import surface
 
 def create_app(settings: Settings | None = None) -> Aborting:
     """The conformance surface (:mod:`spec.kit`, with the reference's streams) in front of a
-    FastAPI app with the demo streams.
+    FastAPI app with the demo streams and, at ``/``, their index (:mod:`impl.index`).
 
     Each app has its own shutdown notice (see :mod:`impl.lifecycle`), armed
     while the FastAPI app's lifespan runs (the kit forwards lifespan events to
@@ -36,7 +36,9 @@ def create_app(settings: Settings | None = None) -> Aborting:
     application = FastAPI(
         title="streamspec reference implementation", version="0.1.0", lifespan=lifespan
     )
-    application.include_router(demo.build_router(settings, notice))
+    demos = demo.build_router(settings, notice)
+    application.include_router(demos)
+    application.include_router(index.build_router(demos.routes))
     return aborting(surface(settings, notice, application))
 
 

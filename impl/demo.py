@@ -5,6 +5,9 @@
 * ``GET /events/page``: a page that reads ``/events`` with the browser's ``EventSource``.
 * ``GET /download/{name}``: a file from the configured root (:mod:`impl.download`).
 
+Each route declares its one-line summary and the rules it illustrates
+(:func:`impl.index.demo`): ``GET /`` lists them from there.
+
 ``/events`` resumes: event *n* has id *n* (``done`` is *count* + 1), and a
 request with ``Last-Event-ID: n`` gets the events after *n*. A client that
 already has every event, ``done`` included, gets **204 No Content**, which
@@ -28,6 +31,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import FileResponse, Response
 
 from impl.download import FileDownload
+from impl.index import demo
 from impl.lifecycle import ShutdownNotice
 from impl.logs import LogStreamResponse
 from impl.settings import Settings
@@ -59,7 +63,20 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
     """The demo routes, reading their pacing and file root from *settings*."""
     router = APIRouter()
 
-    @router.api_route("/logs/stream", methods=["GET", "HEAD"])
+    @router.api_route(
+        "/logs/stream",
+        methods=["GET", "HEAD"],
+        summary="A live text log: each line leaves as it is made, ending in a real newline.",
+        openapi_extra=demo(
+            "CHUNK-LOG-01",
+            "CHUNK-LOG-02",
+            "HDR-TEXT-01",
+            "HDR-TEXT-02",
+            "HDR-TEXT-03",
+            "CANCEL-CLEANUP-01",
+            "CANCEL-HEAD-01",
+        ),
+    )
     async def log_stream() -> Response:
         async def lines() -> AsyncIterator[str]:
             for number in range(1, settings.log_lines + 1):
@@ -74,7 +91,23 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
             send_timeout=settings.send_timeout,
         )
 
-    @router.api_route("/events", methods=["GET", "HEAD"])
+    @router.api_route(
+        "/events",
+        methods=["GET", "HEAD"],
+        summary="Server-Sent Events carrying JSON, each with its id, ending with event: done; "
+        "a reconnection with Last-Event-ID resumes after it, and 204 once nothing is left.",
+        openapi_extra=demo(
+            "SSE-ENC-01",
+            "SSE-ENC-06",
+            "HDR-SSE-01",
+            "HDR-SSE-02",
+            "HDR-SSE-03",
+            "HDR-SSE-07",
+            "CANCEL-KEEPALIVE-01",
+            "CANCEL-RESUME-01",
+            "CANCEL-RESUME-02",
+        ),
+    )
     async def events(request: Request) -> Response:
         # Event n has id n, so a client that reconnects with Last-Event-ID: n
         # resumes at n + 1 and misses nothing.
@@ -104,11 +137,32 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
             send_timeout=settings.send_timeout,
         )
 
-    @router.get("/events/page")
+    @router.get(
+        "/events/page",
+        summary="A page that reads /events with the browser's EventSource, reconnecting "
+        "with Last-Event-ID until the stream is over.",
+        openapi_extra=demo("HDR-SSE-06", "HDR-SSE-07", "HDR-XFER-03", "CANCEL-RESUME-02"),
+    )
     async def events_page() -> Response:
         return FileResponse(EVENTSOURCE_PAGE, headers={"Cache-Control": "no-cache"})
 
-    @router.api_route("/download/{name:path}", methods=["GET", "HEAD"])
+    @router.api_route(
+        "/download/{name:path}",
+        methods=["GET", "HEAD"],
+        summary="A file from the served root, resumable with Range, its name kept in "
+        "Content-Disposition; nothing outside the root is served.",
+        openapi_extra=demo(
+            "FILE-SERVE-01",
+            "FILE-NAME-01",
+            "FILE-LOOP-01",
+            "FILE-DISP-01",
+            "FILE-META-01",
+            "FILE-META-02",
+            "FILE-COND-01",
+            "FILE-RANGE-01",
+            example="/download/sample.txt",
+        ),
+    )
     async def download(name: str) -> Response:
         return FileDownload(
             settings.files_root, name, send_timeout=settings.send_timeout, shutdown=notice

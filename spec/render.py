@@ -83,6 +83,14 @@ def _anchor(module: ModuleType) -> str:
     return module.__name__.rsplit(".", 1)[-1].replace("_", "-")
 
 
+def why_label(rule: Rule) -> str:
+    """What a rule's *why* is introduced with: why streamspec asks for what its source
+    does not require, or what goes wrong without it."""
+    if rule.beyond_source:
+        return "The source does not require this; streamspec does:"
+    return "Why:"
+
+
 def render_rule(rule: Rule) -> list[str]:
     lines = [
         f'<a id="{rule.id}"></a>',
@@ -94,7 +102,7 @@ def render_rule(rule: Rule) -> list[str]:
         "",
     ]
     if rule.why:
-        lines += [f"*The source does not require this; streamspec does:* {rule.why}", ""]
+        lines += [f"*{why_label(rule)}* {rule.why}", ""]
     if rule.checks:
         lines.append("Checks:")
         lines.append("")

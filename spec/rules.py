@@ -73,8 +73,11 @@ class Rule:
     """One requirement, declared through :meth:`Chapter.rule`.
 
     The ID is stable: once published it names the same requirement for good.
-    *why* is empty when the source requires what the rule says; otherwise it says
-    why streamspec does (the source describes the mechanism, practice asks for it).
+    *why*, when set, says what goes wrong in practice when the rule is broken (a
+    browser's behaviour, a proxy's, a client library's), for a rule whose statement
+    does not say it. *beyond_source* marks a rule its source does not require (the
+    source describes the mechanism, practice asks for it); its *why* is then why
+    streamspec does, and it must have one.
     """
 
     id: str
@@ -84,11 +87,14 @@ class Rule:
     chapter: str
     subject: str = TARGET
     why: str = ""
+    beyond_source: bool = False
     checks: list[Check] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):
             raise ValueError(f"rule ID {self.id!r} is not of the form CHAPTER-PART-NN")
+        if self.beyond_source and not self.why:
+            raise ValueError(f"{self.id} goes beyond its source and must say why")
         if self.id in REGISTRY:
             raise ValueError(f"rule ID {self.id} is declared twice")
         REGISTRY[self.id] = self
@@ -130,11 +136,20 @@ class Chapter:
     subject: str = TARGET
 
     def rule(
-        self, rule_id: str, level: Level, statement: str, source: Source, *, why: str = ""
+        self,
+        rule_id: str,
+        level: Level,
+        statement: str,
+        source: Source,
+        *,
+        why: str = "",
+        beyond_source: bool = False,
     ) -> Rule:
-        """Declare a rule of this chapter; *why*, when its source does not require it,
-        says why streamspec does."""
-        return Rule(rule_id, level, statement, source, self.module, self.subject, why)
+        """Declare a rule of this chapter; *why* says what goes wrong when it is broken,
+        and, with *beyond_source* (its source does not require it), why streamspec does."""
+        return Rule(
+            rule_id, level, statement, source, self.module, self.subject, why, beyond_source
+        )
 
     def rules(self) -> list[Rule]:
         """The rules of this chapter, in the order they were declared."""

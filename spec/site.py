@@ -66,7 +66,7 @@ section.rule { border-top: 1px solid #ccc; margin-top: 1.5rem; padding-top: .5re
 section.rule:target { background: #fff8d0; }
 .level { font-size: 80%; padding: 0 .4rem; border-radius: .3rem; background: #dde; }
 .level.MUST { background: #f3d1d1; }
-.why, .source { font-style: italic; }
+.source { font-style: italic; }
 table.results { border-collapse: collapse; }
 table.results td, table.results th { border: 1px solid #ccc; padding: .1rem .5rem;
        text-align: left; }
@@ -206,10 +206,8 @@ def render_rule(rule: Rule, prose: _Prose, out: Path, results: Results) -> str:
         f"{html.escape(str(rule.source))}</a></p>",
     ]
     if rule.why:
-        parts.append(
-            "<p class='why'>The source does not require this; streamspec does: "
-            f"{html.escape(rule.why)}</p>"
-        )
+        why = prose.html(f"*{render.why_label(rule)}* {rule.why}")
+        parts.append(why.replace("<p>", "<p class='why'>", 1))
     if rule.checks:
         parts.append("<p>Checks:</p><ul class='checks'>")
         for check in rule.checks:

@@ -117,9 +117,29 @@ def test_a_chapters_sections_sit_below_the_chapter() -> None:
 def test_a_rule_says_why_when_its_source_does_not_require_it(scratch_chapter: Chapter) -> None:
     plain = scratch_chapter.rule("SCRATCH-WHY-01", MUST, "Always.", Source("RFC 1", "1", "#x"))
     own = scratch_chapter.rule(
-        "SCRATCH-WHY-02", MUST, "Also.", Source("RFC 1", "1", "#x"), why="practice asks"
+        "SCRATCH-WHY-02",
+        MUST,
+        "Also.",
+        Source("RFC 1", "1", "#x"),
+        why="practice asks",
+        beyond_source=True,
     )
     assert not any("does not require" in line for line in render.render_rule(plain))
     assert "*The source does not require this; streamspec does:* practice asks" in (
         render.render_rule(own)
     )
+    with pytest.raises(ValueError, match="SCRATCH-WHY-03 goes beyond its source"):
+        scratch_chapter.rule(
+            "SCRATCH-WHY-03", MUST, "Said.", Source("RFC 1", "1", "#x"), beyond_source=True
+        )
+
+
+def test_a_rule_says_what_goes_wrong_without_it(scratch_chapter: Chapter) -> None:
+    """A *why* of a rule its source requires is what breaks in practice, not a reason the
+    source lacks."""
+    rule = scratch_chapter.rule(
+        "SCRATCH-WHY-04", MUST, "Always.", Source("RFC 1", "1", "#x"), why="a proxy waits"
+    )
+    lines = render.render_rule(rule)
+    assert "*Why:* a proxy waits" in lines
+    assert not any("does not require" in line for line in lines)

@@ -189,5 +189,5 @@ def test_a_rule_and_a_check_added_show_up(added_rule: str, tmp_path: Path) -> No
     text = (tmp_path / "surface.html").read_text(encoding="utf-8")
     assert added_rule in _parse(tmp_path / "surface.html").ids
     assert "<code>check_added_rule_shows_up</code>" in text
-    assert "the site is built from the registry" in text
+    assert "<p class='why'><em>Why:</em> the site is built from the registry</p>" in text
     assert "test_site.py#L" in text, "the check links to this file"

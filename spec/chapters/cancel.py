@@ -280,6 +280,11 @@ CLEANUP = chapter.rule(
     "async with exits) runs, whether it is an async generator, a sync generator run in "
     "a thread, or a generator that never awaits.",
     ASGI_DISCONNECT,
+    why="A producer left at its `yield` keeps what it holds (a connection from the database "
+    "pool, an open file, a model generating tokens nobody reads) until the garbage "
+    "collector finds it, if it ever does: Starlette 1.10.0's `StreamingResponse` never "
+    "closes the iterator it was given, so a sync or never-awaiting generator's `finally` "
+    "runs only then (the README's peer matrix).",
 )
 
 
@@ -304,6 +309,10 @@ PROMPT = chapter.rule(
     "Once the server has delivered http.disconnect, the producer is asked for at most "
     "two more items, even if neither it nor send() ever yields to the event loop.",
     ASGI_DISCONNECT,
+    why="A producer that never awaits, served by a library that needs it to, is never "
+    "interrupted: under uvicorn, Starlette 1.10.0 asked one for 49,997 items after "
+    "`http.disconnect`, and the server answered no one meanwhile (the README's peer "
+    "matrix).",
 )
 
 
@@ -348,6 +357,9 @@ EARLY = chapter.rule(
     "A disconnect before the first chunk, while the producer waits for its first item, "
     "ends the stream and runs the producer's cleanup.",
     ASGI_DISCONNECT,
+    why="The wait for the first item (a query, a model's first token) is where slow requests "
+    "spend their time and where clients give up; a server that notices the disconnect only "
+    "at its first send keeps that work going for a client that has gone.",
 )
 
 
@@ -370,6 +382,11 @@ BLOCKED = chapter.rule(
     "A disconnect while the producer waits on its own I/O interrupts the wait and runs "
     "the producer's cleanup.",
     ASGI_DISCONNECT,
+    why="A stream that waits on its own I/O (a queue, a pub/sub subscription, the next line of "
+    "a log) may wait hours between items; a server that notices a disconnect only when it "
+    "next sends holds the subscription that long for nobody. Starlette, from ASGI spec 2.4 "
+    "on, counts on `send` raising (the README's peer matrix), and the tutorial polls "
+    "between items only.",
 )
 
 
@@ -421,6 +438,11 @@ SLOW = chapter.rule(
     "A client that stops reading but keeps the connection open holds a stream only until "
     "the configured send timeout: then the stream ends and the producer's cleanup runs.",
     STREAMSPEC,
+    why="A client that stops reading is no disconnect. TCP keeps the connection open, for ever "
+    "while the client is there and acknowledges the server's zero-window probes, for many "
+    "minutes of retransmissions once it has vanished, and all that time the server's `send` "
+    "waits, holding the producer and its buffers. Starlette's, FastAPI's and Litestar's "
+    "responses take no send timeout (the README's peer matrix).",
 )
 
 
@@ -522,6 +544,13 @@ HEAD = chapter.rule(
     MUST,
     "HEAD on a streaming route returns the headers without starting the producer.",
     RFC9110_HEAD,
+    why="RFC 9110 asks only that a response to HEAD carry no content (9.3.2), whatever the app "
+    "does to make it; streamspec asks that the producer not start because HEAD is what "
+    "monitors and `curl -I` send, and a server that starts the producer for it does the "
+    "stream's work (a query, a model's tokens) for a body that is thrown away: Starlette's "
+    "`StreamingResponse` ignores the method, and uvicorn drops the body it sends (the "
+    "README's peer matrix).",
+    beyond_source=True,
 )
 
 
@@ -547,6 +576,9 @@ LEAK = chapter.rule(
     MUST,
     "No task, thread or file descriptor outlives a stream.",
     ASGI_DISCONNECT,
+    why="What each stream leaves behind adds up: a server that leaks one task or file "
+    "descriptor per stream runs out of descriptors (a process's limit is commonly 1,024) "
+    "after that many clients, and from then on refuses every new connection.",
 )
 
 
@@ -624,6 +656,12 @@ KEEPALIVE = chapter.rule(
     "An idle SSE stream sends a comment at least once per keep-alive interval, so that "
     "proxies and clients do not take it for dead.",
     SSE_AUTHORING,
+    why="Proxies and load balancers close a connection that has been silent for their idle "
+    "timeout (nginx's `proxy_read_timeout` and an AWS Application Load Balancer's idle "
+    "timeout are 60 s by default), and the client then reconnects or, if the stream does "
+    "not resume, loses what was sent meanwhile. The source's authoring notes suggest a "
+    "comment every 15 seconds or so; a write is also how a server learns that a client has "
+    "vanished.",
 )
 
 
@@ -711,6 +749,11 @@ EVERY_ID = chapter.rule(
     "Every event of a resumable stream carries its own id, so that a client can say "
     "where it stopped.",
     SSE_LAST_EVENT_ID,
+    why="WHATWG HTML defines `Last-Event-ID` and leaves ids to the server; a resumable stream "
+    "here gives every event one because a client resumes from the last id it received, "
+    "which persists through events without one (SSE-PARSE-12): after such an event it sends "
+    "back an older id, and receives again every event since.",
+    beyond_source=True,
 )
 
 
@@ -771,6 +814,11 @@ NO_LOSS = chapter.rule(
     "A client that reconnects with Last-Event-ID receives exactly the events it missed: "
     "none lost, none twice.",
     SSE_LAST_EVENT_ID,
+    why="WHATWG HTML says what a reconnecting client sends, not what the server answers; "
+    "streamspec asks for exactly the missed events because a client cannot tell an event "
+    "lost in the reconnection from one that never happened, and shows an event sent again "
+    "as a second one (a chat message, a log line).",
+    beyond_source=True,
 )
 
 
@@ -801,6 +849,9 @@ GAP = chapter.rule(
     f"the last {FEED_CAPACITY} events) first receives an event of type gap, then the "
     f"events still held.",
     STREAMSPEC,
+    why="A client away longer than the buffer holds cannot be given what it missed; without a "
+    "`gap` event it cannot tell that it missed anything, and shows an incomplete history as "
+    "whole.",
 )
 
 
@@ -846,6 +897,11 @@ SHUTDOWN = chapter.rule(
     "On SIGTERM, a server with endless streams open ends each of them with a final event "
     "and a complete body, and exits, within a grace period (10 s here).",
     STREAMSPEC,
+    why="Every deploy sends SIGTERM. A server whose streams do not end by themselves waits for "
+    "them (uvicorn waits for open responses, for ever without "
+    "`--timeout-graceful-shutdown`) until it is killed (Kubernetes sends SIGKILL 30 s later "
+    "by default), and each client sees its connection cut instead of an event telling it to "
+    "come back.",
 )
 
 SHUTDOWN_GRACE = 10.0
@@ -999,6 +1055,10 @@ SECOND_SERVER = chapter.rule(
     "server started later in the same process streams as if no shutdown had ever happened: "
     "a held stream stays open until that server's own SIGTERM, a finite stream runs in full.",
     STREAMSPEC,
+    why="An app is served more than once in one process by test suites and by servers that "
+    "restart their workers; a shutdown flag that is never lowered ends the next server's "
+    "streams at once: sse-starlette 3.7.0's process-wide `AppStatus.should_exit` does (the "
+    "README's peer matrix).",
 )
 
 

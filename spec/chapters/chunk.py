@@ -270,6 +270,11 @@ FINAL = chapter.rule(
     "A finite stream ends with exactly one http.response.body message with more_body false, "
     "sent after its last chunk, and nothing is sent after it.",
     ASGI_BODY,
+    why='Without the final message the server cannot end the body: uvicorn logs "ASGI callable '
+    'returned without completing response." and closes the connection, so the client sees a '
+    "cut body (no last chunk) although every item was sent; a message after the final one "
+    'makes uvicorn raise `RuntimeError` ("Unexpected ASGI message … sent, after response '
+    'already completed").',
 )
 
 
@@ -362,6 +367,10 @@ FIRST_BYTE = chapter.rule(
     "The status, headers and first chunk reach the client while the producer is still "
     "blocked before its second chunk, however long the stream.",
     TUTORIAL_WHY,
+    why="A server that waits for a second chunk, or for a buffer to fill, before it sends "
+    "anything makes the first byte wait for the producer: a stream whose items come a "
+    "minute apart shows nothing for a minute, and a proxy's read timeout (nginx's "
+    "`proxy_read_timeout`, 60 s by default) can end it before it has started.",
 )
 
 LONG_STREAM = ["first chunk\n", *(["more\n"] * 300)]
@@ -458,6 +467,9 @@ UTF8_CUTS = chapter.rule(
     "UTF-8 text cut at any byte, inside multi-byte sequences too, reaches the client as "
     "bytes that decode to the source text.",
     CHUNKED,
+    why="A layer that decodes each chunk as text on its own (to transform or log it) turns a "
+    "character split between two chunks into replacement characters, and the client "
+    "receives text the producer never made.",
 )
 
 
@@ -486,6 +498,10 @@ LENGTH = chapter.rule(
     "A streamed response that declares a Content-Length sends exactly that many body bytes, "
     "no more and no fewer.",
     CONTENT_LENGTH,
+    why="Bytes past the declared length are read by a keep-alive client as the start of the "
+    "next response (uvicorn's h11 refuses them and drops the connection, as with "
+    "Starlette's `FileResponse` on a file that grew, in the README's peer matrix); a body "
+    "short of it keeps the client waiting for bytes that never come.",
 )
 
 LENGTH_PARAMS = [*text_params(TEXT_CHUNKS), ("declare_length", "true")]
@@ -582,6 +598,10 @@ LOG_LINES_RULE = chapter.rule(
     "Every line of a text log stream ends with a real line feed (byte 0x0A), and the lines "
     "arrive in order and unaltered.",
     TUTORIAL_LOG,
+    why="Clients read a log by lines (`curl -N | grep --line-buffered`, httpx's "
+    "`iter_lines()`), and a line reaches them only with its line feed: the tutorial as "
+    "published ends its lines with a letter `n`, so such a client gets no line at all until "
+    "the stream ends, and then one.",
 )
 
 

@@ -24,11 +24,11 @@ during a download is `changing.bin`, resized in place by the surface's `POST`.
 RFC 9110 lets any server ignore Range (section 14.2: a server "MAY ignore
 the Range header field") and answer 206 only where it supports ranges. This
 chapter is stricter, and says so: a download here MUST support byte ranges
-(`FILE-RANGE-01`, `02`, `05`), because a download that cannot resume restarts
-from zero after every dropped connection, and `Accept-Ranges: bytes`
-(`FILE-META-01`) announces the support the checks then hold it to. A server that
-serves no ranges fails those rules; nothing in them is required by the RFC
-alone.
+(`FILE-RANGE-01`, `02`, `03`, `05`, `06`), because a download that cannot
+resume restarts from zero after every dropped connection, and
+`Accept-Ranges: bytes` (`FILE-META-01`) announces the support the checks then
+hold it to. A server that serves no ranges fails those rules; nothing in them
+is required by the RFC alone.
 
 Several ranges may be coalesced when they overlap, or when the gap between
 them is smaller than the overhead of a part (RFC 9110 section 15.3.7); where
@@ -211,6 +211,9 @@ SERVE = chapter.rule(
     "A GET of a file inside the served root answers 200 with a Content-Length equal to "
     "the file's size and exactly its bytes, whatever characters its name holds.",
     CONTENT_LENGTH,
+    why="Real names hold spaces, `%`, `#` and letters outside ASCII; a server that writes the "
+    "name raw into a header cannot serve one that is not Latin-1: the tutorial as published "
+    "answers it with a 500 (the README's peer matrix).",
 )
 
 
@@ -290,6 +293,11 @@ NAMES = chapter.rule(
     "byte or an absolute path, or one that leads through a symlink out of the served root, "
     "is answered 404 or 400 and no byte from outside the root is sent.",
     TRAVERSAL,
+    why="A name joined onto the served directory as it comes reads any file the process can: "
+    "`../../etc/passwd`, or the app's own settings and their secrets. The tutorial as "
+    "published checks no name and serves `../outside.txt`; Litestar 2.25.0, Django 5.2.19 "
+    "and Quart 0.22.0 check the path but do not resolve symlinks, and serve a link that "
+    "leads out of the root (the README's peer matrix).",
 )
 
 
@@ -391,6 +399,11 @@ NON_BLOCKING = chapter.rule(
     "Serving a file never makes a blocking file-system call (open, stat, read, and path "
     "resolution such as `os.path.abspath` or `os.path.realpath`) on the event loop's thread.",
     STREAMSPEC,
+    why="A blocking call on the event loop's thread stops every other request of the process "
+    "while it lasts: an `open()` or a `stat()` on a network file system or a busy disk can "
+    "take seconds, during which no stream sends and no request is answered. Quart 0.22.0 "
+    "calls `is_file()` and `stat()` on the loop, the tutorial `open()` and `read()` (the "
+    "README's peer matrix).",
 )
 
 
@@ -455,6 +468,9 @@ FLAT_MEMORY = chapter.rule(
     "Serving a file of any size makes the server hold no more than a few chunks in memory "
     "at once (the check allows 32 MiB while 64 MiB, or 1 GiB, is downloaded).",
     STREAMSPEC,
+    why="A server that reads a file into memory to send it needs the file's size in memory for "
+    "each download under way, and a few downloads of a large file exhaust it: Django 5.2.19 "
+    "under ASGI reads a 64 MiB file whole (64.8 MiB peak, the README's peer matrix).",
 )
 
 
@@ -578,6 +594,11 @@ GROWS = chapter.rule(
     "When the file grows during the download, exactly the declared Content-Length bytes "
     "are sent, they are the file's first bytes, and the response ends normally.",
     CONTENT_LENGTH,
+    why="Files are downloaded while they are written (a log, an export in progress). A server "
+    "that sends what the file holds when it reads it, past the length it declared, sends "
+    "bytes the HTTP layer refuses (uvicorn's h11 drops the connection: Starlette's "
+    "`FileResponse`, in the README's peer matrix) or that a keep-alive client reads as the "
+    "start of the next response.",
 )
 
 
@@ -679,6 +700,14 @@ DISPOSITION_NAME = chapter.rule(
     "or `inline` that follows RFC 6266 and gives the client back the file's exact name (its "
     "own, or `as`): quotes and backslashes escaped, any other name in an RFC 8187 `filename*`.",
     DISPOSITION,
+    why="RFC 6266 defines the header and its parameters, not when a server must send one; a "
+    "download here always carries it because without it a browser names the saved file from "
+    "the URL, and a name given with `as` is lost. The browser saves the download under the "
+    'name it reads here: a name written raw in `filename="…"` arrives as mojibake when it '
+    "is not ASCII (`résumé ✓.txt` from Quart 0.22.0), and Starlette and Litestar write an "
+    "RFC 8187 `filename*` that leaves `/` unencoded, which RFC 8187 does not allow (the "
+    "README's peer matrix).",
+    beyond_source=True,
 )
 
 
@@ -714,6 +743,9 @@ NO_INJECTION = chapter.rule(
     "No CR, LF, NUL or other control character from a file name ever reaches a response "
     "header, and no header is added by one.",
     FIELD_VALUES,
+    why="A CR LF in a file name written into a header splits the response (HDR-INPUT-01), and a "
+    "server that raises on one answers a 500 instead of a download (Quart 0.22.0, through "
+    "Werkzeug's `Headers.add`, in the README's peer matrix).",
 )
 
 
@@ -755,6 +787,13 @@ TYPE = chapter.rule(
     "Content-Type is the media type of the file's extension, and application/octet-stream "
     "when the extension is unknown or missing.",
     CONTENT_TYPE,
+    why="RFC 9110 asks for a Content-Type as a SHOULD and leaves to the server how it finds the "
+    "type (8.3); a download here takes it from the extension because the Content-Type "
+    "decides what the browser, and then the program that opens the saved file, take the "
+    "file for: a type guessed for an unknown extension can make a file served inline render "
+    "as a page of the site's origin (`text/html`), where `application/octet-stream` is only "
+    "saved.",
+    beyond_source=True,
 )
 
 
@@ -773,6 +812,10 @@ ACCEPT_RANGES = chapter.rule(
     MUST,
     "A file download announces `Accept-Ranges: bytes`.",
     Source("RFC 9110", "14.3 Accept-Ranges", f"{_RFC9110}#section-14.3"),
+    why="RFC 9110 leaves Accept-Ranges optional (14.3, MAY); a download here serves ranges "
+    "(FILE-RANGE-01), and the header is how it says so, so that a client knows before a "
+    "connection drops that the download can resume.",
+    beyond_source=True,
 )
 
 
@@ -791,6 +834,12 @@ STRONG_ETAG = chapter.rule(
     "A file download carries a strong ETag that stays the same while the file does and "
     "changes when the file changes.",
     ETAG,
+    why="RFC 9110 asks an origin server for an ETag as a SHOULD (8.8.3.1); a download here must "
+    "have a strong one because a resumed download is stitched from two responses: with the "
+    "ETag in If-Range (FILE-RANGE-05) the client gets the rest only if the file has not "
+    "changed, and the whole file if it has; with no ETag, or one that does not change with "
+    "the file, it may join the start of one version to the end of another.",
+    beyond_source=True,
 )
 
 
@@ -833,6 +882,11 @@ LAST_MODIFIED_DATE = chapter.rule(
     MUST,
     "A file download carries Last-Modified as an IMF-fixdate.",
     LAST_MODIFIED,
+    why="RFC 9110 asks for Last-Modified as a SHOULD (8.8.2.1), and, when it is sent, for an "
+    "IMF-fixdate (5.6.7, MUST); a download here must carry it because clients that keep "
+    "only a date revalidate and resume with it: If-Modified-Since (FILE-COND-02) and an "
+    "If-Range date (FILE-RANGE-05).",
+    beyond_source=True,
 )
 
 
@@ -850,6 +904,11 @@ HEAD_RULE = chapter.rule(
     MUST,
     "HEAD of a file answers the status and headers GET would, and no body.",
     HEAD,
+    why="RFC 9110 forbids content in a response to HEAD (9.3.2, MUST NOT) but asks for the "
+    "header fields a GET would get only as a SHOULD; a download here must send them because "
+    "download managers and `curl -I` ask with HEAD for a file's size, type and validators "
+    "before they download it, and headers that differ from the GET's mislead them.",
+    beyond_source=True,
 )
 
 _REPRESENTATION_HEADERS = (
@@ -901,6 +960,10 @@ NOT_MODIFIED_ETAG = chapter.rule(
     "Expires and Vary the 200 carries (a Content-Length only if it is the file's size); any "
     "other If-None-Match gets the file.",
     IF_NONE_MATCH,
+    why="A 304 saves the whole transfer when the client's copy is current: a server that never "
+    "evaluates If-None-Match sends the file again every time (Starlette's `FileResponse` "
+    "and Litestar's `File`, in the README's peer matrix), and a 304 without the 200's "
+    "Cache-Control, ETag or Vary leaves a cache unable to update what it stored.",
 )
 
 
@@ -924,6 +987,9 @@ NOT_MODIFIED_DATE = chapter.rule(
     "Last-Modified answers 304 (carrying what FILE-COND-01 says a 304 carries); an earlier or "
     "invalid date gets the file.",
     IF_MODIFIED_SINCE,
+    why="Clients that keep only a date (`curl -z`, older caches) revalidate with "
+    "If-Modified-Since: a server that ignores it sends the whole file again every time "
+    "(Starlette and Litestar, in the README's peer matrix).",
 )
 
 
@@ -968,6 +1034,7 @@ SINGLE_RANGE = chapter.rule(
     "Content-Range `bytes first-last/length` and exactly those bytes.",
     RANGES,
     why=RANGES_WHY,
+    beyond_source=True,
 )
 
 SINGLE_CASES = (
@@ -1053,6 +1120,7 @@ MULTIPLE_RANGES = chapter.rule(
     "coalesced).",
     MULTIPART,
     why=RANGES_WHY,
+    beyond_source=True,
 )
 
 
@@ -1081,6 +1149,12 @@ UNSATISFIABLE = chapter.rule(
     "A range set none of whose ranges overlaps the file answers 416 with "
     "`Content-Range: bytes */LENGTH`.",
     RANGE_416,
+    why="RFC 9110 lets a server ignore Range (14.2), and a 416's `Content-Range: bytes "
+    "*/LENGTH` is a SHOULD (15.5.17); a download here serves ranges (FILE-RANGE-01), and "
+    "the length is what tells a client that asked past the end (its copy already whole, or "
+    "the file since replaced by a shorter one) where the file ends, so that it stops, or "
+    "starts over, instead of asking again.",
+    beyond_source=True,
 )
 
 
@@ -1108,6 +1182,12 @@ IGNORED = chapter.rule(
     "A malformed or inverted Range, or one in an unknown unit, is ignored: the whole file "
     "with 200, never a malformed 206 and never a 5xx.",
     Source("RFC 9110", "14.2 Range", f"{_RFC9110}#section-14.2"),
+    why="RFC 9110 requires a Range in an unknown unit to be ignored, and lets a server that "
+    "supports ranges ignore or reject an invalid one (14.2, MAY); streamspec asks for the "
+    "whole file because, as RFC 9110 notes under 416 (15.5.17), most clients are prepared "
+    "to complete their task with a 200, and a client might not stop making an invalid range "
+    "request until it has received a complete representation.",
+    beyond_source=True,
 )
 
 MALFORMED_RANGES = (
@@ -1146,6 +1226,7 @@ IF_RANGE_RULE = chapter.rule(
     "strong validator or not.",
     IF_RANGE,
     why=RANGES_WHY,
+    beyond_source=True,
 )
 
 
@@ -1265,6 +1346,8 @@ RANGE_PROPERTY = chapter.rule(
     "set of more than six range-specs, or one in which more than two ranges overlap another, "
     "may instead be ignored (200, the whole file) or rejected (416).",
     RANGES,
+    why=RANGES_WHY,
+    beyond_source=True,
 )
 
 
@@ -1312,6 +1395,9 @@ MANY_RANGES = chapter.rule(
         "14.2 Range; 17.15 Disclosure of Partial Representations in Range Requests",
         f"{_RFC9110}#section-14.2",
     ),
+    why="A Range of many overlapping ranges asks for the same bytes again and again: answered "
+    "with a part for each, hundreds of ranges over one small request made Apache httpd "
+    'spend memory and CPU without bound (CVE-2011-3192, the "Apache Killer").',
 )
 
 HUNDREDS_OF_RANGES = RangeSet.of([f"{i}-{i + 599}" for i in range(300)])

@@ -292,6 +292,9 @@ SSE_TYPE = chapter.rule(
     "An event stream is served with Content-Type text/event-stream, and a charset "
     "parameter, if present, is utf-8.",
     SSE_MIME,
+    why="An `EventSource` fails the connection for any other type (SSE-CLIENT-12), and Chromium "
+    "also aborts it when the charset names anything but UTF-8 (the README's client matrix), "
+    "where the algorithm would decode the stream as UTF-8 anyway.",
 )
 
 
@@ -316,6 +319,7 @@ SSE_CACHE = chapter.rule(
     "them; but without them a cache on the way may store the stream (a 200 is heuristically "
     "cacheable, RFC 9111 §3 and §4.2.2) and replay its old events to a new client as if "
     "they were live.",
+    beyond_source=True,
 )
 
 
@@ -339,6 +343,7 @@ SSE_ACCEL = chapter.rule(
     "the most common proxy in front of Python apps, buffers proxied responses by default, "
     "so an event stream behind it arrives in bursts unless the location or the response "
     "turns buffering off. The header is the response's way, and other servers ignore it.",
+    beyond_source=True,
 )
 
 
@@ -362,6 +367,7 @@ SSE_LENGTH = chapter.rule(
     "events are made as it goes, so a length given at the start is a guess that an endless "
     "or growing stream breaks (the body is cut at the length, or the connection fails "
     "past it), and some proxies buffer a sized body whole.",
+    beyond_source=True,
 )
 
 
@@ -381,6 +387,13 @@ SSE_CODING = chapter.rule(
     "An event stream has no Content-Encoding unless every event is flushed on its own, "
     "so each can be decoded as it arrives.",
     CONTENT_CODING,
+    why="RFC 9110 defines content codings and says nothing of when a compressor must flush; "
+    "streamspec asks it of an event stream because a compressor keeps what it is given "
+    "until it has enough to compress well (zlib's `compress()` returns nothing for small "
+    "inputs), so a compressed event stream that is not flushed after each event reaches the "
+    "client in lumps, each event as late as the ones after it. Starlette's `GZipMiddleware` "
+    "flushes each body message (`Z_SYNC_FLUSH`) and leaves `text/event-stream` alone.",
+    beyond_source=True,
 )
 
 
@@ -418,6 +431,9 @@ SSE_STOP = chapter.rule(
     "A stream that is over for good answers a reconnecting client with 204 No Content "
     "and no body, which tells an EventSource to stop reconnecting.",
     SSE_AUTHORING,
+    why="An `EventSource` reconnects whenever a response ends: without a 204, a stream that is "
+    "over is asked for again every few seconds for as long as the page is open, and each "
+    "time the server answers with its end again.",
 )
 
 
@@ -438,6 +454,9 @@ TEXT_TYPE = chapter.rule(
     "A text stream is served as text/plain with charset=utf-8 stated (text/plain "
     "without a charset means US-ASCII).",
     TEXT_PLAIN,
+    why="Without the charset a client decodes the UTF-8 as something else: Python's `requests` "
+    "takes `text/plain` without one as ISO-8859-1, RFC 2616's old default, and shows `é` as "
+    "`Ã©`.",
 )
 
 
@@ -515,6 +534,9 @@ INJECTION = chapter.rule(
     "No response header carries CR, LF or NUL taken from request input: a request "
     "that would put one there is refused with a 4xx.",
     FIELD_VALUES,
+    why="A CR LF taken from the request into a header splits the response: whoever wrote the "
+    "request adds headers of their own (`Set-Cookie`), or a whole second response, which a "
+    "cache on the way may store and serve to other users (response splitting).",
 )
 
 
@@ -595,6 +617,10 @@ HTTP10 = chapter.rule(
     "An HTTP/1.0 request gets the stream as a close-delimited body: no chunked coding, "
     "no Content-Length, the whole stream before the connection closes.",
     TRANSFER_ENCODING,
+    why="An HTTP/1.0 client does not know the chunked coding, and RFC 9112 §6.1 forbids sending "
+    "it one: it would take the chunk sizes for part of the body. nginx speaks HTTP/1.0 to "
+    "the app it proxies unless told `proxy_http_version 1.1`, as the tutorial's location "
+    "block does.",
 )
 
 
@@ -634,6 +660,12 @@ HEADERS_FIRST = chapter.rule(
     "The status and headers are sent before the producer's first item is ready, so "
     "the client knows the stream is open (an EventSource fires open).",
     SSE_PROCESSING,
+    why="WHATWG HTML says that an `EventSource` fires `open` when the headers arrive, not when "
+    "a server must send them; streamspec asks for them before the first item because until "
+    "then the page shows its stream as connecting, and a proxy's read timeout runs "
+    "(CHUNK-FLOW-02). Under ASGI a server may hold the head until a body message (granian "
+    "does), so an app whose first item may take a while sends an empty one.",
+    beyond_source=True,
 )
 
 
@@ -663,6 +695,12 @@ GZIP_SSE = chapter.rule(
     "Behind Starlette's GZipMiddleware an event stream is sent uncompressed and "
     "reaches the client event by event.",
     GZIP_MIDDLEWARE,
+    why="Starlette's documentation describes the middleware, not what a stream behind it must "
+    "do; streamspec asks it because apps add `GZipMiddleware` once, for every route, and it "
+    "recognises an event stream only by its Content-Type (`text/event-stream` is among its "
+    "`DEFAULT_EXCLUDED_CONTENT_TYPES`): a stream labelled otherwise is compressed "
+    "(HDR-SSE-05).",
+    beyond_source=True,
 )
 
 
@@ -681,6 +719,12 @@ GZIP_TEXT = chapter.rule(
     "Behind Starlette's GZipMiddleware a compressed text stream still delivers each "
     "chunk decodable at the client before the next one is produced.",
     GZIP_MIDDLEWARE,
+    why="Starlette's documentation describes the middleware, not what a stream behind it must "
+    "do; streamspec asks it because apps add `GZipMiddleware` once, for every route. It "
+    "holds the head until the first body message, to decide on compression, then flushes "
+    "after each message (`Z_SYNC_FLUSH`), so a text stream reaches the client chunk by "
+    "chunk through it only if each chunk leaves as its own message (CHUNK-MSG-01).",
+    beyond_source=True,
 )
 
 
@@ -706,6 +750,13 @@ BASEHTTP = chapter.rule(
     "Behind stacked BaseHTTPMiddleware a stream still reaches the client item by item, "
     "its headers unchanged.",
     BASEHTTP_MIDDLEWARE,
+    why="Starlette's documentation describes the middleware, not what a stream behind it must "
+    'do; streamspec asks it because FastAPI\'s `@app.middleware("http")` is a '
+    "`BaseHTTPMiddleware`, so an app with such a middleware streams through one. It "
+    "re-streams the app's response through `call_next` and drops its empty body messages: "
+    "on a server that holds the head until a body message (granian), the head an app sends "
+    "early waits there for the first item (the README's server matrix).",
+    beyond_source=True,
 )
 
 
@@ -728,6 +779,12 @@ BASEHTTP_DISCONNECT = chapter.rule(
     MUST,
     "Behind stacked BaseHTTPMiddleware a stream still ends when its client disconnects.",
     BASEHTTP_MIDDLEWARE,
+    why="Starlette's documentation describes the middleware, not what a stream behind it must "
+    'do; streamspec asks it because FastAPI\'s `@app.middleware("http")` is a '
+    "`BaseHTTPMiddleware`, which runs the app in a task group of its own: the client's "
+    "disconnect must get through it to the stream, or the producer outlives its client "
+    "(CANCEL-CLEANUP-01).",
+    beyond_source=True,
 )
 
 
@@ -751,6 +808,11 @@ NGINX_DEFAULT = chapter.rule(
     "Behind nginx with its default proxy_buffering on, an event stream reaches the "
     "client event by event.",
     NGINX_BUFFERING,
+    why="nginx's documentation describes its buffering, not what an app behind it must do; "
+    "streamspec asks it because nginx, with its defaults (`proxy_buffering on`), holds a "
+    "proxied response in its buffers, and an event stream gets through event by event only "
+    "if it says so itself (HDR-SSE-03).",
+    beyond_source=True,
 )
 
 
@@ -768,6 +830,11 @@ NGINX_DOCUMENTED = chapter.rule(
     "proxy_cache off, Connection '', chunked), an event stream reaches the client "
     "event by event.",
     NGINX_BUFFERING,
+    why="nginx's documentation describes these directives, not what an app behind them must do; "
+    "streamspec asks it because this is the location the streaming tutorial gives its "
+    "readers for a stream (shipped as `sse-location.conf`), and a stream must get through "
+    "it as it does through nginx's defaults.",
+    beyond_source=True,
 )
 
 

@@ -159,6 +159,7 @@ ABORT = chapter.rule(
     "last frame of a message; a clean end on a truncated body is the HTTP/2 form of the "
     "last chunk after an error (CANCEL-ERROR-01): the client cannot tell it from a "
     "complete body.",
+    beyond_source=True,
 )
 
 
@@ -217,6 +218,7 @@ RESET = chapter.rule(
     why="RST_STREAM is how an HTTP/2 client leaves one response (a closed tab, a "
     "cancelled fetch) while the connection serves its other requests: to the app it is "
     "the client disconnecting (ASGI http.disconnect), with every duty of CANCEL-CLEANUP-01.",
+    beyond_source=True,
 )
 
 

@@ -97,6 +97,7 @@ NDJSON_EACH = chapter.rule(
     JSON_LINES,
     why="JSON Lines is for streaming: a record held back until the end turns a cursor's"
     " rows into one slow download.",
+    beyond_source=True,
 )
 NDJSON_ABORT = chapter.rule(
     "NDJSON-ERR-01",
@@ -105,6 +106,7 @@ NDJSON_ABORT = chapter.rule(
     " and the body is aborted, never ended cleanly.",
     RFC_9112_CHUNKED,
     why="NDJSON has no end marker: only a clean end tells a complete stream from a cut one.",
+    beyond_source=True,
 )
 
 

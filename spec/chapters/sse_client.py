@@ -127,6 +127,10 @@ UTF8 = chapter.rule(
     "A client decodes the stream as UTF-8, whatever charset the Content-Type names and "
     "wherever a read splits a character; an invalid byte sequence becomes U+FFFD.",
     SSE_PARSING,
+    why="The network cuts a stream wherever it likes, inside a character too: a client that "
+    "decodes each read on its own turns a character split between two reads into "
+    "replacement characters. For what a client that follows the label or decodes strictly "
+    "does, see SSE-PARSE-01.",
 )
 
 TEXT = case(
@@ -215,6 +219,10 @@ LINE_ENDS = chapter.rule(
     "A client ends a line at CRLF, LF or CR, and nowhere else, "
     "also when a read ends between the CR and the LF.",
     SSE_PARSING,
+    why="A client that ends a line at a read's final CR, and then takes the next read's first "
+    "LF for another line end, sees a blank line that was never sent and dispatches early: "
+    "`data: b\\r` then `\\ndata: c\\r\\n\\r\\n` become two events, `b` and `c`, instead of one, "
+    "`b\\nc`.",
 )
 
 CR_LINES = case(
@@ -266,6 +274,10 @@ PROMPT = chapter.rule(
     "A client dispatches an event as soon as its blank line has arrived, "
     "without waiting for more bytes, also when that blank line is a CR ending a read.",
     SSE_INTERPRETING,
+    why="A client that waits for more bytes before dispatching holds the last event of a burst "
+    "until the server writes again, seconds later on a quiet stream: httpx-sse 0.4.3 keeps "
+    "a read's final CR for the next read, so the event that `data: a\\r\\r` ends was held for "
+    "the case's whole pause (the README's client matrix).",
 )
 
 EVENT_THEN_PAUSE = case(
@@ -547,6 +559,11 @@ CONTENT_TYPE = chapter.rule(
     "A client fails the connection, dispatching nothing, when the Content-Type is not "
     "`text/event-stream` (compared without case or parameters).",
     SSE_EVENTSOURCE,
+    why="A proxy's error page, a login page or a JSON error arrives with its own Content-Type: "
+    "a client that reads any body as an event stream takes it for lines of unknown fields, "
+    "dispatching nothing and reporting nothing, where an `EventSource` fails the connection "
+    "and says so. Media types compare without case (RFC 9110 §8.3.1), so one that refuses "
+    "`Text/Event-Stream` refuses a valid stream (httpx-sse 0.4.3).",
 )
 
 PLAIN_TEXT = case(
@@ -588,6 +605,10 @@ STATUS = chapter.rule(
     "A client fails the connection, dispatching nothing, when the status is not 200, "
     "even if the body is a well-formed event stream.",
     SSE_EVENTSOURCE,
+    why="A client that ignores the status dispatches the events of a 500 whose body happens to "
+    "be an event stream, as if the stream were live (httpx-sse 0.4.3 and sseclient-py "
+    "1.9.0, in the client matrix). An `EventSource` fails the connection on any status but "
+    "200, and does not reconnect: that is how a server stops it (HDR-SSE-07).",
 )
 
 SERVER_ERROR = case("status-500", b"data: a\n\n", status=500, fails=True)

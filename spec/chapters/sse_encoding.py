@@ -109,6 +109,10 @@ EVENT_END = chapter.rule(
     "Every event is written as field lines followed by a blank line, so a client "
     "dispatches it as soon as it arrives.",
     SSE_PARSING,
+    why="An event without its blank line is never dispatched, and the client shows nothing "
+    "while the stream goes on: the tutorial as published ends its events with `nn`, its "
+    "newlines lost in publication, so an `EventSource` dispatches none of them (the "
+    "README's peer matrix).",
 )
 
 
@@ -145,6 +149,10 @@ MULTILINE = chapter.rule(
     "Data containing line breaks is written as one data line per line, split at "
     "CR, LF and CRLF, so the client rebuilds it joined with LF.",
     SSE_AUTHORING,
+    why="Data written on one `data:` line is cut at its first line break: the rest is a field "
+    "the client does not know and drops or, when the data holds a blank line, the end of "
+    "the event, after which the data's own lines (`event: …`, `id: …`) are read as fields. "
+    "Data that comes from users can forge events that way.",
 )
 
 
@@ -175,6 +183,9 @@ ONLY_LINE_ENDS = chapter.rule(
     "Data is split only at CR, LF and CRLF: U+2028, U+2029, U+0085, VT, FF and "
     "FS, GS, RS are written inside their line.",
     SSE_PARSING,
+    why="A server that splits data with `str.splitlines()` also splits it at U+2028, form feeds "
+    "and the like, so it writes one line as several, and the client joins them with LF: "
+    "data that held U+2028 or a form feed arrives with a line feed in its place.",
 )
 
 
@@ -194,6 +205,9 @@ EMPTY_DATA = chapter.rule(
     MUST,
     "An event with empty data is still written with a data line, so the client dispatches it.",
     SSE_INTERPRETING,
+    why="An event written without a data line is a blank line with an empty data buffer, which "
+    "dispatches nothing (SSE-PARSE-09): an empty string sent as a signal (a heartbeat, the "
+    "end of a list) is never heard.",
 )
 
 
@@ -210,6 +224,10 @@ LEADING_SPACE = chapter.rule(
     "A value that begins with a space or a colon, or contains colons, arrives "
     "unchanged: the server writes exactly one space after the field's colon.",
     SSE_INTERPRETING,
+    why="The client removes exactly one space after the colon (SSE-PARSE-06): a server that "
+    "writes `data:` and a value starting with a space, with no space of its own between "
+    "them, loses that space, and an AI token stream's words run together (` world` arrives "
+    "as `world`).",
 )
 
 
@@ -231,6 +249,10 @@ TYPE_AND_ID = chapter.rule(
     "Each event's type and id reach the client as given: an event without an id "
     "keeps the last one, and an empty id resets it.",
     SSE_INTERPRETING,
+    why="The type picks the listener (`addEventListener(type, …)`) and the id is what a "
+    "reconnection resumes from: a server that writes an empty `id:` line for an event that "
+    "has no id resets the client's last event id, and the next reconnection starts the "
+    "stream over.",
 )
 
 
@@ -252,6 +274,11 @@ REFUSE_LINE_BREAKS = chapter.rule(
     "An event whose type or id contains CR or LF is refused (preferably with a "
     "4xx before the stream starts), never written altered or as it is.",
     SSE_PARSING,
+    why="Written as it is, a line break in an id or a type ends its line, and the rest becomes "
+    "a field of the event (`event: a\\ndata: forged` adds data the application never sent); "
+    "cleaned, the id `a\\nb` reaches the client as `ab`, an id the server never issued, "
+    "which a reconnection then sends back. sse-starlette 3.7.0 and Litestar 2.25.0 delete "
+    "the line breaks (the README's peer matrix).",
 )
 
 
@@ -297,6 +324,9 @@ RETRY = chapter.rule(
     "retry that is not a non-negative integer (negative, a fraction, a boolean, a string) is "
     "refused, never written altered or as it is.",
     SSE_INTERPRETING,
+    why="A browser ignores a `retry:` that is not ASCII digits (SSE-PARSE-13): `1.5`, `-1` and "
+    "`True` (Python's `str(True)`) leave the reconnection time unchanged, and `1.5` written "
+    "as `1` sets one the application did not mean.",
 )
 
 INVALID_RETRIES = ("-1", "1.5", "1e3", "true", '"5"')
@@ -341,6 +371,9 @@ COMMENT_LINES = chapter.rule(
     "A comment containing line breaks is written as one comment line per line, "
     "so no part of it becomes a field or ends an event.",
     SSE_PARSING,
+    why="A comment is one line: a line break inside it ends the comment, and what follows is "
+    "read as a field (`: ok\\ndata: x` sets data) or, as a blank line, dispatches the event "
+    "being built.",
 )
 
 

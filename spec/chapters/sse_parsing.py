@@ -68,6 +68,11 @@ UTF8 = chapter.rule(
     "The stream is decoded as UTF-8 whatever charset its Content-Type names, "
     "and each invalid byte sequence becomes U+FFFD without stopping the stream.",
     SSE_PARSING,
+    why="A decoder that follows the label turns every non-ASCII character of a stream labelled "
+    "`charset=iso-8859-1` into mojibake (`café` becomes `cafÃ©`), and one that decodes "
+    "strictly, as Python's `bytes.decode()` does by default, ends the whole stream at its "
+    "first invalid byte (httpx-sse 0.4.3 and sseclient-py 1.9.0 respectively, in the "
+    "README's client matrix).",
 )
 
 
@@ -91,6 +96,9 @@ BOM = chapter.rule(
     "One U+FEFF byte order mark at the very start of the stream is ignored; "
     "any other U+FEFF is text.",
     SSE_PARSING,
+    why="A decoder that keeps the byte order mark reads the first line's field name as "
+    "`\\ufeffdata`, a field it does not know, and the stream's first event is lost without "
+    "an error (httpx-sse 0.4.3 and sseclient-py 1.9.0, in the client matrix).",
 )
 
 
@@ -121,6 +129,11 @@ LINE_ENDS = chapter.rule(
     "A line ends at CRLF, at a lone LF or at a lone CR, and nowhere else; "
     "a CR completes its line as soon as it arrives.",
     SSE_PARSING,
+    why="Python's `str.splitlines()` also splits at VT, FF, FS, GS, RS, U+0085, U+2028 and "
+    "U+2029, so a decoder built on it cuts data that the server wrote as one line; and a "
+    "decoder that holds a final CR back to see whether an LF follows keeps an event whose "
+    "blank line is that CR until more bytes arrive: on a quiet stream, until the next "
+    "keep-alive comment (SSE-CLIENT-04).",
 )
 
 
@@ -192,6 +205,9 @@ COMMENTS = chapter.rule(
     MUST,
     "A line that starts with a colon is a comment and changes nothing.",
     SSE_INTERPRETING,
+    why="Comments are how servers keep an idle stream alive (`: ping` every 15 seconds or so, "
+    "CANCEL-KEEPALIVE-01): a decoder that treats one as a field or an event hands the "
+    "application an event, or an error, at every keep-alive.",
 )
 
 
@@ -215,6 +231,10 @@ FIELDS = chapter.rule(
     "space is removed from the value, and a line without a colon is a field "
     "name with an empty value.",
     SSE_INTERPRETING,
+    why="A decoder that strips all whitespace (`value.strip()`) alters data that begins or ends "
+    "with spaces, such as indented text or a token stream's leading spaces, and one that "
+    "strips none leaves a space before every value; servers write exactly one space after "
+    "the colon (SSE-ENC-05) because exactly one is removed.",
 )
 
 
@@ -249,6 +269,9 @@ UNKNOWN_FIELDS = chapter.rule(
     "Fields other than event, data, id and retry are ignored; field names are "
     "case-sensitive and match exactly.",
     SSE_INTERPRETING,
+    why="A decoder more lenient than the algorithm hides a server's bug: a stream that writes "
+    "`Data:` works with a decoder that accepts it and dispatches nothing in a browser's "
+    "`EventSource`.",
 )
 
 
@@ -293,6 +316,9 @@ EMPTY_DATA = chapter.rule(
     MUST,
     "A blank line with an empty data buffer dispatches nothing and clears the event type.",
     SSE_DISPATCH,
+    why="A decoder that dispatches at every blank line hands the application empty events, "
+    "carrying a stale type, after an event made only of an `id:` or a `retry:` line "
+    "(httpx-sse 0.4.3, in the client matrix).",
 )
 
 
@@ -315,6 +341,9 @@ EVENT_TYPE = chapter.rule(
     "An event's type is the value of its last event field, message when it had "
     "none or an empty one, and it does not carry over to the next event.",
     SSE_DISPATCH,
+    why="A decoder that keeps the last type delivers every later untyped event to the wrong "
+    "listener: after one `event: done`, the messages that follow reach the `done` handler "
+    "instead of `onmessage`.",
 )
 
 
@@ -337,6 +366,9 @@ ID_NUL = chapter.rule(
     MUST,
     "An id field whose value contains U+0000 NULL is ignored.",
     SSE_INTERPRETING,
+    why="A header value cannot carry NUL (RFC 9110 §5.5), so an id with NUL could never be sent "
+    "back in `Last-Event-ID`: a decoder that takes it resumes from an id the server never "
+    "receives.",
 )
 
 
@@ -354,6 +386,10 @@ LAST_EVENT_ID = chapter.rule(
     "The last event id takes an id field's value when the event is dispatched, "
     "persists through later events without an id, and an empty id resets it.",
     SSE_DISPATCH,
+    why="The last event id is what a reconnection sends back. A decoder that reports each "
+    "event's own `id:` field instead (sseclient-py 1.9.0's `Event.id`) gives an application "
+    "that resumes by it no id after an event without one, so its reconnection starts the "
+    "stream over.",
 )
 
 
@@ -393,6 +429,10 @@ RETRY = chapter.rule(
     "A retry field sets the reconnection time, in milliseconds, only when its "
     "value is one or more ASCII digits; any other value is ignored.",
     SSE_INTERPRETING,
+    why="A decoder that parses `retry` with `int()` accepts `-5`, ` 10` and other scripts' "
+    "digits (`١٢` as 12), all of which a browser ignores, so a server tested against it "
+    "sets reconnection times that browsers never take (httpx-sse 0.4.3, in the client "
+    "matrix).",
 )
 
 
@@ -417,6 +457,10 @@ END_OF_STREAM = chapter.rule(
     MUST,
     "When the stream ends, an event that has not been completed by a blank line is discarded.",
     SSE_INTERPRETING,
+    why="A stream cut off mid-event (a dropped connection, a server that crashed) ends with a "
+    "partial event; a decoder that dispatches it hands the application half a multi-line "
+    "payload, or a truncated JSON text, as if it were whole (sseclient-py 1.9.0, in the "
+    "client matrix).",
 )
 
 
