@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
@@ -59,13 +60,28 @@ def _resume_after(last_event_id: str | None) -> int:
     return 0
 
 
+def _get_and_head(
+    router: APIRouter, path: str, **declared: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register an endpoint for GET, with *declared* (its summary and demo), and for HEAD
+    outside the OpenAPI schema: one route with both methods would give both operations
+    one operation ID (FastAPI warns of the duplicate)."""
+
+    def register(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        router.add_api_route(path, endpoint, methods=["GET"], **declared)
+        router.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
+        return endpoint
+
+    return register
+
+
 def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
     """The demo routes, reading their pacing and file root from *settings*."""
     router = APIRouter()
 
-    @router.api_route(
+    @_get_and_head(
+        router,
         "/logs/stream",
-        methods=["GET", "HEAD"],
         summary="A live text log: each line leaves as it is made, ending in a real newline.",
         openapi_extra=demo(
             "CHUNK-LOG-01",
@@ -91,9 +107,9 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
             send_timeout=settings.send_timeout,
         )
 
-    @router.api_route(
+    @_get_and_head(
+        router,
         "/events",
-        methods=["GET", "HEAD"],
         summary="Server-Sent Events carrying JSON, each with its id, ending with event: done; "
         "a reconnection with Last-Event-ID resumes after it, and 204 once nothing is left.",
         openapi_extra=demo(
@@ -146,9 +162,9 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
     async def events_page() -> Response:
         return FileResponse(EVENTSOURCE_PAGE, headers={"Cache-Control": "no-cache"})
 
-    @router.api_route(
+    @_get_and_head(
+        router,
         "/download/{name:path}",
-        methods=["GET", "HEAD"],
         summary="A file from the served root, resumable with Range, its name kept in "
         "Content-Disposition; nothing outside the root is served.",
         openapi_extra=demo(

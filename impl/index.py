@@ -68,11 +68,14 @@ class Demo:
 def demos(routes: Sequence[Any]) -> list[Demo]:
     """The index's entries for *routes* (a router's), in their order.
 
-    Raises ``ValueError`` for a route that is not an ``APIRoute`` with a summary and
-    :func:`demo`'s declaration, or whose path has a parameter and no example.
+    A route outside the OpenAPI schema is not listed. Raises ``ValueError`` for a route
+    that is not an ``APIRoute`` with a summary and :func:`demo`'s declaration, or whose
+    path has a parameter and no example.
     """
     entries = []
     for route in routes:
+        if not getattr(route, "include_in_schema", True):
+            continue  # the HEAD twin of a demo route (impl.demo): listed once, as its GET
         extra = getattr(route, "openapi_extra", None) or {}
         if not isinstance(route, APIRoute) or not route.summary or _RULES not in extra:
             name = getattr(route, "path", route)
