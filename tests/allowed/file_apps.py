@@ -79,6 +79,20 @@ rejects_suspicious_ranges = files_app(_download(guarded(Unsatisfiable())))
 """Answers 416 to more than six ranges or more than two overlapping."""
 
 
+def _refusing_malformed(header: str, length: int) -> Decision:
+    """The reference's decision, but 416 for a Range in bytes it would ignore as invalid."""
+    decision = parse_range(header, length)
+    unit = header.partition("=")[0].strip().lower()
+    if isinstance(decision, Ignore) and unit == "bytes":
+        return Unsatisfiable()
+    return decision
+
+
+refuses_malformed_ranges = files_app(_download(_refusing_malformed))
+"""Answers 416 to a malformed or inverted Range in bytes (RFC 9110 section 14.2: a server
+MAY reject an invalid ranges-specifier); it still ignores an unknown unit."""
+
+
 def _no_range_with_a_date(scope: Scope) -> Scope:
     """A Range beside an If-Range that is a date (not an entity tag) is dropped."""
     fields = dict(scope["headers"])
@@ -163,5 +177,6 @@ ALLOWED: dict[str, str] = {
     "dates_never_strong": "FILE-RANGE-05",
     "ignores_suspicious_ranges": "FILE-RANGE-*",
     "rejects_suspicious_ranges": "FILE-RANGE-*",
+    "refuses_malformed_ranges": "FILE-RANGE-0[1-7]",
 }
 """Each allowed app, by attribute name, and the rules (a ``--rules`` pattern) it must pass."""

@@ -346,6 +346,7 @@ BROKEN: dict[str, set[str]] = {
         "FILE-LENGTH-01",
         "FILE-LENGTH-02",
         "FILE-RANGE-04",
+        "FILE-RANGE-08",
         "FILE-COND-01",
         "SURFACE-FILES-01",
     },
