@@ -185,8 +185,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--no-handler-cancellation",
+        action="store_true",
+        help="aiohttp's default: a handler learns that its client left only when it writes",
+    )
     options = parser.parse_args()
-    web.run_app(build_app(), host=options.host, port=options.port, print=None)
+    web.run_app(
+        build_app(),
+        host=options.host,
+        port=options.port,
+        print=None,
+        handler_cancellation=not options.no_handler_cancellation,
+    )
 
 
 if __name__ == "__main__":
