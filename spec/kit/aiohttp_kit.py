@@ -39,6 +39,7 @@ from typing import TypeVar
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import CIMultiDict
 
 from spec.kit.api import SSE, Download, Factory, Stream
@@ -156,7 +157,9 @@ class _Exchange:
             await asyncio.Future()  # never set: the handler's cancellation ends it
         try:
             part = await self.request.content.readany()
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, HttpProcessingError):
+            # The client left, or its body broke off (a malformed chunk): the kit answers
+            # that as it answers a disconnect under ASGI, never with a 500.
             self._body_done = True
             return {"type": "http.disconnect"}
         more = bool(part) and not self.request.content.at_eof()
