@@ -14,8 +14,8 @@ documentation and examples show:
   the app's own: an async producer is iterated on the loop, a sync one one
   item at a time in the loop's default executor (``run_in_executor``, as
   aiohttp's docs say of blocking calls), each closed when the handler ends
-  (``contextlib.aclosing``/``closing``). aiohttp has no send timeout for
-  it: ``send_timeout`` is not used.
+  (``contextlib.aclosing``). aiohttp has no send timeout for it:
+  ``send_timeout`` is not used.
 * SSE is aiohttp-sse's ``sse_response`` and ``send``; ``ping_interval`` is the
   suite's keep-alive (the library cannot turn its ping off: ``keepalive=0``
   asks for one every 10^9 s), ``send_timeout`` the suite's (else the
@@ -36,6 +36,12 @@ documentation and examples show:
   ``Content-Disposition``; the peer writes it with aiohttp's only writer of
   one, ``aiohttp.helpers.content_disposition_header`` (the one its multipart
   payloads use).
+
+The server runs with ``run_app(handler_cancellation=True)``: aiohttp's docs
+("Peer disconnection") recommend it for an asyncio app; with aiohttp's
+default, a handler learns that its client left only when it next writes, so a
+producer waiting for its next item is never stopped
+(``--no-handler-cancellation`` runs that default).
 """
 
 from __future__ import annotations
