@@ -8,8 +8,9 @@ answers it with one library's own streaming API, so that what reaches the
 wire, and how the producer is stopped, is that library's work, not ours.
 Where a library's responses are not ASGI applications (Django, Litestar,
 Quart, FastAPI's SSE), :func:`spec.kit.routed` reaches a route of the
-library's own app. :mod:`peers.request` remains for ``peers.aiohttp_sse``,
-which runs as its own server (a command target), outside the kit.
+library's own app. aiohttp is its own server (``peers.aiohttp_sse`` is a
+command target): :mod:`spec.kit.aiohttp_kit` serves the kit's surface from an
+aiohttp app and hands each stream to an aiohttp handler.
 
 They live at the top level, beside ``impl/`` and apart from ``tests/``: they
 are implementations under test, run by ``python -m spec.matrix peers/matrix.toml``

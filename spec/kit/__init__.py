@@ -21,7 +21,9 @@ A user's app, validated in a few lines::
     app = kit          # or mount it: Mount("/", kit), under any prefix
 
 ``Kit`` is an ASGI application. Mounted under a prefix (its scope's
-``root_path``), it serves the surface below that prefix.
+``root_path``), it serves the surface below that prefix. An aiohttp app (not
+ASGI) gets the same surface from :func:`spec.kit.aiohttp_kit.application`,
+its factories aiohttp handlers (:func:`spec.kit.aiohttp_kit.handled`).
 """
 
 from __future__ import annotations
