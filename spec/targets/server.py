@@ -65,17 +65,25 @@ def _bound_listener() -> socket.socket:
 
 @contextmanager
 def serve(
-    app: ASGIApp, *, graceful_shutdown_seconds: int = 5, server: str = UVICORN
+    app: ASGIApp,
+    *,
+    graceful_shutdown_seconds: int = 5,
+    server: str = UVICORN,
+    http: str | type[asyncio.Protocol] = "h11",
 ) -> Iterator[str]:
     """Serve *app* with *server* while the block runs; yield its base URL,
     ``http://127.0.0.1:PORT``.
 
     On leaving, the server shuts down gracefully (open streams get up to
-    *graceful_shutdown_seconds*) and its thread is joined.
+    *graceful_shutdown_seconds*) and its thread is joined. *http* is uvicorn's
+    HTTP protocol (its name, an import string or a class); another server takes
+    only the default.
     """
     server_version(server)
+    if server != UVICORN and http != "h11":
+        raise ValueError(f"http={http!r} is uvicorn's; {server} has its own protocols")
     if server == UVICORN:
-        with _serve_uvicorn(app, graceful_shutdown_seconds) as url:
+        with _serve_uvicorn(app, graceful_shutdown_seconds, http) as url:
             yield url
     elif server == HYPERCORN:
         with _serve_hypercorn(app, graceful_shutdown_seconds) as url:
@@ -101,12 +109,14 @@ class _Uvicorn(uvicorn.Server):
 
 
 @contextmanager
-def _serve_uvicorn(app: ASGIApp, graceful_shutdown_seconds: int) -> Iterator[str]:
+def _serve_uvicorn(
+    app: ASGIApp, graceful_shutdown_seconds: int, http: str | type[asyncio.Protocol]
+) -> Iterator[str]:
     listener = _bound_listener()
     port = listener.getsockname()[1]
     config = uvicorn.Config(
         app,
-        http="h11",
+        http=http,
         ws="none",
         lifespan="auto",
         log_level="warning",
