@@ -23,10 +23,12 @@ Blocking socket calls run in worker threads: only a few are made per reader.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import socket
 import struct
 import sys
+import termios
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -39,6 +41,10 @@ from spec.wire import base_path
 
 RECEIVE_BUFFER = 4096
 """Bytes of receive buffer a stalled reader asks its kernel for (Linux doubles it)."""
+
+FULL = RECEIVE_BUFFER // 2
+"""Unread bytes from which a stalled reader's buffer counts as full (Linux fills about
+three quarters of the doubled buffer it grants, 6 KiB of 8, before it closes the window)."""
 
 BIG = 8 << 20
 """The body of a stalled download (``big.bin``) or echo: far more than any socket buffers."""
@@ -142,6 +148,17 @@ class StalledReader:
         """Whether the server has ended the connection: reset it, or closed it and every byte
         it sent before the close has arrived (read without taking any data)."""
         return self._state() in (_TCP_CLOSE, _TCP_CLOSE_WAIT)
+
+    def unread(self) -> int:
+        """Bytes that have arrived and that the reader has not read (Linux's FIONREAD)."""
+        queued = fcntl.ioctl(self.sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+        count: int = struct.unpack("i", queued)[0]
+        return count
+
+    def filled(self) -> bool:
+        """Whether the reader's receive buffer is full enough that the server's sends must wait
+        (at least :data:`FULL` unread bytes): no send timeout can fire before that."""
+        return self.unread() >= FULL
 
     def close(self) -> None:
         self.sock.close()

@@ -569,7 +569,9 @@ async def check_send_timeout_aborts_a_stalled_readers_connection(
     Within a load-aware window the server must have ended the connection: the
     client's kernel sees it reset, or closed with nothing left in flight (from
     ``TCP_INFO``, without reading; Linux only). A server that only ends the
-    stream, and closes behind the bytes it buffered, leaves it established.
+    stream, and closes behind the bytes it buffered, leaves it established. A
+    connection still open whose client's buffer never filled is not observable:
+    the server's sends never waited, so there was nothing to time out.
     """
     if not stalled.observable():
         not_observable("a connection's TCP state is read with Linux's TCP_INFO")
@@ -585,6 +587,12 @@ async def check_send_timeout_aborts_a_stalled_readers_connection(
                 f"{reader.content_type or 'no Content-Type'}"
             )
         waited = await within(patience(), lambda: _gone(reader))
+        if not waited.arrived and not reader.filled():
+            not_observable(
+                f"only {reader.unread()} body bytes of the {kind} stream reached the client, "
+                "which can hold more: the server's sends never had to wait for it, so no send "
+                "timeout could fire"
+            )
         if not waited.arrived:
             violation(
                 f"the connection of a client that stopped reading a {kind} stream "
