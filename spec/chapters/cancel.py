@@ -553,7 +553,7 @@ async def _open_stalled(
         return None
     if reader.status != 200:
         reader.close()
-        expect(reader.status_line, "HTTP/1.1 200 ...", f"the status line of a {kind} stream")
+        expect(reader.status, 200, f"the status of a {kind} stream ({reader.status_line!r})")
     return reader
 
 
