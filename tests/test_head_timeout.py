@@ -14,6 +14,7 @@ the deadline has passed for it, and so for the request too.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from impl.serve import command
 from impl.server_protocol import HeadTimeoutH11Protocol, with_head_timeout
 from impl.settings import ServerSettings
 from spec.surface import BYTES_PATH, CAPABILITIES_PATH, SSE_PATH, gate_path
+from spec.targets.process import free_port, run_child
 from spec.targets.server import serve
 
 README = Path(__file__).parents[1] / "README.md"
@@ -112,6 +114,53 @@ async def test_a_head_that_trickles_in_is_closed_though_its_bytes_keep_coming() 
             group.start_soon(trickle)
             assert await end_of_stream(stream) == b""
             group.cancel_scope.cancel()
+
+
+async def test_many_silent_and_trickling_connections_are_all_closed() -> None:
+    """Issue 14's reproduction 12, scaled: 50 silent connections and 50 that trickle a byte
+    at a time are every one closed (they stayed open, all 200, for 40 s)."""
+    ends: list[bytes] = []
+    with served() as address, anyio.fail_after(GUARD):
+
+        async def silent() -> None:
+            async with connected(address) as stream:
+                ends.append(await end_of_stream(stream))
+
+        async def trickling() -> None:
+            async with connected(address) as stream, anyio.create_task_group() as inner:
+
+                async def trickle() -> None:
+                    for byte in b"GET / HTTP/1.1\r\nX-Slow: " + b"a" * 10_000:
+                        await stream.send(bytes([byte]))
+                        await anyio.sleep(TRICKLE_INTERVAL)
+
+                inner.start_soon(trickle)
+                ends.append(await end_of_stream(stream))
+                inner.cancel_scope.cancel()
+
+        async with anyio.create_task_group() as group:
+            for _ in range(50):
+                group.start_soon(silent)
+                group.start_soon(trickling)
+    assert ends == [b""] * 100
+
+
+async def test_the_demo_command_closes_a_silent_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``python -m impl.serve`` in a process of its own serves the reference with the
+    protocol, its deadline from ``STREAMSPEC_HEAD_TIMEOUT``."""
+    monkeypatch.setenv("STREAMSPEC_HEAD_TIMEOUT", str(DEADLINE))
+    port = free_port()
+    with run_child([sys.executable, "-m", "impl.serve", "--port", str(port)]) as child:
+        await child.wait_for_line("Uvicorn running")
+        address = ("127.0.0.1", port)
+        async with connected(address) as stream:
+            await stream.send(head("GET", CAPABILITIES_PATH))
+            status, _ = await response(stream, h11.Connection(h11.CLIENT))
+        assert status == 200
+        async with connected(address) as stream:
+            assert await end_of_stream(stream) == b""
 
 
 async def test_the_next_head_on_a_kept_alive_connection_has_a_deadline_too() -> None:
