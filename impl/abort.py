@@ -17,7 +17,12 @@ not deliver its farewell, a producer's error), it resets the connection
 dropped, the connection gone from the server at once). It reaches the
 transport through the server's ``send`` when that is a bound method of an
 object with a ``transport`` (uvicorn's h11 and httptools cycles); under any
-other server it does nothing, and the close stays the server's.
+other server it does nothing, and the close stays the server's. So it must be
+the outermost app: below a middleware that wraps ``send`` (Starlette's
+``ServerErrorMiddleware``, which every Starlette app has) it finds no transport
+and does nothing. An app that mounts the reference wraps itself
+(``aborting(Starlette(routes=[Mount("/base", app=reference)]))``; the
+reference's own wrapper then stands aside).
 
 Written by hand: no server or library offers this to an ASGI app.
 """

@@ -1,10 +1,12 @@
-"""The reference app's settings, read once from the environment."""
+"""The reference's settings, read once from the environment: the app's (:class:`Settings`) and
+its server's (:class:`ServerSettings`)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _PACKAGE_FILES = Path(__file__).parent / "files"
 
@@ -80,3 +82,70 @@ def _seconds(value: str | None, default: float | None) -> float | None:
 
 def _optional_int(value: str | None) -> int | None:
     return int(value) if value else None
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How the reference is served: uvicorn's settings for long-lived streams.
+
+    A streaming server holds connections for minutes or hours, so every way a
+    client can hold one without a request in flight needs a bound; the app's
+    own (:attr:`Settings.send_timeout`, the shutdown notice) bound the rest.
+
+    Attributes:
+        head_timeout: seconds a request's whole head may take to arrive, from
+            when the connection waits for it (opened, or its previous response
+            ended), however its bytes are spaced; then the connection is closed
+            (:mod:`impl.server_protocol`; uvicorn has no such timeout).
+        keep_alive_timeout: seconds an idle kept-alive connection stays open
+            after a response (uvicorn's ``--timeout-keep-alive``, its default).
+        graceful_shutdown_timeout: seconds uvicorn waits after SIGTERM before it
+            cancels what still runs (``--timeout-graceful-shutdown``): a
+            backstop, as the app's streams end on their own within 5 s of the
+            signal (the shutdown notice, ``FileDownload``'s ``shutdown_grace``).
+        limit_concurrency: connections (or running requests) beyond which
+            uvicorn answers 503 (``--limit-concurrency``): every held stream is
+            one, so an unbounded server runs out of file descriptors instead.
+        max_head_size: bytes a request's head may have (h11's buffer for an
+            incomplete event, ``--h11-max-incomplete-event-size``, its default);
+            a larger head gets a 400.
+    """
+
+    head_timeout: float = 10.0
+    keep_alive_timeout: int = 5
+    graceful_shutdown_timeout: int = 10
+    limit_concurrency: int = 1000
+    max_head_size: int = 16 * 1024
+
+    def __post_init__(self) -> None:
+        if not self.head_timeout > 0:
+            raise ValueError(f"head_timeout must be > 0 s, not {self.head_timeout}")
+
+    @classmethod
+    def from_environment(cls) -> ServerSettings:
+        """Settings with ``STREAMSPEC_HEAD_TIMEOUT`` if it is set, the defaults otherwise."""
+        return cls(head_timeout=float(os.environ.get("STREAMSPEC_HEAD_TIMEOUT", cls.head_timeout)))
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``uvicorn.run`` / ``uvicorn.Config`` that apply these settings
+        (``http`` is a protocol class with this head timeout)."""
+        from impl.server_protocol import with_head_timeout  # noqa: PLC0415 - it imports this module
+
+        return {
+            "http": with_head_timeout(self.head_timeout),
+            "timeout_keep_alive": self.keep_alive_timeout,
+            "timeout_graceful_shutdown": self.graceful_shutdown_timeout,
+            "limit_concurrency": self.limit_concurrency,
+            "h11_max_incomplete_event_size": self.max_head_size,
+        }
+
+    def uvicorn_arguments(self) -> list[str]:
+        """The same settings as options of uvicorn's command line; the protocol reads its head
+        timeout from ``STREAMSPEC_HEAD_TIMEOUT`` (an import string takes no arguments)."""
+        return [
+            "--http", "impl.server_protocol:HeadTimeoutH11Protocol",
+            "--timeout-keep-alive", str(self.keep_alive_timeout),
+            "--timeout-graceful-shutdown", str(self.graceful_shutdown_timeout),
+            "--limit-concurrency", str(self.limit_concurrency),
+            "--h11-max-incomplete-event-size", str(self.max_head_size),
+        ]  # fmt: skip

@@ -36,6 +36,7 @@ META_MODULES = {
     "test_matrix",
     "test_prefix_suite",
     "test_silent_targets",
+    "test_stalled_fails",
     "test_stalled_shutdown",
     "test_suite_fails",
     "test_target_warnings",

@@ -175,6 +175,23 @@ async def test_a_kit_without_endless_in_its_stream_kinds_streams_endless_lines_a
     assert json.loads(observed.body) == {"started": True, "produced": 2, "cleanup": True}
 
 
+async def test_endless_lines_are_events_when_asked_for_sse_and_text_otherwise() -> None:
+    """``form=sse`` hands the endless producer to the SSE factory even when a Stream factory
+    serves endless lines; ``form=text`` and no form leave them text; any other form is a 400."""
+    kit = Kit(sse=sse_stream, stream=Stream(text_stream))
+    client = AsgiClient(kit)
+    answers = {}
+    for form in ("sse", "text", None, "json"):
+        params = [("id", f"form-{form}"), ("limit", "2"), *([("form", form)] if form else [])]
+        fetched = await fetch(client, "GET", ENDLESS_PATH, params=params)
+        answers[form] = (fetched.status, fetched.body)
+    assert answers["sse"] == (200, b"data: 1\n\ndata: 2\n\n")
+    assert answers["text"] == answers[None] == (200, b"1\n2\n")
+    assert answers["json"][0] == 400
+    observed = await fetch(client, "GET", OBSERVE_PATH, params=[("id", "form-json")])
+    assert observed.status == 404, "nothing is recorded for a refused request"
+
+
 def test_capabilities_are_computed_by_one_function() -> None:
     """The kit's declaration is :func:`spec.kit.capabilities.capabilities` of what it was given."""
     kit = Kit(stream=text_stream)

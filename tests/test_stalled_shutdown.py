@@ -2,12 +2,12 @@
 
 The reference runs as people deploy it, ``uvicorn impl.app:app`` with uvicorn's defaults
 (no ``--timeout-graceful-shutdown``), in a process of its own. 100 SSE streams are held
-open and read; 10 clients of each stalled kind (an endless stream of 1 MiB items, an
-8 MiB bytes echo, the 8 MiB ``big.bin`` download: :mod:`spec.stalled`) have read their
-status line and read nothing more. On SIGTERM every reading client must get its final
-event and a complete body, and the process must exit within the reference's grace
-period plus one second: before the reference aborted them, one stalled reader held the
-process until that client reset (25 s and more).
+open and read; 10 clients of each stalled kind (an endless stream of 1 MiB items, as
+text and as SSE, an 8 MiB bytes echo, the 8 MiB ``big.bin`` download: :mod:`spec.stalled`)
+have read their response's head and read nothing more. On SIGTERM every reading client
+must get its final event and a complete body, and the process must exit within the
+reference's grace period plus one second: before the reference aborted them, one
+stalled reader held the process until that client reset (25 s and more).
 
 This test asserts a bound in time because the issue's requirement is one: the grace
 period is what a stalled reader may cost a shutdown.

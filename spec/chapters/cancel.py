@@ -37,6 +37,22 @@ cannot be observed. A producer that fails (`fail=N`) leaves the body
 unfinished: the app raises, or returns without its final body message; both
 pass `CANCEL-ERROR-01`, a body completed after the error does not.
 
+A client that stops reading but keeps its connection open is the one a send
+timeout is for (`CANCEL-SLOW-01`: the stream ends, its producer is cleaned
+up). Ending the stream is half of it: the connection must go too
+(`CANCEL-SLOW-02`). A server that closes it gracefully waits to flush what it
+buffered for that client first, which a client that reads nothing never
+allows, so the connection and its buffers stay for as long as the client
+likes. The suite's stalled readers (`spec/stalled.py`) ask, each on a raw
+socket whose receive buffer is small, for a stream no buffer can hold (the
+endless stream of 1 MiB items as the target serves it and, for a target with
+SSE, as SSE with `form=sse`; an 8 MiB bytes echo; the 8 MiB `big.bin`), read
+its head and stop; the check reads the connection's TCP state from the kernel
+(`TCP_INFO`, Linux only), without reading, and needs it reset or closed. An
+ASGI app cannot abort a connection itself: under uvicorn the reference resets
+the socket it reaches through the server's `send` (`impl/abort.py`); a server
+that does not abort connections fails the rule whatever the app does.
+
 While a CANCEL check runs, the suite turns Python's cyclic garbage collector
 off in its own process (where an ASGI target runs): a producer that its library
 never closes is finalized whenever the collector next finds it, so its cleanup
@@ -71,6 +87,12 @@ stream that ends, or sends a second event, before the signal fails.
   which must send `hello` and stay open while the suite reads a finite stream
   (`events=[{"data":"a"},{"data":"b"},{"data":"c"}]`, complete) from the same
   server, then SIGTERM, after which the held stream must end as above.
+* `CANCEL-SHUTDOWN-03` starts the target in a process of its own (an ASGI app
+  as above, a command target by its command, on a free port: a running server
+  named by its URL cannot be sent a signal), opens one stalled reader of each
+  kind it serves (as for `CANCEL-SLOW-02`, with a send timeout of an hour, so
+  that only the shutdown can free them), sends SIGTERM, and requires the
+  process to exit within 10 s.
 
 How an app learns of SIGTERM under uvicorn: it is not told. uvicorn (0.29 and
 later) replaces the SIGTERM and SIGINT handlers with its own
@@ -108,13 +130,24 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
+import anyio.to_thread
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spec.capabilities import requires
+from spec import stalled
+from spec.capabilities import Capabilities, requires
 from spec.patience import guarded, patience, within
-from spec.rules import MUST, SHOULD, Chapter, Source, expect, not_observable, violation
+from spec.rules import (
+    MUST,
+    SHOULD,
+    Chapter,
+    Source,
+    expect,
+    not_applicable,
+    not_observable,
+    violation,
+)
 from spec.sources import (
     ASGI_DISCONNECT,
     CHUNKED,
@@ -127,6 +160,7 @@ from spec.streams import Fetched, fetch
 from spec.surface import ENDLESS_PATH, FEED_PATH, OBSERVE_PATH, SSE_PATH, sse_params
 from spec.targets import harness
 from spec.targets.client import SocketClient, StreamClient
+from spec.targets.command import accepts_connections, expand
 from spec.targets.process import Child, free_port, run_child, uvicorn_command
 from spec.targets.target import Target
 from spec.wire import base_path
@@ -500,6 +534,96 @@ async def check_send_timeout_over_a_socket(live_url: str) -> None:
     buffered = facts.get("produced", 0) * size
     if buffered > 64 << 20:
         violation("bytes produced for a client that reads nothing", "at most 64 MiB", buffered)
+
+
+SLOW_ABORT = chapter.rule(
+    "CANCEL-SLOW-02",
+    MUST,
+    "When its send timeout fires for a client that has stopped reading, the server aborts that "
+    "client's connection (resets it, or closes it), for every kind of stream it serves (SSE, "
+    "text, a bytes echo, a file download), rather than holding the connection and the bytes "
+    "buffered for it.",
+    STREAMSPEC,
+    why="Ending the stream is not enough: a server that then closes the connection "
+    "gracefully waits to flush its buffers first, and a client that reads nothing never "
+    "lets it, so the connection, its buffered bytes and the server's shutdown are held until "
+    "that client resets; a client that reads again much later receives a stream that was "
+    "abandoned long before. Seen in issue 14: after a send timeout uvicorn kept 51 "
+    "connections for 78 s, and 10 clients that never read an 8 MiB echo held 13.5 MiB each. "
+    "TCP offers the abort for this (RFC 9293, 3.10.5 ABORT: pending data is dropped, a reset "
+    "sent); an ASGI app reaches it only through its server.",
+)
+
+#: The send timeout CANCEL-SLOW-02 asks each stalled stream for (the surface's ``send_timeout``).
+STALLED_SEND_TIMEOUT = 0.5
+
+
+async def _gone(reader: stalled.StalledReader) -> None:
+    """Return once the server has ended *reader*'s connection (a reset, or a close)."""
+    while not await anyio.to_thread.run_sync(reader.gone):  # noqa: ASYNC110 - a TCP state
+        await anyio.sleep(0.05)
+
+
+async def _open_stalled(
+    kind: str, url: str, send_timeout: float | None
+) -> stalled.StalledReader | None:
+    """A stalled reader of *kind* on *url*, or ``None`` if the target does not serve it there
+    (404, 405 or 501); any other status but 200 fails the check."""
+    reader = await stalled.open_stalled(kind, url, new_id(), send_timeout)
+    if reader.status in _NOT_IMPLEMENTED:
+        reader.close()
+        return None
+    if reader.status != 200:
+        reader.close()
+        expect(reader.status, 200, f"the status of a {kind} stream ({reader.status_line!r})")
+    return reader
+
+
+@pytest.mark.parametrize("kind", list(stalled.KINDS))
+@SLOW_ABORT.check
+async def check_send_timeout_aborts_a_stalled_readers_connection(
+    live_url: str, capabilities: Capabilities, kind: str
+) -> None:
+    """Over TCP: a client asks for a stream of *kind* that no buffer can hold (endless 1 MiB
+    items, as the target serves them or as SSE, an 8 MiB echo, the 8 MiB ``big.bin``) with a
+    0.5 s send timeout, reads its head, and never reads again.
+
+    Within a load-aware window the server must have ended the connection: the
+    client's kernel sees it reset, or closed with nothing left in flight (from
+    ``TCP_INFO``, without reading; Linux only). A server that only ends the
+    stream, and closes behind the bytes it buffered, leaves it established. A
+    connection still open whose client's buffer never filled is not observable:
+    the server's sends never waited, so there was nothing to time out.
+    """
+    if not stalled.observable():
+        not_observable("a connection's TCP state is read with Linux's TCP_INFO")
+    for name in stalled.KINDS[kind]:
+        capabilities.require(name)
+    reader = await _open_stalled(kind, live_url, STALLED_SEND_TIMEOUT)
+    if reader is None:
+        not_observable(f"the target does not serve the {kind} stream (a 404, 405 or 501)")
+    try:
+        if kind == "sse" and reader.content_type != "text/event-stream":
+            not_observable(
+                f"asked for its endless stream as SSE (form=sse), the target served "
+                f"{reader.content_type or 'no Content-Type'}"
+            )
+        waited = await within(patience(), lambda: _gone(reader))
+        if not waited.arrived and not reader.filled():
+            not_observable(
+                f"only {reader.unread()} body bytes of the {kind} stream reached the client, "
+                "which can hold more: the server's sends never had to wait for it, so no send "
+                "timeout could fire"
+            )
+        if not waited.arrived:
+            violation(
+                f"the connection of a client that stopped reading a {kind} stream "
+                f"with a {STALLED_SEND_TIMEOUT:g} s send timeout",
+                "reset or closed by the server once the send timeout fired",
+                f"still established after {waited.seconds:.1f} s",
+            )
+    finally:
+        reader.close()
 
 
 ERROR = chapter.rule(
@@ -1094,3 +1218,90 @@ async def check_second_server_is_not_shut_down(target: Target) -> None:
             [e.data for e in events], ["a", "b", "c"], "events of the second server's finite stream"
         )
         expect(fetched.aborted, False, "whether the second server's finite stream was cut off")
+
+
+STALLED_SHUTDOWN = chapter.rule(
+    "CANCEL-SHUTDOWN-03",
+    MUST,
+    "On SIGTERM, a server whose clients include some that have stopped reading (an endless "
+    "stream, an echo, a download, each with its send timeout far off) exits within the "
+    "grace period (10 s here): a stalled reader does not hold its shutdown.",
+    STREAMSPEC,
+    why="A server that waits, on shutdown, for every response to finish and every connection "
+    "to close gracefully waits for ever on a client that reads nothing: its last bytes are "
+    "never taken, and the connection never closes. Seen in issue 14: one client that stopped "
+    "reading a download, an echo or an endless stream kept the reference running 25 s and "
+    "more after SIGTERM, until that client reset. Deployments stop a server with SIGTERM "
+    "and kill it after a grace period; a server held past it is killed, and its other "
+    "streams cut without their final event.",
+)
+
+#: The send timeout of CANCEL-SHUTDOWN-03's stalled streams: far beyond the grace period, so
+#: that only the shutdown can free them.
+SHUTDOWN_SEND_TIMEOUT = 3600.0
+
+
+@asynccontextmanager
+async def _in_own_process(target: Target) -> AsyncIterator[tuple[Child, str]]:
+    """Start the target in a process of its own, once it serves: ``uvicorn module:attr``
+    for an ASGI app, its command for a command target, on a free port; yield the process
+    and its base URL (with the target's prefix)."""
+    port = free_port()
+    if target.asgi_app is not None:
+        command, ready = uvicorn_command(target.name, port), "Uvicorn running"
+    elif target.command is not None:
+        command, ready = expand(target.command, port=port), ""
+    else:
+        not_observable(
+            f"the target is a {target.kind} ({target.name}): the suite cannot start it to "
+            "send it SIGTERM"
+        )
+    with run_child(command) as child:
+        if ready:
+            await child.wait_for_line(ready)
+        else:
+            with guarded(f"the command's server to accept connections on port {port}", 30.0):
+                while not await anyio.to_thread.run_sync(accepts_connections, "127.0.0.1", port):
+                    if child.process.poll() is not None:
+                        raise RuntimeError(f"the command exited:\n{child.output}")
+                    await anyio.sleep(0.05)
+        yield child, f"http://127.0.0.1:{port}{target.prefix}"
+
+
+@STALLED_SHUTDOWN.check
+async def check_stalled_readers_do_not_hold_shutdown(
+    target: Target, capabilities: Capabilities
+) -> None:
+    """A client of each stalled kind the target serves (:mod:`spec.stalled`: endless 1 MiB
+    items, as the target serves them and as SSE, an 8 MiB echo, ``big.bin``) reads its head
+    and stops; then SIGTERM. The process must exit within the grace period."""
+    kinds = [
+        kind
+        for kind, needs in stalled.KINDS.items()
+        if all(capabilities.offers(name) for name in needs)
+    ]
+    if not kinds:
+        not_applicable(
+            "the target serves no stream a stalled reader can hold (endless, bytes, files)"
+        )
+    readers: list[stalled.StalledReader] = []
+    async with _in_own_process(target) as (child, url):
+        try:
+            for kind in kinds:
+                reader = await _open_stalled(kind, url, SHUTDOWN_SEND_TIMEOUT)
+                if reader is not None:
+                    readers.append(reader)
+            if not readers:
+                not_observable(f"the target served none of these streams: {', '.join(kinds)}")
+            child.terminate()
+            status = await child.exited(within=SHUTDOWN_GRACE)
+        finally:
+            for reader in readers:
+                reader.close()
+    if status is None:
+        held = ", ".join(reader.kind for reader in readers)
+        violation(
+            f"the server after SIGTERM, with clients that stopped reading ({held})",
+            f"exited within {SHUTDOWN_GRACE} s",
+            "still running",
+        )

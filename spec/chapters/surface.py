@@ -134,7 +134,7 @@ that are not such a list, or that do not add up to the body's length, get a
 refuses more than 8 MiB) gets a 413 with `Connection: close`, and the server
 closes the connection after it instead of reading the rest of the body.
 Optional: `gate=NAME`, and `send_timeout=SECONDS` as on `/conformance/endless`
-(any value or none: no check depends on it).
+(absent, any value or none: no check depends on the default).
 
 ## `GET /conformance/log?lines=JSON`
 
@@ -209,7 +209,11 @@ items it produced, and, from its `finally` block, that its cleanup ran.
 A target that has no plain streams but serves SSE (sse-starlette, say) may
 serve the same producer as `text/event-stream` instead: item `n` is one event
 whose data is `n` (`data: 1`, a blank line, ...), one event a chunk. The checks
-read the items from either form, by the response's `Content-Type`.
+read the items from either form, by the response's `Content-Type`. With
+`form=sse`, a target that serves SSE streams the items so, as SSE events,
+even if it has plain streams too (`CANCEL-SLOW-02` judges each kind of stream
+it has); `form=text`, or no `form`, leaves the form to the target as above,
+and any other value gets a 400.
 
 The server records `ID` as soon as it accepts the request, GET or HEAD, before
 any producer starts (`started` false, `produced` 0, `cleanup` false), so that
@@ -231,7 +235,7 @@ Optional parameters, and what their absence means:
 * `send_timeout=SECONDS`: how long the server waits for a client to take a
   chunk before it abandons the stream, aborting it (no final chunk) and running
   the producer's cleanup; absent, the server's own default, any value or none
-  (no check depends on it).
+  (no check depends on the default).
 
 With `fail=N`, items 1 to N arrive, then the server ends the response without
 completing it: on the wire the last chunk never comes. An ASGI app may raise
@@ -300,8 +304,8 @@ exactly as the target serves any file: the chapter "File download" holds it to
 every rule of a download. A `Range` number of any length is read by its value
 (RFC 9110 14.1.1), never refused for its length: a last position past the end
 is the end, a first position past it makes the range unsatisfiable (416).
-Optional: `send_timeout=SECONDS`, as on `/conformance/endless` (any value or
-none: no check depends on it).
+Optional: `send_timeout=SECONDS`, as on `/conformance/endless` (absent, any
+value or none: no check depends on the default).
 
 How the suite writes the name: each segment percent-encoded as UTF-8 (every
 byte outside `A-Z a-z 0-9 - . _ ~` as `%XX`), and the `/` between segments

@@ -7,9 +7,10 @@ the request is accepted, GET or HEAD, before any producer starts, so that a
 HEAD the library answers without starting its producer is observable
 (``CANCEL-HEAD-01``). What stops the producer when the client leaves is the
 library's: the kit hands the producer to the Stream factory (when it serves
-``endless``), or else to the SSE factory, one event a line (the data is the
-line without its LF), keeping the producer's kind (an async producer stays
-async, a busy one never awaits, a sync one stays a plain generator).
+``endless``), or else, or when asked ``form=sse``, to the SSE factory, one event
+a line (the data is the line without its LF), keeping the producer's kind (an
+async producer stays async, a busy one never awaits, a sync one stays a plain
+generator).
 
 Written by hand: the observation records are streamspec's own protocol.
 """
@@ -82,15 +83,21 @@ def build_router(supplied: Factories, observations: Observations) -> APIRouter:
         fail: int | None = Query(None, ge=0),
         size: int = Query(0, ge=0, le=1 << 20),
         send_timeout: float | None = Query(None, gt=0),
+        form: str | None = Query(None),
     ) -> Response:
-        """Numbered lines from an instrumented producer of the kind asked, for ever or to limit."""
+        """Numbered lines from an instrumented producer of the kind asked, for ever or to limit,
+        as text, or as SSE events when asked (``form=sse``) or when no Stream factory serves
+        them."""
+        if form not in (None, "text", "sse"):
+            return refuse(400, ValueError(f"form must be text or sse, not {form!r}"))
         plan = Plan(kind=kind, limit=limit, hold=hold, fail=fail, size=size)
         record = observations.new(id)
         try:
             producer = produce(plan, record)
         except ValueError as error:
             return refuse(400, error)
-        if by_stream and supplied.stream is not None:
+        as_sse = supplied.sse is not None and (form == "sse" or not by_stream)
+        if not as_sse and supplied.stream is not None:
             asked = StreamRequest(
                 kind="endless",
                 body=producer,

@@ -77,22 +77,31 @@ def _bound_listener() -> socket.socket:
 
 @contextmanager
 def serve(
-    app: ASGIApp, *, graceful_shutdown_seconds: int = 5, server: str = UVICORN, http: str = HTTP1
+    app: ASGIApp,
+    *,
+    graceful_shutdown_seconds: int = 5,
+    server: str = UVICORN,
+    http: str = HTTP1,
+    uvicorn_http: str | type[asyncio.Protocol] = "h11",
 ) -> Iterator[str]:
     """Serve *app* with *server* over *http* (:data:`HTTP1` or :data:`HTTP2`, which
     only :data:`HTTP2_SERVERS` speak) while the block runs; yield its base URL,
     ``http://127.0.0.1:PORT``.
 
     On leaving, the server shuts down gracefully (open streams get up to
-    *graceful_shutdown_seconds*) and its thread is joined.
+    *graceful_shutdown_seconds*) and its thread is joined. *uvicorn_http* is
+    uvicorn's HTTP/1.1 protocol (its name, an import string or a class); another
+    server takes only the default.
     """
     server_version(server)
     if http not in HTTP_VERSIONS:
         raise ValueError(f"unknown HTTP version {http!r}: one of {', '.join(HTTP_VERSIONS)}")
     if http == HTTP2 and server not in HTTP2_SERVERS:
         raise ValueError(f"{server} does not speak HTTP/2: one of {', '.join(HTTP2_SERVERS)}")
+    if server != UVICORN and uvicorn_http != "h11":
+        raise ValueError(f"uvicorn_http={uvicorn_http!r} is uvicorn's; {server} has its own")
     if server == UVICORN:
-        with _serve_uvicorn(app, graceful_shutdown_seconds) as url:
+        with _serve_uvicorn(app, graceful_shutdown_seconds, uvicorn_http) as url:
             yield url
     elif server == HYPERCORN:
         with _serve_hypercorn(app, graceful_shutdown_seconds) as url:
@@ -118,12 +127,14 @@ class _Uvicorn(uvicorn.Server):
 
 
 @contextmanager
-def _serve_uvicorn(app: ASGIApp, graceful_shutdown_seconds: int) -> Iterator[str]:
+def _serve_uvicorn(
+    app: ASGIApp, graceful_shutdown_seconds: int, http: str | type[asyncio.Protocol]
+) -> Iterator[str]:
     listener = _bound_listener()
     port = listener.getsockname()[1]
     config = uvicorn.Config(
         app,
-        http="h11",
+        http=http,
         ws="none",
         lifespan="auto",
         log_level="warning",

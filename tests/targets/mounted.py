@@ -4,7 +4,9 @@ that exposes several implementations side by side mounts each (issue 12).
 ``--target=tests.targets.mounted:app --target-prefix=/base`` must get the same
 verdicts as the reference at the root; any other prefix reaches no surface.
 The outer app runs the reference's lifespan (a ``Mount`` does not), which arms
-the reference's shutdown notice.
+the reference's shutdown notice, and is wrapped in :class:`impl.abort.Aborting`
+as the reference is: the abort needs the server's own ``send``, which Starlette's
+middleware wraps before the mounted reference sees it (:mod:`impl.abort`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from impl.abort import aborting
 from impl.app import create_app
 
 PREFIX = "/base"
@@ -31,4 +34,4 @@ async def _lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
 
 
-app = Starlette(routes=[Mount(PREFIX, app=reference)], lifespan=_lifespan)
+app = aborting(Starlette(routes=[Mount(PREFIX, app=reference)], lifespan=_lifespan))
