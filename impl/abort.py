@@ -14,7 +14,10 @@ and 7).
 ends without the final body message (a send timeout, a shutdown that could
 not deliver its farewell, a producer's error), it resets the connection
 (``SO_LINGER`` 0, then ``transport.abort()``: a TCP RST, the buffers
-dropped, the connection gone from the server at once). It reaches the
+dropped, the connection gone from the server at once). A send timeout
+(:class:`~impl.streaming.SlowClient`, :class:`~impl.download.SlowDownload`)
+ends there: the reset is its whole answer, and the server is not handed an
+application error to log. It reaches the
 transport through the server's ``send`` when that is a bound method of an
 object with a ``transport`` (uvicorn's h11 and httptools cycles); under any
 other server it does nothing, and the close stays the server's. So it must be
@@ -29,12 +32,16 @@ Written by hand: no server or library offers this to an ASGI app.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import struct
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from impl.download import SlowDownload
+from impl.streaming import SlowClient
 
 _LINGER_ZERO = struct.pack("ii", 1, 0)
 
@@ -46,7 +53,10 @@ def transport_of(send: Send) -> Any | None:
 
 
 def reset(transport: Any) -> None:
-    """Reset the connection of *transport*: RST, whatever was buffered dropped."""
+    """Reset the connection of *transport*: RST, whatever was buffered dropped (once: a
+    transport already closing is left alone)."""
+    if transport.is_closing():
+        return
     sock = transport.get_extra_info("socket")
     if sock is not None:
         with contextlib.suppress(OSError):  # already closed by the peer: nothing to reset
@@ -83,6 +93,14 @@ class Aborting:
 
         try:
             await self.wrapped(scope, receive, watched)
+        except (SlowClient, SlowDownload):
+            if complete or not started:
+                raise
+            # The reset is the whole answer to a client that stopped reading: no application
+            # error for the server to log. One turn of the loop lets the server see the
+            # connection lost, so that it does not log an incomplete response either.
+            reset(transport)
+            await asyncio.sleep(0)
         finally:
             if started and not complete:
                 reset(transport)

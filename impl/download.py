@@ -176,9 +176,9 @@ class FileDownload(Response):
                 await self._respond(scope, self._timed(send), opened)
                 group.cancel_scope.cancel()
         except BaseExceptionGroup as errors:
-            _, others = errors.split(DownloadAborted)
-            if others is None:  # only an abort of ours: say so plainly, the server aborts
-                raise errors.exceptions[0] from None
+            ours, others = errors.split(DownloadAborted)
+            if ours is not None and others is None:  # only an abort of ours: say so plainly
+                raise _first(ours) from None
             raise
         finally:
             os.close(opened.fd)
@@ -321,7 +321,19 @@ class FileDownload(Response):
                 if not data:
                     return
                 offset += len(data)
-                await chunks.send(data)
+                try:
+                    await chunks.send(data)
+                except anyio.BrokenResourceError:
+                    return  # the sender stopped (an abort of its own): nothing is to be read
+
+
+def _first(errors: BaseExceptionGroup[DownloadAborted]) -> DownloadAborted:
+    """The first exception of *errors*, however deep its groups nest."""
+    first: BaseException = errors
+    while isinstance(first, BaseExceptionGroup):
+        first = first.exceptions[0]
+    assert isinstance(first, DownloadAborted)
+    return first
 
 
 def _part_head(boundary: str, kind: str, first: int, last: int, length: int) -> bytes:
