@@ -113,7 +113,7 @@ def _targets(reports: Sequence[dict[str, Any]]) -> str:
 
 
 def _label(report: dict[str, Any]) -> str:
-    return str(report.get("label") or report["target"])
+    return str(report.get("label") or report.get("command") or report["target"])
 
 
 def _matrix(reports: Sequence[dict[str, Any]]) -> str:

@@ -39,14 +39,14 @@ import traceback
 from collections.abc import Generator, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from _pytest.python import path_matches_patterns
 from hypothesis import HealthCheck, Phase, settings
 
 from spec import baseline as known_failures
-from spec import chapters, html_report, junit, patience, threadsafe_ast, witness
+from spec import chapters, console, html_report, junit, patience, repeat, threadsafe_ast, witness
 from spec import report as rule_report
 from spec.capabilities import MARKER, STREAMS, Capabilities
 from spec.clients.replay import Replay
@@ -294,6 +294,8 @@ class RuleRecorder:
         self.baseline: known_failures.Baseline | None = None
         self.baselined: dict[str, known_failures.Entry] = {}
         self.stale: list[known_failures.Entry] = []
+        self.curls: dict[str, str] = {}
+        self.setup_error = ""
 
     @property
     def target_name(self) -> str:
@@ -305,6 +307,13 @@ class RuleRecorder:
         name = str(command or self.config.getoption("--target") or DEFAULT_TARGET)
         prefix = self.config.getoption("--target-prefix")
         return f"{name} (prefix {prefix})" if prefix else name
+
+    @property
+    def title(self) -> str:
+        """The target as the report's title names it: a command target as it ran."""
+        if self.target is not None and self.target.expanded:
+            return self.target.label.replace(self.target.name, self.target.expanded, 1)
+        return self.target_name
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         if self.baseline is not None:
@@ -367,6 +376,7 @@ class RuleRecorder:
             if isinstance(error, RuleViolation):
                 self.violations[item.nodeid] = error
         if rep.failed and rule_id is not None:
+            self.curls.setdefault(item.nodeid, repeat.last_curl(_raised(call)))
             rule = REGISTRY[rule_id]
             rep.sections.insert(0, (f"spec rule {rule.id}", f"{rule}\nsource: {rule.source}"))
             self._unless_baselined(rep, rule_id)
@@ -389,6 +399,7 @@ class RuleRecorder:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         witness.reset()
+        repeat.reset()
 
     def reported(self, rule: Rule) -> bool:
         """Whether *rule* belongs in this run's report: a rule about what is under test.
@@ -431,6 +442,7 @@ class RuleRecorder:
                 expected_value=violation.expected if violation else None,
                 seen_value=violation.seen if violation else None,
                 baselined=baselined,
+                curl=self.curls.get(report.nodeid, ""),
             )
         previous = self.outcomes.get(report.nodeid)
         if previous is None or previous.outcome == rule_report.PASS:
@@ -536,6 +548,8 @@ class RuleRecorder:
             hypothesis=rule_report.hypothesis_run(self.config.getoption("--hypothesis-seed", None)),
             baseline=self.baseline.as_json(self.stale) if self.baseline else None,
             server=self._server(),
+            command=self.target.expanded if self.target is not None else "",
+            setup_error=self.setup_error,
         )
 
     def _server(self) -> dict[str, str] | None:
@@ -545,28 +559,22 @@ class RuleRecorder:
         return {"name": self.target.server, "version": server_version(self.target.server)}
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """Print the rule table and each failing rule's reasons (once), then where the
-        reports went."""
-        if not self.rule_of or self.summarised:
+        """Print the rule report (:mod:`spec.console`): what kept the checks from running,
+        each failing rule once, then the table of the rules that ran and where the reports
+        went."""
+        if not (self.rule_of or self.setup_error) or self.summarised:
             return
         self.summarised = True
         results = self.results()
-        terminalreporter.write_sep("=", f"streamspec rules: {self.target_name}")
-        if self.capabilities is not None:
-            terminalreporter.write_line(f"capabilities: {_describe(self.capabilities)}")
-        for line in rule_report.table(results, width=terminalreporter._tw.fullwidth):
-            terminalreporter.write_line(line)
-        for entry in results:
-            if entry.result != rule_report.FAIL:
-                continue
-            terminalreporter.write_line("")
-            if entry.baselined:
-                line = f"{entry.rule.id} ({entry.rule.level}): {entry.label}, as expected"
-                terminalreporter.write_line(line, yellow=True)
-                continue
-            terminalreporter.write_line(str(entry.rule), red=True, bold=True)
-            for reason in entry.reasons[:3]:
-                terminalreporter.write_line("    " + reason.replace("\n", "\n    "))
+        width = terminalreporter._tw.fullwidth
+        terminalreporter.write_sep("=", f"streamspec rules: {self.title}")
+        notices = console.setup_notices(
+            setup_error=self.setup_error,
+            capabilities=self.capabilities,
+            prefix=self.target.prefix if self.target is not None else "",
+        )
+        for shown in [*notices, *console.failures(results, width=width)]:
+            _write(terminalreporter, shown)
         if self.baseline is not None and self.stale:
             terminalreporter.write_line("")
             for stale in self.stale:
@@ -576,9 +584,24 @@ class RuleRecorder:
         if self.target is not None and self.target.kind == COMMAND and failed:
             terminalreporter.write_sep("-", "the target command's stderr (last lines)")
             terminalreporter.write_line(self.target.stderr or "(nothing)")
+        if any(entry.result != rule_report.NOT_RUN for entry in results):
+            terminalreporter.write_line("")
+            if self.capabilities is not None:
+                terminalreporter.write_line(f"capabilities: {_describe(self.capabilities)}")
+            for text in rule_report.table(results, width=width, ran_only=True):
+                terminalreporter.write_line(text)
         self.write_reports()
-        for line in self.report_lines:
-            terminalreporter.write_line(line, red=line in self.report_problems)
+        for text in self.report_lines:
+            terminalreporter.write_line(text, red=text in self.report_problems)
+
+
+def _write(terminalreporter: pytest.TerminalReporter, line: console.Line) -> None:
+    if line.style == console.FAILED:
+        terminalreporter.write_line(line.text, red=True, bold=True)
+    elif line.style == console.WARNING:
+        terminalreporter.write_line(line.text, yellow=True)
+    else:
+        terminalreporter.write_line(line.text)
 
 
 def _describe(capabilities: Capabilities) -> str:
@@ -603,6 +626,14 @@ def _unless_earned(rep: pytest.TestReport, item: pytest.Item, rule: Rule) -> Non
         return
     rep.outcome = "skipped"
     rep.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {NOT_OBSERVABLE}: {reason}")
+
+
+def _raised(call: pytest.CallInfo[None]) -> str:
+    """What *call*'s exception says, or ``""``."""
+    try:
+        return str(call.excinfo.value) if call.excinfo is not None else ""
+    except Exception:  # an exception whose message cannot be made says nothing
+        return ""
 
 
 def _skip_reason(rep: pytest.TestReport) -> str:
@@ -680,6 +711,13 @@ def _recorder(config: pytest.Config) -> RuleRecorder:
     return plugin
 
 
+def _setup_failed(config: pytest.Config, error: str) -> NoReturn:
+    """End the session as a usage error: the target (or client) cannot be had. The rule
+    report says so first."""
+    _recorder(config).setup_error = error
+    pytest.exit(error, returncode=4)
+
+
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Target:
     """The target under test, from ``--target`` or ``--target-command``."""
@@ -692,7 +730,7 @@ def target(request: pytest.FixtureRequest) -> Target:
             server=option("--server"),
         )
     except TargetError as error:
-        pytest.exit(str(error), returncode=4)
+        _setup_failed(request.config, str(error))
     _recorder(request.config).target = loaded
     witness.below(loaded.prefix)
     patience.track_target_stalls()
@@ -700,7 +738,7 @@ def target(request: pytest.FixtureRequest) -> Target:
 
 
 @pytest.fixture(scope="session")
-def live_url(target: Target) -> Iterator[str]:
+def live_url(request: pytest.FixtureRequest, target: Target) -> Iterator[str]:
     """The target's base URL on the wire, for the session.
 
     An ASGI app is served by uvicorn on 127.0.0.1; a command target is started
@@ -715,7 +753,7 @@ def live_url(target: Target) -> Iterator[str]:
                 raise TargetSilent(f"the target does not answer: {silent}")
             yield url
     except TargetError as error:
-        pytest.exit(str(error), returncode=4)
+        _setup_failed(request.config, str(error))
 
 
 @pytest.fixture(scope="session", params=["asgi", "socket"])
@@ -803,7 +841,7 @@ def sse_client(request: pytest.FixtureRequest) -> Iterator[ClientUnderTest]:
                 base_url,
             )
         except ValueError as error:
-            pytest.exit(str(error), returncode=4)
+            _setup_failed(request.config, str(error))
         _recorder(request.config).client = client
         yield client
 

@@ -30,7 +30,7 @@ import anyio
 import anyio.abc
 import h11
 
-from spec import witness
+from spec import repeat, witness
 from spec.rules import violation
 from spec.streams import Fetched
 
@@ -153,6 +153,7 @@ class RawExchange:
         self.response = RawResponse()
         target = self._prefix + target
         self._path = target
+        repeat.note(method, f"http://{self._host}{target}", same_connection=True)
         try:
             await self._send(
                 h11.Request(method=method, target=target, headers=[("Host", self._host)]),
@@ -208,6 +209,13 @@ async def open_raw(
     if body or method.upper() in {"POST", "PUT"}:
         request_headers.append(("Content-Length", str(len(body))))
     request = h11.Request(method=method.upper(), target=target, headers=request_headers)
+    repeat.note(
+        method,
+        f"{parts.scheme or 'http'}://{host}:{port}{target.decode('latin-1')}",
+        headers,
+        body,
+        http_version=http_version,
+    )
     async with await anyio.connect_tcp(host, port) as stream:
         exchange = RawExchange(stream, f"{host}:{port}", unquote(target.decode("latin-1")), prefix)
         events = [request, *([h11.Data(data=body)] if body else []), h11.EndOfMessage()]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,6 +63,8 @@ class Target:
         server: the server an ASGI app is served with on the wire (``--server``).
         started: the running command while :meth:`serve` runs it.
         stderr: what a command target wrote to stderr, kept when it stops.
+        expanded: for a command target once started, the command as it ran, its
+            ``{port}`` and ``{python}`` filled in (``node server.js --port 41591``).
     """
 
     name: str
@@ -72,6 +75,7 @@ class Target:
     server: str = UVICORN
     started: RunningCommand | None = field(default=None, repr=False)
     stderr: str = field(default="", repr=False)
+    expanded: str = ""
 
     @property
     def kind(self) -> str:
@@ -127,6 +131,7 @@ class Target:
             try:
                 with run_command(self.command) as running:
                     self.started = running
+                    self.expanded = shlex.join(running.argv)
                     try:
                         yield running.url
                     finally:
