@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 from hypothesis import settings
 
-from spec import html_report, junit, matrix, report
+from spec import console, html_report, junit, matrix, report
 from spec.chapters import load_all
 from spec.report import FAIL, INAPPLICABLE, PASS, UNOBSERVED, CheckOutcome, RuleResult
 from spec.rules import REGISTRY
@@ -271,3 +271,52 @@ def test_junit_fails_the_rule_of_a_stale_baseline_entry() -> None:
         "stale baseline entry FILE-NAME-01 (b.txt, line 3): it passes now; "
         "remove it from the baseline"
     )
+
+
+def test_a_statement_is_wrapped_in_the_table_never_cut() -> None:
+    rule = REGISTRY["FILE-NAME-01"]
+    lines = report.table(_results(CheckOutcome("n1", PASS)), width=90)
+    rows = lines[1:-1]
+    assert "…" not in "\n".join(rows)
+    column = rows[0].index("  A name") + 2
+    assert " ".join(row[column:].strip() for row in rows) == rule.statement
+    assert all(len(row) <= 90 for row in rows)
+
+
+def test_the_table_of_a_run_shows_the_rules_that_ran() -> None:
+    results = [*_results(CheckOutcome("n1", PASS)), *_results(rule_id="SSE-ENC-01")]
+    shown = report.table(results, ran_only=True)
+    assert [line.split()[0] for line in shown[1:-1] if line[:1] != " "] == ["FILE-NAME-01"]
+    assert shown[-1] == "1 pass, 1 not run", "the totals count every rule"
+
+
+def test_a_failure_seen_on_two_transports_is_shown_once_naming_both() -> None:
+    asgi = _violation(404, 500)
+    socket = CheckOutcome(
+        f"{NODE}[socket]", FAIL, asgi.message, expected=asgi.expected, seen=asgi.seen,
+        curl="curl -sS -i -N http://127.0.0.1:1/conformance/files/x",
+    )  # fmt: skip
+    other = CheckOutcome(f"{NODE}[socket]", FAIL, "another message")
+    lines = [line.text for line in console.failures(_results(asgi, socket), width=80)]
+    assert lines.count("  check_traversal_refused [asgi, socket]") == 1
+    assert "    expected: 404" in lines
+    assert "    seen:     500" in lines
+    assert "    repeat: curl -sS -i -N http://127.0.0.1:1/conformance/files/x" in lines
+    two = [line.text for line in console.failures(_results(asgi, other))]
+    assert "  check_traversal_refused [asgi]" in two
+    assert "  check_traversal_refused [socket]" in two
+
+
+def test_a_failure_is_shown_bounded_whatever_its_message() -> None:
+    huge = "\n".join(f"line {n} " + "x" * 5000 for n in range(1000))
+    checks = [CheckOutcome(f"{NODE}[{n}]", FAIL, f"{n}\n{huge}") for n in range(10)]
+    lines = console.failures(_results(*checks), width=80)
+    block = console.FAILURES_SHOWN * (console.MESSAGE_LINES + 3)
+    assert len(lines) <= 10 + block
+    assert max(len(line.text) for line in lines) < console.LINE_CHARS + 80
+    assert lines[-1].text == "  and 7 more failures (the JSON report)"
+
+
+def test_a_baselined_failure_is_one_line() -> None:
+    lines = console.failures(_results(_violation(1, 2, baselined=True)))
+    assert [line.text for line in lines] == ["FILE-NAME-01 (MUST): fail (baselined), as expected"]
