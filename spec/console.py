@@ -60,10 +60,27 @@ class Failure:
 
 
 def setup_notices(
-    *, setup_error: str = "", capabilities: Capabilities | None = None, prefix: str = ""
+    *,
+    setup_error: str = "",
+    capabilities: Capabilities | None = None,
+    prefix: str = "",
+    width: int = 100,
 ) -> list[Line]:
     """What kept the checks from running (*setup_error*), or from running as meant (no
-    capability declaration), with what to do about it."""
+    capability declaration), with what to do about it; wrapped to *width*."""
+    lines = _notices(setup_error, capabilities, prefix)
+    wrapped: list[Line] = []
+    for line in lines:
+        indent = " " * (len(line.text) - len(line.text.lstrip(" ")))
+        parts = textwrap.wrap(
+            line.text, max(width, 40), subsequent_indent=indent, break_on_hyphens=False,
+            break_long_words=False,
+        ) or [""]  # fmt: skip
+        wrapped += [Line(part, line.style) for part in parts]
+    return wrapped
+
+
+def _notices(setup_error: str, capabilities: Capabilities | None, prefix: str) -> list[Line]:
     lines: list[Line] = []
     if setup_error:
         lines.append(Line("the checks could not run:", FAILED))
@@ -83,8 +100,8 @@ def setup_notices(
                 Line(
                     "    Add the surface's endpoints beside your routes (for a Python "
                     "ASGI app, wrap its streams in streamspec.kit.Kit), or name the base "
-                    "path it lives under with --prefix; the surface chapter says what "
-                    f"each endpoint does: {SURFACE_CHAPTER}",
+                    "path it lives under (--prefix, in pytest --target-prefix); the "
+                    f"surface chapter says what each endpoint does: {SURFACE_CHAPTER}",
                     WARNING,
                 )
             )
@@ -100,8 +117,12 @@ def setup_notices(
     return lines
 
 
-def failures(results: Iterable[RuleResult], *, width: int = 100) -> list[Line]:
-    """One block a failing rule (a baselined one in a line), each failure once."""
+def failures(results: Iterable[RuleResult], *, width: int = 100, served_at: str = "") -> list[Line]:
+    """One block a failing rule (a baselined one in a line), each failure once.
+
+    *served_at*: how the suite served the target for this run, when the port its curl
+    commands name is the suite's own (an ASGI app on the wire), said once after them.
+    """
     lines: list[Line] = []
     for entry in results:
         if entry.result != FAIL:
@@ -123,6 +144,16 @@ def failures(results: Iterable[RuleResult], *, width: int = 100) -> list[Line]:
             lines.append(
                 Line(f"  and {more} more failure{'s' if more > 1 else ''} (the JSON report)")
             )
+    if served_at and any(line.text.startswith("    repeat: curl ") for line in lines):
+        lines.append(Line(""))
+        lines += [
+            Line(text)
+            for text in textwrap.wrap(
+                f"The curl commands name the port the suite served the app on ({served_at}), "
+                "gone with the run: serve the app yourself and put its port in their place.",
+                max(width, 40),
+            )
+        ]
     return lines
 
 

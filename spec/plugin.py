@@ -572,8 +572,13 @@ class RuleRecorder:
             setup_error=self.setup_error,
             capabilities=self.capabilities,
             prefix=self.target.prefix if self.target is not None else "",
+            width=width,
         )
-        for shown in [*notices, *console.failures(results, width=width)]:
+        served_at = ""
+        if self.target is not None and self.target.asgi_app is not None:
+            served_at = f"{self.target.name} on {self.target.server}"
+        failed_rules = console.failures(results, width=width, served_at=served_at)
+        for shown in [*notices, *failed_rules]:
             _write(terminalreporter, shown)
         if self.baseline is not None and self.stale:
             terminalreporter.write_line("")
