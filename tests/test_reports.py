@@ -199,7 +199,7 @@ def test_a_partial_rule_reads_as_a_pass_where_observable() -> None:
     assert made["rules"][0]["result"] == "partial", "the JSON keeps the result's name"
     assert made["totals"] == {"partial": 1, "pass": 1}
     page = html_report.render([made])
-    assert ">pass*</td>" in page
+    assert ">pass*</a></td>" in page, "linked to why it was not judged whole"
     assert "pass*</span>: passed where observable: every check that could observe passed" in page
     merged = matrix.merge([{**made, "label": "a"}])
     table = matrix.markdown(merged)
@@ -320,3 +320,19 @@ def test_a_failure_is_shown_bounded_whatever_its_message() -> None:
 def test_a_baselined_failure_is_one_line() -> None:
     lines = console.failures(_results(_violation(1, 2, baselined=True)))
     assert [line.text for line in lines] == ["FILE-NAME-01 (MUST): fail (baselined), as expected"]
+
+
+def test_the_page_shows_a_failure_on_two_transports_once_with_its_curl() -> None:
+    asgi = _violation(404, 500)
+    socket = CheckOutcome(
+        f"{NODE}[socket]", FAIL, asgi.message, expected=asgi.expected, seen=asgi.seen,
+        curl="curl -sS -i -N 'http://127.0.0.1:1/conformance/files/a?b=1&c=2'",
+    )  # fmt: skip
+    made = report.to_json("app:app", _results(asgi, socket), kind="asgi app")
+    validate(made)
+    page = html_report.render([made])
+    assert page.count("<h4>") == 1
+    assert f"<h4>{NODE} [asgi, socket]</h4>" in page
+    assert "curl -sS -i -N &#x27;http://127.0.0.1:1/conformance/files/a?b=1&amp;c=2&#x27;" in page
+    assert "the port the suite served the app on" in page
+    assert '<tr class="chapter"><th colspan="4">File download</th></tr>' in page
