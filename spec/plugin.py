@@ -4,6 +4,7 @@ Options:
     ``--target=module:attr``   the ASGI app under test (default: the reference app),
     ``--target=http://h:p``    or a server already running (wire-level checks only)
     ``--streamspec-target=...`` either, and the chapters collected beside a project's tests
+                               (the option of :mod:`spec.pytest_entry`)
     ``--target-command=CMD``   or a command that serves on ``{port}`` (started and stopped here)
     ``--target-prefix=/base``  the base path the target's surface lives under (any kind)
     ``--server=NAME``          the server of an ASGI target: uvicorn, hypercorn or granian
@@ -16,10 +17,12 @@ Options:
     ``--report-junit=PATH``    write it as JUnit XML, one testcase a rule
     ``--baseline=FILE``        rule IDs and check node ids known to fail (see spec.baseline)
 
-Loaded in any pytest run of an environment where streamspec is installed (the
-``pytest11`` entry point, :mod:`spec.pytest_entry`), the plugin does nothing to
-a project's tests until ``--streamspec-target`` names a target: the chapters
-are then collected along with them (:func:`pytest_collect_file`).
+In a pytest run of an environment where streamspec is installed, the
+``pytest11`` entry point (:mod:`spec.pytest_entry`) loads this plugin only when
+``--streamspec-target`` names a target: the chapters are then collected along
+with the project's tests (:func:`pytest_collect_file`). Without it, nothing of
+this module takes part in a project's run: none of its options (a project's own
+``--target`` or ``--server`` would clash), fixtures, hooks or hypothesis profiles.
 
 Fixtures a check may ask for: ``target``, ``stream_client`` (each transport in
 turn), ``live_url``, ``make_decoder``, ``sse_client`` and ``capabilities``. A check marked with
@@ -31,8 +34,10 @@ from __future__ import annotations
 
 import fnmatch
 import gc
+import glob
 import inspect
 import os
+import shutil
 import sys
 import time
 import traceback
@@ -42,7 +47,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
-from _pytest.python import path_matches_patterns
 from hypothesis import HealthCheck, Phase, settings
 
 from spec import baseline as known_failures
@@ -82,12 +86,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("STREAMSPEC_TARGET"),
         help=f"ASGI app under test, module:attribute (default {DEFAULT_TARGET}), "
         "or the base URL of a running server, http://host:port",
-    )
-    group.addoption(
-        "--streamspec-target",
-        default=None,
-        help="as --target, and collect the spec's chapters along with the tests named "
-        "(for a run in your own project, whose configuration does not name them)",
     )
     group.addoption(
         "--target-command",
@@ -180,7 +178,7 @@ CHAPTERS_DIR = Path(chapters.__file__).resolve().parent
 def _collect_chapters_for(config: pytest.Config) -> None:
     """With ``--streamspec-target``: make it the target, and add the chapters to what
     the run collects (once, unless a path given already holds them)."""
-    named = config.getoption("--streamspec-target")
+    named = project_target(config)
     if not named:
         return
     given = config.getoption("--target")
@@ -196,25 +194,57 @@ def _collect_chapters_for(config: pytest.Config) -> None:
     config.args.append(str(CHAPTERS_DIR))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
-    """With ``--streamspec-target``, count the chapters among the run's initial paths, so that
-    the conftests above them load as initial ones, as for ``pytest spec`` in a checkout (one
-    found later may not name plugins: the checkout's own, for an editable install)."""
+def project_target(config: pytest.Config) -> str | None:
+    """The target ``--streamspec-target`` names (:mod:`spec.pytest_entry` adds the option),
+    or ``None``: not given, or the plugin was loaded without the entry point."""
+    named = config.getoption("--streamspec-target", None)
+    return str(named) if named else None
+
+
+def count_chapters_in(early_config: pytest.Config) -> None:
+    """Count the chapters among the run's initial paths, so that the conftests above them
+    load as initial ones, as for ``pytest spec`` in a checkout (one found later may not
+    name plugins: the checkout's own, for an editable install).
+
+    :mod:`spec.pytest_entry` calls it, with ``--streamspec-target``, from its
+    ``pytest_load_initial_conftests``, once it has registered this plugin.
+    """
     known = early_config.known_args_namespace
-    if not getattr(known, "streamspec_target", None):
-        return
-    # The paths the run would start from without the chapters (its arguments, else its
-    # testpaths, else the current directory), as pytest decides them (a private method).
-    initial, _ = early_config._decide_args(
-        args=known.file_or_dir,
-        pyargs=known.pyargs,
-        testpaths=early_config.getini("testpaths"),
-        invocation_dir=early_config.invocation_params.dir,
-        rootpath=early_config.rootpath,
-        warn=False,
-    )
-    known.file_or_dir = [*initial, str(CHAPTERS_DIR)]
+    known.file_or_dir = [*_initial_paths(early_config), str(CHAPTERS_DIR)]
+
+
+def _initial_paths(early_config: pytest.Config) -> list[str]:
+    """The paths the run would start from without the chapters, as pytest decides them:
+    its arguments, else (run from the root directory) its ``testpaths``, globbed unless
+    ``--pyargs``, else the directory it was run from."""
+    known = early_config.known_args_namespace
+    if known.file_or_dir:
+        return [str(arg) for arg in known.file_or_dir]
+    invocation = early_config.invocation_params.dir
+    found: list[str] = []
+    if invocation == early_config.rootpath:
+        testpaths = [str(path) for path in early_config.getini("testpaths")]
+        if known.pyargs:
+            found = testpaths
+        else:
+            for path in testpaths:
+                found += sorted(glob.iglob(path, recursive=True))
+    return found or [str(invocation)]
+
+
+def _matches_any(path: Path, patterns: Iterable[str]) -> bool:
+    """Whether *path* matches one of *patterns* as pytest's ``python_files`` reads them: a
+    pattern without a separator against the file's name, one with a separator against the
+    whole path (a relative one matching at its end)."""
+    for given in patterns:
+        pattern, name = given, path.name
+        if os.sep in given or "/" in given:
+            pattern, name = given.replace("/", os.sep), str(path)
+            if path.is_absolute() and not os.path.isabs(pattern):
+                pattern = f"*{os.sep}{pattern}"
+        if fnmatch.fnmatch(name, pattern):
+            return True
+    return False
 
 
 def _is_chapter(file_path: Path) -> bool:
@@ -229,9 +259,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
     """With ``--streamspec-target``, a chapter is collected whatever the project's
     ``python_files`` (a project's own pattern that takes it in collects it as a chapter
     too: :func:`pytest_pycollect_makemodule`)."""
-    if not parent.config.getoption("--streamspec-target") or not _is_chapter(file_path):
+    if not project_target(parent.config) or not _is_chapter(file_path):
         return None
-    if path_matches_patterns(file_path, parent.config.getini("python_files")):
+    if _matches_any(file_path, parent.config.getini("python_files")):
         return None
     return ChapterModule.from_parent(parent, path=file_path)
 
@@ -240,7 +270,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
 def pytest_pycollect_makemodule(
     module_path: Path, parent: pytest.Collector
 ) -> pytest.Module | None:
-    if not parent.config.getoption("--streamspec-target") or not _is_chapter(module_path):
+    if not project_target(parent.config) or not _is_chapter(module_path):
         return None
     return ChapterModule.from_parent(parent, path=module_path)
 
@@ -334,7 +364,7 @@ class RuleRecorder:
         if not wanted:
             return
         # In a project's run (--streamspec-target), --rules selects among the checks only.
-        projects = bool(self.config.getoption("--streamspec-target"))
+        projects = bool(project_target(self.config))
         selected: list[pytest.Item] = []
         deselected: list[pytest.Item] = []
         for item in items:
@@ -566,7 +596,7 @@ class RuleRecorder:
             return
         self.summarised = True
         results = self.results()
-        width = terminalreporter._tw.fullwidth
+        width = _terminal_width()
         terminalreporter.write_sep("=", f"streamspec rules: {self.title}")
         notices = console.setup_notices(
             setup_error=self.setup_error,
@@ -598,6 +628,12 @@ class RuleRecorder:
         self.write_reports()
         for text in self.report_lines:
             terminalreporter.write_line(text, red=text in self.report_problems)
+
+
+def _terminal_width() -> int:
+    """The terminal's width as pytest's writer takes it (80 when unknown or narrower than 40)."""
+    columns = shutil.get_terminal_size(fallback=(80, 24)).columns
+    return columns if columns >= 40 else 80
 
 
 def _write(terminalreporter: pytest.TerminalReporter, line: console.Line) -> None:

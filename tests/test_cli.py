@@ -165,7 +165,7 @@ def test_without_streamspec_target_a_project_runs_only_its_own_tests(tmp_path: P
     assert "streamspec rules" not in done.stdout
 
 
-def check_from_the_checkout(*args: str) -> subprocess.CompletedProcess[str]:
+def _check_from_the_checkout(*args: str) -> subprocess.CompletedProcess[str]:
     """``python -m spec check ARGS`` from the checkout, where ``tests.broken`` imports."""
     return run(ROOT, "-m", "spec", "check", *args)
 
@@ -176,7 +176,7 @@ BROKEN_RULES = "--rules=HDR-TEXT-*,SURFACE-TEXT-*"
 
 def test_a_failing_run_reports_each_failing_rule_once_before_the_table(tmp_path: Path) -> None:
     report = tmp_path / "r.json"
-    done = check_from_the_checkout(
+    done = _check_from_the_checkout(
         "--app", "tests.broken.hdr_apps:text_without_charset", BROKEN_RULES,
         f"--report-json={report}",
     )  # fmt: skip
@@ -207,7 +207,7 @@ def test_a_failing_run_reports_each_failing_rule_once_before_the_table(tmp_path:
 
 
 def test_tracebacks_are_one_option_away() -> None:
-    done = check_from_the_checkout(
+    done = _check_from_the_checkout(
         "--app", "tests.broken.hdr_apps:text_without_charset", "--rules=HDR-TEXT-01",
         "--tracebacks",
     )  # fmt: skip
@@ -238,7 +238,7 @@ def test_a_setup_error_comes_first_and_a_command_is_titled_as_it_ran(tmp_path: P
     assert done.returncode == 4, done.stdout + done.stderr
     after = done.stdout.split("streamspec rules: ", 1)[1].splitlines()
     assert after[1] == "the checks could not run:"
-    assert "exited with status 3 before listening" in after[2]
+    assert "exited with status 3 before listening" in " ".join(" ".join(after[2:5]).split())
     assert " not run " not in done.stdout, "no table of rules that did not run"
     assert "statement" not in done.stdout
     made = json.loads(report.read_text())
@@ -259,3 +259,40 @@ def test_a_command_target_is_titled_with_its_port(tmp_path: Path) -> None:
     assert made["target"] == "{python} -m uvicorn userapp:app --port {port}"
     assert "{port}" not in made["command"]
     assert made["command"] in done.stdout.split("streamspec rules: ", 1)[1].splitlines()[0]
+
+
+OWN_TESTS = """\
+import sys
+
+import pytest
+from hypothesis import settings
+
+
+def test_nothing_of_streamspec_takes_part(request):
+    assert "spec.plugin" not in sys.modules and "streamspec.plugin" not in sys.modules
+    assert settings.get_current_profile_name() == "default", "no profile of ours loaded"
+    with pytest.raises(pytest.FixtureLookupError):
+        request.getfixturevalue("capabilities")
+
+
+@pytest.mark.requires("network")
+def test_a_marker_named_as_ours_is_the_projects(request):
+    assert request.config.getoption("--target") == "staging"
+"""
+
+
+def test_without_streamspec_target_the_plugin_is_inert(tmp_path: Path) -> None:
+    """A project with options and a marker named as the plugin's own (``--target``,
+    ``--server``, ``requires``) runs as if streamspec were not installed."""
+    home = project(tmp_path, GOOD)
+    (home / "pytest.ini").write_text("[pytest]\nmarkers =\n    requires(what): needs\n")
+    (home / "conftest.py").write_text(
+        "def pytest_addoption(parser):\n"
+        "    parser.addoption('--target')\n"
+        "    parser.addoption('--server')\n"
+    )
+    (home / "test_own.py").write_text(OWN_TESTS)
+    done = run(home, "-m", "pytest", "-p", "no:cacheprovider", "--target=staging", "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
+    assert "streamspec" in run(home, "-m", "pytest", "--help").stdout, "the entry point is there"
