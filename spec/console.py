@@ -29,14 +29,14 @@ from dataclasses import dataclass, field
 
 from spec.capabilities import Capabilities
 from spec.render import OUTPUT as SPEC_README
-from spec.report import FAIL, CheckOutcome, RuleResult, without_addresses
+from spec.report import FAIL, CheckOutcome, RuleResult, hypothesis_example, without_addresses
 
 SURFACE_CHAPTER = f"{SPEC_README}#surface"
 """Where the conformance surface is described: the spec's surface chapter."""
 
 MESSAGE_LINES = 12
 LINE_CHARS = 400
-FAILURES_SHOWN = 3
+FAILURES_SHOWN = 2
 
 FAILED, WARNING, PLAIN = "failed", "warning", ""
 """A line's style: the plugin draws ``failed`` in red, ``warning`` in yellow."""
@@ -170,7 +170,7 @@ def group(checks: Iterable[CheckOutcome]) -> list[Failure]:
         name = match.group("check") if match else check.nodeid
         params = match.group("params") if match else None
         message = without_addresses(check.message)
-        failure = found.setdefault((name, message), Failure(name, message))
+        failure = found.setdefault((name, _before_example(message)), Failure(name, message))
         if params:
             failure.params.append(params)
         failure.curl = failure.curl or check.curl
@@ -180,11 +180,21 @@ def group(checks: Iterable[CheckOutcome]) -> list[Failure]:
 _EXCEPTION_PREFIX = re.compile(r"^(?:[\w.]+\.)?RuleViolation: ")
 
 
+def _before_example(message: str) -> str:
+    """*message* without hypothesis' failing example (which names each transport's client)."""
+    example = hypothesis_example(message)
+    return message[: message.index(example)] if example else message
+
+
 def _failure_lines(failure: Failure) -> list[Line]:
     on = f" [{', '.join(failure.params)}]" if failure.params else ""
     lines = [Line(f"  {failure.check}{on}")]
-    text = _EXCEPTION_PREFIX.sub("", failure.message.strip())
+    example = hypothesis_example(failure.message)
+    text = _EXCEPTION_PREFIX.sub("", _before_example(failure.message).strip())
     shown = text.splitlines() or ["(no message)"]
+    if example:
+        # One line: the call with its arguments, as hypothesis printed it, spaces collapsed.
+        shown.append(" ".join(example.split()).replace("( ", "(").replace(" )", ")"))
     for line in shown[:MESSAGE_LINES]:
         lines.append(Line("    " + _cut(line[2:] if line.startswith("  ") else line)))
     if len(shown) > MESSAGE_LINES:

@@ -9,7 +9,8 @@ a check fails, asks :func:`last_curl` for the command that repeats its last
 request. The ASGI transport calls the app in-process: there is no request on
 the wire to repeat, and nothing is noted.
 
-Only the last sixteen requests are kept, each body cut to :data:`BODY_KEPT` bytes:
+Only the last sixteen requests for streams are kept, and the last four to control
+endpoints, each body cut to :data:`BODY_KEPT` bytes:
 a property check sends hundreds of requests, some with megabytes of body.
 
 :func:`curl` is written by hand: it is a dozen lines of :func:`shlex.quote`,
@@ -19,6 +20,7 @@ a ``requests`` object).
 
 from __future__ import annotations
 
+import itertools
 import shlex
 import threading
 from collections import deque
@@ -32,6 +34,7 @@ BODY_KEPT = 512
 """How many bytes of a request's body are kept; a longer body is not shown in the command."""
 
 _KEPT = 16
+_CONTROLS_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,28 @@ class SentRequest:
     same_connection: bool = False
 
 
+CONTROL_PATHS = (GATES_PATH, OBSERVE_PATH, CAPABILITIES_PATH)
+"""The surface's control endpoints: a check asks them about a stream, and the stream is
+the request worth repeating."""
+
+
+def _path(request: SentRequest) -> str:
+    """The path of *request*'s target below its base path (``/conformance/text``)."""
+    path = urlsplit(request.url).path
+    start = path.find("/conformance/")
+    return path[start:] if start >= 0 else path
+
+
+def _control(request: SentRequest) -> bool:
+    return any(path in _path(request) for path in CONTROL_PATHS)
+
+
 _lock = threading.Lock()
-_sent: deque[SentRequest] = deque(maxlen=_KEPT)
+_order = itertools.count()
+_streams: deque[tuple[int, SentRequest]] = deque(maxlen=_KEPT)
+_controls: deque[tuple[int, SentRequest]] = deque(maxlen=_CONTROLS_KEPT)
+"""The last requests for streams, and apart the last to control endpoints (a check that
+polls an observation sends hundreds), each with its place in the order they were sent."""
 
 
 def note(
@@ -83,24 +106,20 @@ def note(
         same_connection,
     )
     with _lock:
-        _sent.append(request)
+        (_controls if _control(request) else _streams).append((next(_order), request))
 
 
 def reset() -> None:
     """Forget every request (the plugin calls it before each check)."""
     with _lock:
-        _sent.clear()
+        _streams.clear()
+        _controls.clear()
 
 
 def sent() -> list[SentRequest]:
     """The last requests noted since :func:`reset`, oldest first."""
     with _lock:
-        return list(_sent)
-
-
-CONTROL_PATHS = (GATES_PATH, OBSERVE_PATH, CAPABILITIES_PATH)
-"""The surface's control endpoints: a check asks them about a stream, and the stream is
-the request worth repeating."""
+        return [request for _, request in sorted([*_streams, *_controls], key=lambda e: e[0])]
 
 
 def last_curl(message: str = "") -> str:
@@ -113,20 +132,13 @@ def last_curl(message: str = "") -> str:
     requests = sent()
     if not requests:
         return ""
-    streams = [r for r in requests if not any(p in _path(r) for p in CONTROL_PATHS)]
+    streams = [r for r in requests if not _control(r)]
     named = [r for r in streams if _path(r) in message]
     chosen = (named or streams or requests)[-1]
     index = requests.index(chosen)
     if chosen.same_connection and index > 0:
         return curl(requests[index - 1], then=chosen)
     return curl(chosen)
-
-
-def _path(request: SentRequest) -> str:
-    """The path of *request*'s target below its base path (``/conformance/text``)."""
-    path = urlsplit(request.url).path
-    start = path.find("/conformance/")
-    return path[start:] if start >= 0 else path
 
 
 _PRINTABLE = frozenset(range(0x21, 0x7F))

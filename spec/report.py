@@ -162,9 +162,15 @@ def summarise(rules: Iterable[Rule], outcomes: dict[str, list[CheckOutcome]]) ->
     return [RuleResult(rule, outcomes.get(rule.id, [])) for rule in rules]
 
 
+NARROWEST_COLUMN = 40
+"""The narrowest statement column :func:`table` wraps in; on a narrower terminal each
+statement is written under its row."""
+
+
 def table(results: list[RuleResult], *, width: int = 100, ran_only: bool = False) -> list[str]:
     """A plain-text table, one row a rule, its statement wrapped (never cut) in the last
-    column, then the totals, and what ``pass*`` means when a rule came to it.
+    column (or under the row, on a terminal too narrow for the column), then the totals,
+    and what ``pass*`` means when a rule came to it.
 
     *ran_only*: only the rules some check of which ran (those ``--rules`` selected); the
     totals still count every rule.
@@ -179,10 +185,18 @@ def table(results: list[RuleResult], *, width: int = 100, ran_only: bool = False
         head = (
             f"{entry.rule.id:<{wide}} {entry.rule.level:<6} {entry.label:<{column}} {counts:>7}  "
         )
-        room = max(width - len(head), 30)
-        wrapped = textwrap.wrap(entry.rule.statement, room, break_on_hyphens=False) or [""]
-        lines.append(head + wrapped[0])
-        lines += [" " * len(head) + more for more in wrapped[1:]]
+        room = width - len(head)
+        if room >= NARROWEST_COLUMN:
+            wrapped = textwrap.wrap(entry.rule.statement, room, break_on_hyphens=False) or [""]
+            lines.append(head + wrapped[0])
+            lines += [" " * len(head) + more for more in wrapped[1:]]
+        else:
+            # Too narrow a column: the statement goes under its row, the whole width wide.
+            lines.append(head.rstrip())
+            lines += textwrap.wrap(
+                entry.rule.statement, max(width, 40), initial_indent="    ",
+                subsequent_indent="    ", break_on_hyphens=False,
+            )  # fmt: skip
     lines.append(tally_line(totals(results), baselined=sum(e.baselined for e in results)))
     partial = [entry for entry in results if entry.result == PARTIAL]
     if partial:

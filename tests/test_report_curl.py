@@ -89,6 +89,14 @@ def test_the_request_repeated_is_the_one_the_failure_names() -> None:
     assert repeat.last_curl() == ""
 
 
+def test_a_stream_is_remembered_through_many_polls_of_an_observation() -> None:
+    repeat.note("GET", f"{BASE}/conformance/endless?id=1&kind=async")
+    for _ in range(500):
+        repeat.note("GET", f"{BASE}/conformance/observe?id=1")
+    assert repeat.last_curl().endswith("/conformance/endless?id=1&kind=async'")
+    assert len(repeat.sent()) <= 20, "a bounded record"
+
+
 def test_a_request_on_the_same_connection_repeats_both() -> None:
     repeat.note("GET", f"{BASE}/conformance/text?chunks=1")
     repeat.note("GET", f"{BASE}/conformance/text", same_connection=True)

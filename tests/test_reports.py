@@ -314,7 +314,7 @@ def test_a_failure_is_shown_bounded_whatever_its_message() -> None:
     block = console.FAILURES_SHOWN * (console.MESSAGE_LINES + 3)
     assert len(lines) <= 10 + block
     assert max(len(line.text) for line in lines) < console.LINE_CHARS + 80
-    assert lines[-1].text == "  and 7 more failures (the JSON report)"
+    assert lines[-1].text == f"  and {10 - console.FAILURES_SHOWN} more failures (the JSON report)"
 
 
 def test_a_baselined_failure_is_one_line() -> None:
@@ -336,3 +336,20 @@ def test_the_page_shows_a_failure_on_two_transports_once_with_its_curl() -> None
     assert "curl -sS -i -N &#x27;http://127.0.0.1:1/conformance/files/a?b=1&amp;c=2&#x27;" in page
     assert "the port the suite served the app on" in page
     assert '<tr class="chapter"><th colspan="4">File download</th></tr>' in page
+
+
+def test_a_property_failing_on_both_transports_is_one_failure_its_example_one_line() -> None:
+    def failed(transport: str) -> CheckOutcome:
+        return CheckOutcome(
+            f"{NODE}[{transport}]", FAIL,
+            "spec.rules.RuleViolation: events\n  expected: 1\n  seen:     2\n"
+            f"Failing test case: check_traversal_refused(\n    stream_client={transport},\n"
+            "    name='../x',\n)",
+        )  # fmt: skip
+
+    lines = [line.text for line in console.failures(_results(failed("asgi"), failed("socket")))]
+    assert "  check_traversal_refused [asgi, socket]" in lines
+    assert "    events" in lines
+    assert (
+        "    Failing test case: check_traversal_refused(stream_client=asgi, name='../x',)" in lines
+    )
