@@ -5,6 +5,7 @@ one report gives a page for one target, several give the matrix. The page has
 no script and no external asset (styles are inline), so it can be mailed,
 archived or opened from disk. What it shows, top to bottom:
 
+* what kept a target's checks from running, if anything did;
 * the targets: their kind, declared capabilities and totals;
 * the matrix: one row a rule (ID, level, statement), under a row naming its
   chapter, one column a target, each cell the rule's result on that target,
@@ -66,6 +67,7 @@ tr.chapter th { background: #f3f3f3; font-size: 1.05em; padding-top: .6em; }
 #failures-only:target ~ table.matrix tr.no-failure,
 #failures-only:target ~ .unjudged,
 #failures-only:target ~ h2.unjudged { display: none; }
+pre.setup-error { background: #f9d0d0; color: #8a1010; }
 code.curl { display: block; white-space: pre-wrap; word-break: break-all; }
 """
 
@@ -336,6 +338,12 @@ def render(reports: Sequence[dict[str, Any]], *, title: str | None = None, note:
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
         + (f'<p class="note">{escape(note)}</p>' if note else "")
+        + "".join(
+            f'<pre class="setup-error">{escape(_label(report))}: the checks could not run: '
+            f"{escape(str(report['setup_error']))}</pre>"
+            for report in reports
+            if report.get("setup_error")
+        )
         + f"<h2>Targets</h2>{_targets(reports)}"
         f"<h2>Rules</h2>"
         f'<p class="views"><a href="#{FAILURES_ONLY}">failures only</a>'

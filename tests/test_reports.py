@@ -353,3 +353,16 @@ def test_a_property_failing_on_both_transports_is_one_failure_its_example_one_li
     assert (
         "    Failing test case: check_traversal_refused(stream_client=asgi, name='../x',)" in lines
     )
+
+
+def test_the_page_says_first_what_kept_the_checks_from_running_and_the_command_as_it_ran() -> None:
+    made = report.to_json(
+        "node s.js --port {port}", _results(), command="node s.js --port 41591",
+        setup_error="--target-command: node exited with status 1",
+    )  # fmt: skip
+    validate(made)
+    page = html_report.render([made])
+    assert "<title>streamspec conformance report: node s.js --port 41591</title>" in page
+    assert page.index("the checks could not run: --target-command: node exited") < page.index(
+        "<h2>Targets"
+    )
