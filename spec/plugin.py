@@ -39,6 +39,7 @@ import inspect
 import os
 import shutil
 import sys
+import textwrap
 import time
 import traceback
 from collections.abc import Generator, Iterable, Iterator
@@ -622,7 +623,9 @@ class RuleRecorder:
         if any(entry.result != rule_report.NOT_RUN for entry in results):
             terminalreporter.write_line("")
             if self.capabilities is not None:
-                terminalreporter.write_line(f"capabilities: {_describe(self.capabilities)}")
+                described = f"capabilities: {_describe(self.capabilities)}"
+                for text in textwrap.wrap(described, width, subsequent_indent="    "):
+                    terminalreporter.write_line(text)
             for text in rule_report.table(results, width=width, ran_only=True):
                 terminalreporter.write_line(text)
         self.write_reports()
