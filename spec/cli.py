@@ -5,6 +5,8 @@
 in a child pytest and exits 0 only when no rule of the chosen ``--level`` failed:
 ``must`` lets failing SHOULD rules pass, ``should`` (the default) counts them too.
 A failure the ``--baseline`` expects does not count; a stale entry of it does.
+The child prints the rule report alone, each failing rule once; ``--tracebacks``
+adds pytest's traceback of each failing check.
 
 The child runs from the current directory, which is put on ``PYTHONPATH`` (the
 user's app imports from there, as ``python -m`` would import it), over the
@@ -51,6 +53,11 @@ INI = {
     "timeout": "120",
 }
 """The configuration of the child pytest (``-o``), in place of the repository's."""
+
+QUIET = ["-q", "--tb=no", "-rN"]
+"""pytest's options for the report alone: no header, no traceback, no short summary of
+the failed checks (the rule report lists each failing rule once). ``--tracebacks`` leaves
+them out; options after ``--`` (``--tb=short``, ``-v``) come later and win."""
 
 MUST, SHOULD = "must", "should"
 
@@ -122,6 +129,13 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--report-html", help="write it as a self-contained HTML page")
         sub.add_argument("--junit-xml", help="write it as JUnit XML, one testcase a rule")
         sub.add_argument("--baseline", help="a file of rule IDs or check node ids known to fail")
+        sub.add_argument(
+            "--tracebacks",
+            action="store_true",
+            help="print pytest's traceback of each failing check too, and its summary of "
+            "them (by default the rule report alone: each failing rule once, what was "
+            "expected and seen, and a curl command that repeats the request)",
+        )
     commands.add_parser(
         "matrix",
         add_help=False,
@@ -200,6 +214,8 @@ def run(args: list[str], options: argparse.Namespace) -> int:
         value = getattr(options, option)
         if value:
             args.append(f"{flag}={value}")
+    if not options.tracebacks:
+        args[:0] = QUIET
     here = os.getcwd()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))

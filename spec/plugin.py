@@ -4,6 +4,7 @@ Options:
     ``--target=module:attr``   the ASGI app under test (default: the reference app),
     ``--target=http://h:p``    or a server already running (wire-level checks only)
     ``--streamspec-target=...`` either, and the chapters collected beside a project's tests
+                               (the option of :mod:`spec.pytest_entry`)
     ``--target-command=CMD``   or a command that serves on ``{port}`` (started and stopped here)
     ``--target-prefix=/base``  the base path the target's surface lives under (any kind)
     ``--target-instances=URL,URL`` running instances of one service, for INSTANCES-*
@@ -18,10 +19,12 @@ Options:
     ``--report-junit=PATH``    write it as JUnit XML, one testcase a rule
     ``--baseline=FILE``        rule IDs and check node ids known to fail (see spec.baseline)
 
-Loaded in any pytest run of an environment where streamspec is installed (the
-``pytest11`` entry point, :mod:`spec.pytest_entry`), the plugin does nothing to
-a project's tests until ``--streamspec-target`` names a target: the chapters
-are then collected along with them (:func:`pytest_collect_file`).
+In a pytest run of an environment where streamspec is installed, the
+``pytest11`` entry point (:mod:`spec.pytest_entry`) loads this plugin only when
+``--streamspec-target`` names a target: the chapters are then collected along
+with the project's tests (:func:`pytest_collect_file`). Without it, nothing of
+this module takes part in a project's run: none of its options (a project's own
+``--target`` or ``--server`` would clash), fixtures, hooks or hypothesis profiles.
 
 Fixtures a check may ask for: ``target``, ``stream_client`` (each transport in
 turn), ``live_url``, ``make_decoder``, ``sse_client`` and ``capabilities``. A check marked with
@@ -33,22 +36,24 @@ from __future__ import annotations
 
 import fnmatch
 import gc
+import glob
 import inspect
 import os
+import shutil
 import sys
+import textwrap
 import time
 import traceback
 from collections.abc import Generator, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
-from _pytest.python import path_matches_patterns
 from hypothesis import HealthCheck, Phase, settings
 
 from spec import baseline as known_failures
-from spec import chapters, html_report, junit, patience, threadsafe_ast, witness
+from spec import chapters, console, html_report, junit, patience, repeat, threadsafe_ast, witness
 from spec import report as rule_report
 from spec.capabilities import MARKER, STREAMS, Capabilities
 from spec.clients.replay import Replay
@@ -84,12 +89,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("STREAMSPEC_TARGET"),
         help=f"ASGI app under test, module:attribute (default {DEFAULT_TARGET}), "
         "or the base URL of a running server, http://host:port",
-    )
-    group.addoption(
-        "--streamspec-target",
-        default=None,
-        help="as --target, and collect the spec's chapters along with the tests named "
-        "(for a run in your own project, whose configuration does not name them)",
     )
     group.addoption(
         "--target-command",
@@ -195,7 +194,7 @@ CHAPTERS_DIR = Path(chapters.__file__).resolve().parent
 def _collect_chapters_for(config: pytest.Config) -> None:
     """With ``--streamspec-target``: make it the target, and add the chapters to what
     the run collects (once, unless a path given already holds them)."""
-    named = config.getoption("--streamspec-target")
+    named = project_target(config)
     if not named:
         return
     given = config.getoption("--target")
@@ -211,25 +210,57 @@ def _collect_chapters_for(config: pytest.Config) -> None:
     config.args.append(str(CHAPTERS_DIR))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
-    """With ``--streamspec-target``, count the chapters among the run's initial paths, so that
-    the conftests above them load as initial ones, as for ``pytest spec`` in a checkout (one
-    found later may not name plugins: the checkout's own, for an editable install)."""
+def project_target(config: pytest.Config) -> str | None:
+    """The target ``--streamspec-target`` names (:mod:`spec.pytest_entry` adds the option),
+    or ``None``: not given, or the plugin was loaded without the entry point."""
+    named = config.getoption("--streamspec-target", None)
+    return str(named) if named else None
+
+
+def count_chapters_in(early_config: pytest.Config) -> None:
+    """Count the chapters among the run's initial paths, so that the conftests above them
+    load as initial ones, as for ``pytest spec`` in a checkout (one found later may not
+    name plugins: the checkout's own, for an editable install).
+
+    :mod:`spec.pytest_entry` calls it, with ``--streamspec-target``, from its
+    ``pytest_load_initial_conftests``, once it has registered this plugin.
+    """
     known = early_config.known_args_namespace
-    if not getattr(known, "streamspec_target", None):
-        return
-    # The paths the run would start from without the chapters (its arguments, else its
-    # testpaths, else the current directory), as pytest decides them (a private method).
-    initial, _ = early_config._decide_args(
-        args=known.file_or_dir,
-        pyargs=known.pyargs,
-        testpaths=early_config.getini("testpaths"),
-        invocation_dir=early_config.invocation_params.dir,
-        rootpath=early_config.rootpath,
-        warn=False,
-    )
-    known.file_or_dir = [*initial, str(CHAPTERS_DIR)]
+    known.file_or_dir = [*_initial_paths(early_config), str(CHAPTERS_DIR)]
+
+
+def _initial_paths(early_config: pytest.Config) -> list[str]:
+    """The paths the run would start from without the chapters, as pytest decides them:
+    its arguments, else (run from the root directory) its ``testpaths``, globbed unless
+    ``--pyargs``, else the directory it was run from."""
+    known = early_config.known_args_namespace
+    if known.file_or_dir:
+        return [str(arg) for arg in known.file_or_dir]
+    invocation = early_config.invocation_params.dir
+    found: list[str] = []
+    if invocation == early_config.rootpath:
+        testpaths = [str(path) for path in early_config.getini("testpaths")]
+        if known.pyargs:
+            found = testpaths
+        else:
+            for path in testpaths:
+                found += sorted(glob.iglob(path, recursive=True))
+    return found or [str(invocation)]
+
+
+def _matches_any(path: Path, patterns: Iterable[str]) -> bool:
+    """Whether *path* matches one of *patterns* as pytest's ``python_files`` reads them: a
+    pattern without a separator against the file's name, one with a separator against the
+    whole path (a relative one matching at its end)."""
+    for given in patterns:
+        pattern, name = given, path.name
+        if os.sep in given or "/" in given:
+            pattern, name = given.replace("/", os.sep), str(path)
+            if path.is_absolute() and not os.path.isabs(pattern):
+                pattern = f"*{os.sep}{pattern}"
+        if fnmatch.fnmatch(name, pattern):
+            return True
+    return False
 
 
 def _is_chapter(file_path: Path) -> bool:
@@ -244,9 +275,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
     """With ``--streamspec-target``, a chapter is collected whatever the project's
     ``python_files`` (a project's own pattern that takes it in collects it as a chapter
     too: :func:`pytest_pycollect_makemodule`)."""
-    if not parent.config.getoption("--streamspec-target") or not _is_chapter(file_path):
+    if not project_target(parent.config) or not _is_chapter(file_path):
         return None
-    if path_matches_patterns(file_path, parent.config.getini("python_files")):
+    if _matches_any(file_path, parent.config.getini("python_files")):
         return None
     return ChapterModule.from_parent(parent, path=file_path)
 
@@ -255,7 +286,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
 def pytest_pycollect_makemodule(
     module_path: Path, parent: pytest.Collector
 ) -> pytest.Module | None:
-    if not parent.config.getoption("--streamspec-target") or not _is_chapter(module_path):
+    if not project_target(parent.config) or not _is_chapter(module_path):
         return None
     return ChapterModule.from_parent(parent, path=module_path)
 
@@ -309,6 +340,8 @@ class RuleRecorder:
         self.baseline: known_failures.Baseline | None = None
         self.baselined: dict[str, known_failures.Entry] = {}
         self.stale: list[known_failures.Entry] = []
+        self.curls: dict[str, str] = {}
+        self.setup_error = ""
 
     @property
     def target_name(self) -> str:
@@ -320,6 +353,13 @@ class RuleRecorder:
         name = str(command or self.config.getoption("--target") or DEFAULT_TARGET)
         prefix = self.config.getoption("--target-prefix")
         return f"{name} (prefix {prefix})" if prefix else name
+
+    @property
+    def title(self) -> str:
+        """The target as the report's title names it: a command target as it ran."""
+        if self.target is not None and self.target.expanded:
+            return self.target.label.replace(self.target.name, self.target.expanded, 1)
+        return self.target_name
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         if self.baseline is not None:
@@ -340,7 +380,7 @@ class RuleRecorder:
         if not wanted:
             return
         # In a project's run (--streamspec-target), --rules selects among the checks only.
-        projects = bool(self.config.getoption("--streamspec-target"))
+        projects = bool(project_target(self.config))
         selected: list[pytest.Item] = []
         deselected: list[pytest.Item] = []
         for item in items:
@@ -382,6 +422,7 @@ class RuleRecorder:
             if isinstance(error, RuleViolation):
                 self.violations[item.nodeid] = error
         if rep.failed and rule_id is not None:
+            self.curls.setdefault(item.nodeid, repeat.last_curl(_raised(call)))
             rule = REGISTRY[rule_id]
             rep.sections.insert(0, (f"spec rule {rule.id}", f"{rule}\nsource: {rule.source}"))
             self._unless_baselined(rep, rule_id)
@@ -404,6 +445,7 @@ class RuleRecorder:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         witness.reset()
+        repeat.reset()
 
     def reported(self, rule: Rule) -> bool:
         """Whether *rule* belongs in this run's report: a rule about what is under test.
@@ -446,6 +488,7 @@ class RuleRecorder:
                 expected_value=violation.expected if violation else None,
                 seen_value=violation.seen if violation else None,
                 baselined=baselined,
+                curl=self.curls.get(report.nodeid, ""),
             )
         previous = self.outcomes.get(report.nodeid)
         if previous is None or previous.outcome == rule_report.PASS:
@@ -551,6 +594,8 @@ class RuleRecorder:
             hypothesis=rule_report.hypothesis_run(self.config.getoption("--hypothesis-seed", None)),
             baseline=self.baseline.as_json(self.stale) if self.baseline else None,
             server=self._server(),
+            command=self.target.expanded if self.target is not None else "",
+            setup_error=self.setup_error,
         )
 
     def _server(self) -> dict[str, str] | None:
@@ -565,28 +610,27 @@ class RuleRecorder:
         }
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """Print the rule table and each failing rule's reasons (once), then where the
-        reports went."""
-        if not self.rule_of or self.summarised:
+        """Print the rule report (:mod:`spec.console`): what kept the checks from running,
+        each failing rule once, then the table of the rules that ran and where the reports
+        went."""
+        if not (self.rule_of or self.setup_error) or self.summarised:
             return
         self.summarised = True
         results = self.results()
-        terminalreporter.write_sep("=", f"streamspec rules: {self.target_name}")
-        if self.capabilities is not None:
-            terminalreporter.write_line(f"capabilities: {_describe(self.capabilities)}")
-        for line in rule_report.table(results, width=terminalreporter._tw.fullwidth):
-            terminalreporter.write_line(line)
-        for entry in results:
-            if entry.result != rule_report.FAIL:
-                continue
-            terminalreporter.write_line("")
-            if entry.baselined:
-                line = f"{entry.rule.id} ({entry.rule.level}): {entry.label}, as expected"
-                terminalreporter.write_line(line, yellow=True)
-                continue
-            terminalreporter.write_line(str(entry.rule), red=True, bold=True)
-            for reason in entry.reasons[:3]:
-                terminalreporter.write_line("    " + reason.replace("\n", "\n    "))
+        width = _terminal_width()
+        terminalreporter.write_sep("=", f"streamspec rules: {self.title}")
+        notices = console.setup_notices(
+            setup_error=self.setup_error,
+            capabilities=self.capabilities,
+            prefix=self.target.prefix if self.target is not None else "",
+            width=width,
+        )
+        served_at = ""
+        if self.target is not None and self.target.asgi_app is not None:
+            served_at = f"{self.target.name} on {self.target.server}"
+        failed_rules = console.failures(results, width=width, served_at=served_at)
+        for shown in [*notices, *failed_rules]:
+            _write(terminalreporter, shown)
         if self.baseline is not None and self.stale:
             terminalreporter.write_line("")
             for stale in self.stale:
@@ -596,9 +640,32 @@ class RuleRecorder:
         if self.target is not None and self.target.kind == COMMAND and failed:
             terminalreporter.write_sep("-", "the target command's stderr (last lines)")
             terminalreporter.write_line(self.target.stderr or "(nothing)")
+        if any(entry.result != rule_report.NOT_RUN for entry in results):
+            terminalreporter.write_line("")
+            if self.capabilities is not None:
+                described = f"capabilities: {_describe(self.capabilities)}"
+                for text in textwrap.wrap(described, width, subsequent_indent="    "):
+                    terminalreporter.write_line(text)
+            for text in rule_report.table(results, width=width, ran_only=True):
+                terminalreporter.write_line(text)
         self.write_reports()
-        for line in self.report_lines:
-            terminalreporter.write_line(line, red=line in self.report_problems)
+        for text in self.report_lines:
+            terminalreporter.write_line(text, red=text in self.report_problems)
+
+
+def _terminal_width() -> int:
+    """The terminal's width as pytest's writer takes it (80 when unknown or narrower than 40)."""
+    columns = shutil.get_terminal_size(fallback=(80, 24)).columns
+    return columns if columns >= 40 else 80
+
+
+def _write(terminalreporter: pytest.TerminalReporter, line: console.Line) -> None:
+    if line.style == console.FAILED:
+        terminalreporter.write_line(line.text, red=True, bold=True)
+    elif line.style == console.WARNING:
+        terminalreporter.write_line(line.text, yellow=True)
+    else:
+        terminalreporter.write_line(line.text)
 
 
 def _describe(capabilities: Capabilities) -> str:
@@ -623,6 +690,14 @@ def _unless_earned(rep: pytest.TestReport, item: pytest.Item, rule: Rule) -> Non
         return
     rep.outcome = "skipped"
     rep.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {NOT_OBSERVABLE}: {reason}")
+
+
+def _raised(call: pytest.CallInfo[None]) -> str:
+    """What *call*'s exception says, or ``""``."""
+    try:
+        return str(call.excinfo.value) if call.excinfo is not None else ""
+    except Exception:  # an exception whose message cannot be made says nothing
+        return ""
 
 
 def _skip_reason(rep: pytest.TestReport) -> str:
@@ -700,6 +775,13 @@ def _recorder(config: pytest.Config) -> RuleRecorder:
     return plugin
 
 
+def _setup_failed(config: pytest.Config, error: str) -> NoReturn:
+    """End the session as a usage error: the target (or client) cannot be had. The rule
+    report says so first."""
+    _recorder(config).setup_error = error
+    pytest.exit(error, returncode=4)
+
+
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Target:
     """The target under test, from ``--target`` or ``--target-command``."""
@@ -713,7 +795,7 @@ def target(request: pytest.FixtureRequest) -> Target:
             http=option("--http"),
         )
     except TargetError as error:
-        pytest.exit(str(error), returncode=4)
+        _setup_failed(request.config, str(error))
     speak_http(loaded.http)
     _recorder(request.config).target = loaded
     witness.below(loaded.prefix)
@@ -722,7 +804,7 @@ def target(request: pytest.FixtureRequest) -> Target:
 
 
 @pytest.fixture(scope="session")
-def live_url(target: Target) -> Iterator[str]:
+def live_url(request: pytest.FixtureRequest, target: Target) -> Iterator[str]:
     """The target's base URL on the wire, for the session.
 
     An ASGI app is served by uvicorn on 127.0.0.1; a command target is started
@@ -737,7 +819,7 @@ def live_url(target: Target) -> Iterator[str]:
                 raise TargetSilent(f"the target does not answer: {silent}")
             yield url
     except TargetError as error:
-        pytest.exit(str(error), returncode=4)
+        _setup_failed(request.config, str(error))
 
 
 @pytest.fixture(scope="session", params=["asgi", "socket"])
@@ -825,7 +907,7 @@ def sse_client(request: pytest.FixtureRequest) -> Iterator[ClientUnderTest]:
                 base_url,
             )
         except ValueError as error:
-            pytest.exit(str(error), returncode=4)
+            _setup_failed(request.config, str(error))
         _recorder(request.config).client = client
         yield client
 

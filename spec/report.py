@@ -17,6 +17,7 @@ import json
 import math
 import re
 import sys
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -76,6 +77,8 @@ class CheckOutcome:
         example: for a property check, the minimal failing example hypothesis found.
         expected_value, seen_value: for a rule violation, the values themselves.
         baselined: a failure the run's ``--baseline`` expects.
+        curl: for a failure, the ``curl`` command that repeats the check's last request on
+            the wire (:mod:`spec.repeat`), or ``""``.
     """
 
     nodeid: str
@@ -87,6 +90,7 @@ class CheckOutcome:
     expected_value: object = field(default=None, compare=False)
     seen_value: object = field(default=None, compare=False)
     baselined: bool = False
+    curl: str = ""
 
     @property
     def violation(self) -> bool:
@@ -158,23 +162,41 @@ def summarise(rules: Iterable[Rule], outcomes: dict[str, list[CheckOutcome]]) ->
     return [RuleResult(rule, outcomes.get(rule.id, [])) for rule in rules]
 
 
-def table(results: list[RuleResult], *, width: int = 100) -> list[str]:
-    """A plain-text table, one line a rule, then the totals, and what ``pass*`` means
-    when a rule came to it."""
-    wide = max([14, *(len(entry.rule.id) for entry in results)])
-    column = max([14, *(len(entry.label) for entry in results)]) + 1
+NARROWEST_COLUMN = 40
+"""The narrowest statement column :func:`table` wraps in; on a narrower terminal each
+statement is written under its row."""
+
+
+def table(results: list[RuleResult], *, width: int = 100, ran_only: bool = False) -> list[str]:
+    """A plain-text table, one row a rule, its statement wrapped (never cut) in the last
+    column (or under the row, on a terminal too narrow for the column), then the totals,
+    and what ``pass*`` means when a rule came to it.
+
+    *ran_only*: only the rules some check of which ran (those ``--rules`` selected); the
+    totals still count every rule.
+    """
+    shown = [entry for entry in results if not ran_only or entry.result != NOT_RUN]
+    wide = max([14, *(len(entry.rule.id) for entry in shown)])
+    column = max([14, *(len(entry.label) for entry in shown)]) + 1
     lines = [f"{'rule':<{wide}} {'level':<6} {'result':<{column}} {'checks':>7}  statement"]
-    for entry in results:
+    for entry in shown:
         passed = sum(1 for check in entry.checks if check.outcome == PASS)
         counts = f"{passed}/{len(entry.checks)}"
         head = (
             f"{entry.rule.id:<{wide}} {entry.rule.level:<6} {entry.label:<{column}} {counts:>7}  "
         )
-        statement = entry.rule.statement
-        room = max(width - len(head), 20)
-        if len(statement) > room:
-            statement = statement[: room - 1] + "…"
-        lines.append(head + statement)
+        room = width - len(head)
+        if room >= NARROWEST_COLUMN:
+            wrapped = textwrap.wrap(entry.rule.statement, room, break_on_hyphens=False) or [""]
+            lines.append(head + wrapped[0])
+            lines += [" " * len(head) + more for more in wrapped[1:]]
+        else:
+            # Too narrow a column: the statement goes under its row, the whole width wide.
+            lines.append(head.rstrip())
+            lines += textwrap.wrap(
+                entry.rule.statement, max(width, 40), initial_indent="    ",
+                subsequent_indent="    ", break_on_hyphens=False,
+            )  # fmt: skip
     lines.append(tally_line(totals(results), baselined=sum(e.baselined for e in results)))
     partial = [entry for entry in results if entry.result == PARTIAL]
     if partial:
@@ -297,6 +319,8 @@ def to_json(
     hypothesis: dict[str, Any] | None = None,
     baseline: dict[str, Any] | None = None,
     server: dict[str, str] | None = None,
+    command: str = "",
+    setup_error: str = "",
 ) -> dict[str, Any]:
     """The report as a JSON-ready dict, as ``spec/report.schema.json`` (:data:`SCHEMA`)
     describes it.
@@ -305,8 +329,15 @@ def to_json(
     :data:`ABOUT_DECODER` or :data:`ABOUT_CLIENT`). *started* is when the run began
     (default: now), *duration* how long it took in seconds, *hypothesis* the settings
     in use (default: :func:`hypothesis_run`), *baseline* the run's ``--baseline``,
-    *server* the server an ASGI target was served with (``{"name", "version"}``).
+    *server* the server an ASGI target was served with (``{"name", "version"}``),
+    *command* a command target as it ran (its ``{port}`` filled in), *setup_error* what
+    kept the checks from running.
     """
+    extra: dict[str, Any] = {}
+    if command:
+        extra["command"] = command
+    if setup_error:
+        extra["setup_error"] = setup_error
     return {
         "tool": {"name": "streamspec", "version": tool_version()},
         "started": iso_utc(started or datetime.now(UTC)),
@@ -334,6 +365,7 @@ def to_json(
             }
             for entry in results
         ],
+        **extra,
     }
 
 
@@ -355,6 +387,8 @@ def _check_json(check: CheckOutcome) -> dict[str, Any]:
             out[f"{key}_repr"] = without_addresses(shown)
     out["example"] = without_addresses(check.example)
     out["baselined"] = check.baselined
+    if check.curl:
+        out["curl"] = check.curl
     return out
 
 

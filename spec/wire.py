@@ -30,7 +30,7 @@ import anyio
 import anyio.abc
 import h11
 
-from spec import witness
+from spec import repeat, witness
 from spec.rules import not_applicable, violation
 from spec.streams import Fetched
 from spec.targets.client import speaks_http2
@@ -154,6 +154,7 @@ class RawExchange:
         self.response = RawResponse()
         target = self._prefix + target
         self._path = target
+        repeat.note(method, f"http://{self._host}{target}", same_connection=True)
         try:
             await self._send(
                 h11.Request(method=method, target=target, headers=[("Host", self._host)]),
@@ -219,6 +220,13 @@ async def open_raw(
     if body or method.upper() in {"POST", "PUT"}:
         request_headers.append(("Content-Length", str(len(body))))
     request = h11.Request(method=method.upper(), target=target, headers=request_headers)
+    repeat.note(
+        method,
+        f"{parts.scheme or 'http'}://{host}:{port}{target.decode('latin-1')}",
+        headers,
+        body,
+        http_version=http_version,
+    )
     async with await anyio.connect_tcp(host, port) as stream:
         exchange = RawExchange(stream, f"{host}:{port}", unquote(target.decode("latin-1")), prefix)
         events = [request, *([h11.Data(data=body)] if body else []), h11.EndOfMessage()]

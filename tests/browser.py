@@ -40,7 +40,7 @@ _FLAGS = [
 _VIEWER = """<!DOCTYPE html>
 <html><body>
 <pre id="seen"></pre><pre id="cells"></pre>
-<iframe id="page" src="page.html" style="width:1400px;height:2000px" onload="
+<iframe id="page" src="page.html{fragment}" style="width:1400px;height:2000px" onload="
   var d = this.contentDocument;
   document.getElementById('seen').textContent = d.body.innerText;
   var cells = Array.from(d.querySelectorAll('td.result')).map(function (c) {
@@ -103,12 +103,14 @@ def _serve(folder: Path) -> Iterator[str]:
             thread.join()
 
 
-def render(page: Path, *, executable: str) -> Seen:
-    """Load *page* in headless Chromium; return its visible text and rendered result cells."""
+def render(page: Path, *, executable: str, fragment: str = "") -> Seen:
+    """Load *page* in headless Chromium (at *fragment*, ``#name``, if given); return its
+    visible text and rendered result cells."""
     with tempfile.TemporaryDirectory(prefix="streamspec-browser-") as scratch:
         folder = Path(scratch)
         shutil.copy(page, folder / "page.html")
-        (folder / "viewer.html").write_text(_VIEWER, encoding="utf-8")
+        viewer = _VIEWER.replace("{fragment}", fragment)
+        (folder / "viewer.html").write_text(viewer, encoding="utf-8")
         profile = folder / "profile"
         with _serve(folder) as base:
             completed = subprocess.run(

@@ -163,3 +163,136 @@ def test_without_streamspec_target_a_project_runs_only_its_own_tests(tmp_path: P
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
     assert "streamspec rules" not in done.stdout
+
+
+def _check_from_the_checkout(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m spec check ARGS`` from the checkout, where ``tests.broken`` imports."""
+    return run(ROOT, "-m", "spec", "check", *args)
+
+
+BROKEN_RULES = "--rules=HDR-TEXT-*,SURFACE-TEXT-*"
+"""Five rules; ``text_without_charset`` fails HDR-TEXT-01 alone, on both transports."""
+
+
+def test_a_failing_run_reports_each_failing_rule_once_before_the_table(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    done = _check_from_the_checkout(
+        "--app", "tests.broken.hdr_apps:text_without_charset", BROKEN_RULES,
+        f"--report-json={report}",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    out = done.stdout
+    lines = out.splitlines()
+    failing = [line for line in lines if line.startswith("HDR-TEXT-01 MUST failed: ")]
+    assert len(failing) == 1, out
+    table = next(i for i, line in enumerate(lines) if line.split()[:2] == ["rule", "level"])
+    assert lines.index(failing[0]) < table, "failures first, then the table"
+    rows = {line.split()[0] for line in lines[table + 1 :] if line[:1].isupper()}
+    ran = {rule for rule, result in results(report).items() if result != "not run"}
+    assert ran <= rows, "every rule that ran has its row"
+    assert not [row for row in rows if row.startswith(("SSE-", "FILE-", "CANCEL-"))], (
+        "only the rules --rules selected"
+    )
+    assert "  check_text_content_type [asgi, socket]" in lines, "one failure, both transports"
+    (curl,) = [line.strip() for line in lines if line.strip().startswith("repeat: curl ")]
+    assert "/conformance/text?" in curl
+    assert "Traceback" not in out
+    assert "def check_" not in out, "no source lines of a traceback"
+    assert "FAILURES" not in out
+    assert "short test summary" not in out
+    # A structural bound: the run's lines are a few for each rule that ran, whatever the
+    # target did (before this report, each failure's traceback was printed twice).
+    assert len(lines) < 20 + 15 * len(ran), out
+    assert report.read_text().count('"curl": "curl ') == 1, "the socket check's, in the JSON"
+
+
+def test_tracebacks_are_one_option_away() -> None:
+    done = _check_from_the_checkout(
+        "--app", "tests.broken.hdr_apps:text_without_charset", "--rules=HDR-TEXT-01",
+        "--tracebacks",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAILURES" in done.stdout
+    assert "def check_text_content_type" in done.stdout
+    _, _, report = done.stdout.partition("streamspec rules:")
+    assert "HDR-TEXT-01 MUST failed: " in report
+
+
+def test_a_target_without_the_surface_is_pointed_to_the_surface_chapter(tmp_path: Path) -> None:
+    home = project(tmp_path, "from starlette.applications import Starlette\napp = Starlette()\n")
+    done = run(home, "-m", "spec", "check", "--app", "userapp:app", "--rules=HDR-TEXT-01")
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    report = done.stdout.split("streamspec rules: userapp:app", 1)[1]
+    notice = report.index("GET /conformance/capabilities answered 404")
+    assert "README.md#surface" in report[notice:]
+    table = report.index("\nrule ")
+    assert notice < table
+
+
+def test_a_setup_error_comes_first_and_a_command_is_titled_as_it_ran(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    done = run(
+        tmp_path, "-m", "spec", "check", "--command", "sh -c 'echo boom >&2; exit 3' {port}",
+        "--rules=HDR-TEXT-01", f"--report-json={report}",
+    )  # fmt: skip
+    assert done.returncode == 4, done.stdout + done.stderr
+    after = done.stdout.split("streamspec rules: ", 1)[1].splitlines()
+    assert after[1] == "the checks could not run:"
+    assert "exited with status 3 before listening" in " ".join(" ".join(after[2:5]).split())
+    assert " not run " not in done.stdout, "no table of rules that did not run"
+    assert "statement" not in done.stdout
+    made = json.loads(report.read_text())
+    validate(made)
+    assert "exited with status 3" in made["setup_error"]
+
+
+def test_a_command_target_is_titled_with_its_port(tmp_path: Path) -> None:
+    home = project(tmp_path, GOOD)
+    report = home / "r.json"
+    done = run(
+        home, "-m", "spec", "check", "--command", "{python} -m uvicorn userapp:app --port {port}",
+        "--rules=HDR-TEXT-01", f"--report-json={report}",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    made = json.loads(report.read_text())
+    validate(made)
+    assert made["target"] == "{python} -m uvicorn userapp:app --port {port}"
+    assert "{port}" not in made["command"]
+    assert made["command"] in done.stdout.split("streamspec rules: ", 1)[1].splitlines()[0]
+
+
+OWN_TESTS = """\
+import sys
+
+import pytest
+from hypothesis import settings
+
+
+def test_nothing_of_streamspec_takes_part(request):
+    assert "spec.plugin" not in sys.modules and "streamspec.plugin" not in sys.modules
+    assert settings.get_current_profile_name() == "default", "no profile of ours loaded"
+    with pytest.raises(pytest.FixtureLookupError):
+        request.getfixturevalue("capabilities")
+
+
+@pytest.mark.requires("network")
+def test_a_marker_named_as_ours_is_the_projects(request):
+    assert request.config.getoption("--target") == "staging"
+"""
+
+
+def test_without_streamspec_target_the_plugin_is_inert(tmp_path: Path) -> None:
+    """A project with options and a marker named as the plugin's own (``--target``,
+    ``--server``, ``requires``) runs as if streamspec were not installed."""
+    home = project(tmp_path, GOOD)
+    (home / "pytest.ini").write_text("[pytest]\nmarkers =\n    requires(what): needs\n")
+    (home / "conftest.py").write_text(
+        "def pytest_addoption(parser):\n"
+        "    parser.addoption('--target')\n"
+        "    parser.addoption('--server')\n"
+    )
+    (home / "test_own.py").write_text(OWN_TESTS)
+    done = run(home, "-m", "pytest", "-p", "no:cacheprovider", "--target=staging", "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
+    assert "streamspec" in run(home, "-m", "pytest", "--help").stdout, "the entry point is there"

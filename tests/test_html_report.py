@@ -77,3 +77,39 @@ def test_a_person_sees_what_failed_and_why(seen: browser.Seen) -> None:
     assert "last_event_id='ab'" in failures, "what was seen: the id, stripped"
     assert "the whole message" in failures
     assert "spec.rules.RuleViolation" not in failures, "the full message stays folded"
+
+
+def test_a_failing_cell_links_to_its_failure(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    link = re.search(r'<td class="result fail"[^>]*><a href="#([^"]+)">fail</a></td>', text)
+    assert link is not None
+    assert f'<section class="failure" id="{link.group(1)}">' in text
+    assert "SSE-ENC-07" in link.group(1)
+
+
+def test_rules_are_grouped_by_chapter(seen: browser.Seen) -> None:
+    rules = seen.text.index("Rules")
+    chapter = seen.text.index("Server-Sent Events: what a server writes", rules)
+    surface = seen.text.index("Conformance surface", rules)
+    assert chapter < seen.text.index("SSE-ENC-02", rules) < surface
+    assert surface < seen.text.index("SURFACE-SSE-01", rules)
+
+
+@pytest.fixture(scope="module")
+def failures_only(page: Path) -> browser.Seen:
+    executable = browser.chromium()
+    if executable is None:
+        pytest.skip("not run: no chromium on PATH (CI installs Debian's chromium in .ci/run)")
+    return browser.render(page, executable=executable, fragment="#failures-only")
+
+
+def test_the_failures_only_view_shows_the_failing_rules_alone(
+    failures_only: browser.Seen,
+) -> None:
+    rules = failures_only.text[failures_only.text.index("Rules") :]
+    table = rules[: rules.index("Failures")]
+    assert "SSE-ENC-07" in table
+    assert "SSE-ENC-02" not in table, "a rule every target passed is hidden"
+    assert "Conformance surface" not in table, "a chapter with no failure is hidden"
+    assert "stripping: SSE-ENC-07 (MUST)" in rules, "the failures are there"
+    assert "Not judged" not in rules

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 from hypothesis import settings
 
-from spec import html_report, junit, matrix, report
+from spec import console, html_report, junit, matrix, report
 from spec.chapters import load_all
 from spec.report import FAIL, INAPPLICABLE, PASS, UNOBSERVED, CheckOutcome, RuleResult
 from spec.rules import REGISTRY
@@ -199,7 +199,7 @@ def test_a_partial_rule_reads_as_a_pass_where_observable() -> None:
     assert made["rules"][0]["result"] == "partial", "the JSON keeps the result's name"
     assert made["totals"] == {"partial": 1, "pass": 1}
     page = html_report.render([made])
-    assert ">pass*</td>" in page
+    assert ">pass*</a></td>" in page, "linked to why it was not judged whole"
     assert "pass*</span>: passed where observable: every check that could observe passed" in page
     merged = matrix.merge([{**made, "label": "a"}])
     table = matrix.markdown(merged)
@@ -270,4 +270,99 @@ def test_junit_fails_the_rule_of_a_stale_baseline_entry() -> None:
     assert failure.get("message") == (
         "stale baseline entry FILE-NAME-01 (b.txt, line 3): it passes now; "
         "remove it from the baseline"
+    )
+
+
+def test_a_statement_is_wrapped_in_the_table_never_cut() -> None:
+    rule = REGISTRY["FILE-NAME-01"]
+    lines = report.table(_results(CheckOutcome("n1", PASS)), width=90)
+    rows = lines[1:-1]
+    assert "…" not in "\n".join(rows)
+    column = rows[0].index("  A name") + 2
+    assert " ".join(row[column:].strip() for row in rows) == rule.statement
+    assert all(len(row) <= 90 for row in rows)
+
+
+def test_the_table_of_a_run_shows_the_rules_that_ran() -> None:
+    results = [*_results(CheckOutcome("n1", PASS)), *_results(rule_id="SSE-ENC-01")]
+    shown = report.table(results, ran_only=True)
+    assert [line.split()[0] for line in shown[1:-1] if line[:1] != " "] == ["FILE-NAME-01"]
+    assert shown[-1] == "1 pass, 1 not run", "the totals count every rule"
+
+
+def test_a_failure_seen_on_two_transports_is_shown_once_naming_both() -> None:
+    asgi = _violation(404, 500)
+    socket = CheckOutcome(
+        f"{NODE}[socket]", FAIL, asgi.message, expected=asgi.expected, seen=asgi.seen,
+        curl="curl -sS -i -N http://127.0.0.1:1/conformance/files/x",
+    )  # fmt: skip
+    other = CheckOutcome(f"{NODE}[socket]", FAIL, "another message")
+    lines = [line.text for line in console.failures(_results(asgi, socket), width=80)]
+    assert lines.count("  check_traversal_refused [asgi, socket]") == 1
+    assert "    expected: 404" in lines
+    assert "    seen:     500" in lines
+    assert "    repeat: curl -sS -i -N http://127.0.0.1:1/conformance/files/x" in lines
+    two = [line.text for line in console.failures(_results(asgi, other))]
+    assert "  check_traversal_refused [asgi]" in two
+    assert "  check_traversal_refused [socket]" in two
+
+
+def test_a_failure_is_shown_bounded_whatever_its_message() -> None:
+    huge = "\n".join(f"line {n} " + "x" * 5000 for n in range(1000))
+    checks = [CheckOutcome(f"{NODE}[{n}]", FAIL, f"{n}\n{huge}") for n in range(10)]
+    lines = console.failures(_results(*checks), width=80)
+    block = console.FAILURES_SHOWN * (console.MESSAGE_LINES + 3)
+    assert len(lines) <= 10 + block
+    assert max(len(line.text) for line in lines) < console.LINE_CHARS + 80
+    assert lines[-1].text == f"  and {10 - console.FAILURES_SHOWN} more failures (the JSON report)"
+
+
+def test_a_baselined_failure_is_one_line() -> None:
+    lines = console.failures(_results(_violation(1, 2, baselined=True)))
+    assert [line.text for line in lines] == ["FILE-NAME-01 (MUST): fail (baselined), as expected"]
+
+
+def test_the_page_shows_a_failure_on_two_transports_once_with_its_curl() -> None:
+    asgi = _violation(404, 500)
+    socket = CheckOutcome(
+        f"{NODE}[socket]", FAIL, asgi.message, expected=asgi.expected, seen=asgi.seen,
+        curl="curl -sS -i -N 'http://127.0.0.1:1/conformance/files/a?b=1&c=2'",
+    )  # fmt: skip
+    made = report.to_json("app:app", _results(asgi, socket), kind="asgi app")
+    validate(made)
+    page = html_report.render([made])
+    assert page.count("<h4>") == 1
+    assert f"<h4>{NODE} [asgi, socket]</h4>" in page
+    assert "curl -sS -i -N &#x27;http://127.0.0.1:1/conformance/files/a?b=1&amp;c=2&#x27;" in page
+    assert "the port the suite served the app on" in page
+    assert '<tr class="chapter"><th colspan="4">File download</th></tr>' in page
+
+
+def test_a_property_failing_on_both_transports_is_one_failure_its_example_one_line() -> None:
+    def failed(transport: str) -> CheckOutcome:
+        return CheckOutcome(
+            f"{NODE}[{transport}]", FAIL,
+            "spec.rules.RuleViolation: events\n  expected: 1\n  seen:     2\n"
+            f"Failing test case: check_traversal_refused(\n    stream_client={transport},\n"
+            "    name='../x',\n)",
+        )  # fmt: skip
+
+    lines = [line.text for line in console.failures(_results(failed("asgi"), failed("socket")))]
+    assert "  check_traversal_refused [asgi, socket]" in lines
+    assert "    events" in lines
+    assert (
+        "    Failing test case: check_traversal_refused(stream_client=asgi, name='../x',)" in lines
+    )
+
+
+def test_the_page_says_first_what_kept_the_checks_from_running_and_the_command_as_it_ran() -> None:
+    made = report.to_json(
+        "node s.js --port {port}", _results(), command="node s.js --port 41591",
+        setup_error="--target-command: node exited with status 1",
+    )  # fmt: skip
+    validate(made)
+    page = html_report.render([made])
+    assert "<title>streamspec conformance report: node s.js --port 41591</title>" in page
+    assert page.index("the checks could not run: --target-command: node exited") < page.index(
+        "<h2>Targets"
     )

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import httpx
 
-from spec import witness
+from spec import repeat, witness
 from spec.patience import guarded
 from spec.targets import harness
 from spec.targets.asgi_types import ASGIApp
@@ -203,8 +203,37 @@ def http_client(
         timeout=timeout,
         verify=_SSL,
         transport=transport,
-        event_hooks=witness.HTTPX_HOOKS,
+        event_hooks={**witness.HTTPX_HOOKS, "request": [_note_request]},
     )
+
+
+_ADDED_BY_EVERY_CLIENT = frozenset({"host", "content-length", "connection", "user-agent"})
+
+
+def _httpx_defaults() -> httpx.Headers:
+    """The fields httpx puts on every request (``Accept``, ``Accept-Encoding``: what its
+    installed decoders read), made without a network or an SSL context."""
+    with httpx.Client(transport=httpx.MockTransport(lambda _: httpx.Response(200))) as client:
+        return httpx.Headers(client.headers)
+
+
+_HTTPX_DEFAULTS = _httpx_defaults()
+
+
+async def _note_request(request: httpx.Request) -> None:
+    """Note *request* for its ``curl`` command (:mod:`spec.repeat`), with the fields the
+    check chose: not those httpx adds to every request."""
+    headers = [
+        (name, value)
+        for name, value in request.headers.multi_items()
+        if name.lower() not in _ADDED_BY_EVERY_CLIENT and _HTTPX_DEFAULTS.get(name) != value
+    ]
+    try:
+        body = request.content
+    except httpx.RequestNotRead:
+        body = b""
+    version = "2" if speaks_http2() else "1.1"
+    repeat.note(request.method, str(request.url), headers, body, http_version=version)
 
 
 @dataclass

@@ -29,6 +29,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,6 +75,8 @@ class Target:
             ``"2"`` (h2c with prior knowledge, hypercorn and granian only).
         started: the running command while :meth:`serve` runs it.
         stderr: what a command target wrote to stderr, kept when it stops.
+        expanded: for a command target once started, the command as it ran, its
+            ``{port}`` and ``{python}`` filled in (``node server.js --port 41591``).
     """
 
     name: str
@@ -85,6 +88,7 @@ class Target:
     http: str = HTTP1
     started: RunningCommand | None = field(default=None, repr=False)
     stderr: str = field(default="", repr=False)
+    expanded: str = ""
 
     @property
     def kind(self) -> str:
@@ -140,6 +144,7 @@ class Target:
             try:
                 with run_command(self.command) as running:
                     self.started = running
+                    self.expanded = shlex.join(running.argv)
                     try:
                         yield running.url
                     finally:
