@@ -170,7 +170,8 @@ async def download(request: DownloadRequest, web_request: web.Request) -> web.St
 
 async def stop_streams(app: web.Application) -> None:
     """aiohttp-sse's graceful shutdown: stop every stream and wait for it to end."""
-    streams = list(app[STREAMS])
+    held: weakref.WeakSet[EventSourceResponse] = app[STREAMS]
+    streams = list(held)
     for response in streams:
         response.stop_streaming()
     await asyncio.gather(*(response.wait() for response in streams), return_exceptions=True)
