@@ -44,6 +44,7 @@ from multidict import CIMultiDict
 
 from spec.kit.api import SSE, Download, Factory, Stream
 from spec.kit.app import Kit
+from spec.kit.feed import FeedBackend
 from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
 R = TypeVar("R")
@@ -88,13 +89,16 @@ def application(
     sse: SSE | None = None,
     stream: Stream | None = None,
     download: Download | None = None,
+    feed: FeedBackend | None = None,
 ) -> web.Application:
     """An aiohttp app serving the kit's surface around the factories (made with :func:`handled`).
 
-    ``app[KIT]`` is the :class:`~spec.kit.Kit` (its gates, observations and
-    capabilities). Every path is the kit's: one it does not serve is its 404.
+    *feed* is the feed's backend, as :class:`~spec.kit.Kit` takes it (in memory by
+    default; one on Redis for a service of several instances). ``app[KIT]`` is the
+    :class:`~spec.kit.Kit` (its gates, observations and capabilities). Every path is
+    the kit's: one it does not serve is its 404.
     """
-    kit = Kit(sse=sse, stream=stream, download=download)
+    kit = Kit(sse=sse, stream=stream, download=download, feed=feed)
     app = web.Application()
     app[KIT] = kit
 
