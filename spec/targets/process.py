@@ -1,8 +1,27 @@
-"""Run a target in a process of its own, to send it signals: ``uvicorn module:attr``.
+"""Run a target in a process of its own, to send it signals: ``uvicorn module:attr``, or the
+same app under hypercorn or granian (``--server``).
 
-The process is started the way people deploy an ASGI app, with uvicorn's
-command line and its defaults (no ``--timeout-graceful-shutdown``), so a check
-sees what a real deployment does on SIGTERM.
+The process is started the way people deploy an ASGI app, with the server's own
+command line, so a check sees what a real deployment does on SIGTERM (sent to the
+process the suite started, as a container runtime sends it to its first process).
+The flags that differ from a server's defaults, and why:
+
+- uvicorn: none (no ``--timeout-graceful-shutdown``: it waits for open responses
+  without a bound).
+- hypercorn: ``--workers 0`` serves in the process that gets the signal. With its
+  default of one worker process, hypercorn tells the worker of SIGTERM through a
+  ``multiprocessing.Event`` and never signals it, so no app in the worker can learn
+  of the shutdown until ``--graceful-timeout`` runs out and hypercorn cancels its
+  open responses, each cut off without its last chunk (``tests/servers/``
+  reproduces this with a ten-line app). ``--graceful-timeout 10`` (3 s by
+  default) gives open responses the rules' grace period.
+- granian: ``--workers-kill-timeout 10``: granian's main process relays SIGTERM to
+  its worker process and, by default, waits for it without a bound; with the
+  flag it kills a worker still running after the rules' grace period, so a stuck
+  worker never outlives the run.
+
+Each child runs in a session of its own, and leaving :func:`run_child` kills the
+whole session: a server's worker processes end with it.
 """
 
 from __future__ import annotations
@@ -13,15 +32,19 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from threading import Thread
 
 import anyio
 
 from spec import patience
+from spec.targets.server import GRANIAN, HYPERCORN, SERVERS, UVICORN
 
 _START_GUARD = 30.0
+#: The grace period each server is given for its open responses on SIGTERM, where it has one
+#: (the rules' own, CANCEL-SHUTDOWN-01).
+GRACE_SECONDS = 10
 
 
 def free_port() -> int:
@@ -65,6 +88,22 @@ class Child:
                     raise RuntimeError(f"the process exited:\n{''.join(self.lines)}")
                 await anyio.sleep(0.02)
 
+    async def wait_until_serving(self, ready: str, port: int) -> None:
+        """Wait until the process has printed *ready* and 127.0.0.1:PORT accepts a connection
+        (a server whose worker binds the port itself may say it started before it listens)."""
+        await self.wait_for_line(ready)
+        with anyio.fail_after(_START_GUARD):
+            while True:
+                try:
+                    connection = await anyio.connect_tcp("127.0.0.1", port)
+                except OSError:
+                    if self.process.poll() is not None:
+                        raise RuntimeError(f"the process exited:\n{self.output}") from None
+                    await anyio.sleep(0.02)
+                    continue
+                await connection.aclose()
+                return
+
     @property
     def output(self) -> str:
         return "".join(self.lines)
@@ -72,10 +111,16 @@ class Child:
 
 @contextmanager
 def run_child(command: Sequence[str]) -> Iterator[Child]:
-    """Start *command* with its output collected; kill it on leaving if it still runs."""
+    """Start *command* with its output collected, in a session of its own; on leaving, kill
+    the session (the command and any worker it started) if the command still runs."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        list(command), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        list(command),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
     )
     child = Child(process)
     assert process.stdout is not None
@@ -89,8 +134,8 @@ def run_child(command: Sequence[str]) -> Iterator[Child]:
     try:
         yield child
     finally:
-        if process.poll() is None:
-            process.kill()
+        with suppress(ProcessLookupError):  # the session's last process has ended
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         reader.join(5)
         if process.stdout is not None:
@@ -103,3 +148,38 @@ def uvicorn_command(target: str, port: int) -> list[str]:
         sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "info", "--no-access-log",
     ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ServerCommand:
+    """How to start a server in a process of its own.
+
+    Attributes:
+        argv: the command line.
+        ready: text the server prints once its app is served (connections made
+            earlier wait in the listening socket's backlog).
+    """
+
+    argv: list[str]
+    ready: str
+
+
+def server_command(server: str, target: str, port: int) -> ServerCommand:
+    """The command that serves the ASGI app *target* with *server* on 127.0.0.1:PORT, with
+    the flags this module's docstring gives."""
+    host = "127.0.0.1"
+    if server == UVICORN:
+        return ServerCommand(uvicorn_command(target, port), "Uvicorn running")
+    if server == HYPERCORN:
+        argv = [
+            sys.executable, "-m", "hypercorn", target, "--bind", f"{host}:{port}",
+            "--workers", "0", "--graceful-timeout", str(GRACE_SECONDS),
+        ]  # fmt: skip
+        return ServerCommand(argv, "Running on")
+    if server == GRANIAN:
+        argv = [
+            sys.executable, "-m", "granian", "--interface", "asgi", target,
+            "--host", host, "--port", str(port), "--workers-kill-timeout", str(GRACE_SECONDS),
+        ]  # fmt: skip
+        return ServerCommand(argv, "Started worker-1")
+    raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
