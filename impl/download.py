@@ -18,6 +18,22 @@ resolved by :mod:`impl.safe_path`, preconditions by :mod:`impl.validators`,
 * A client that leaves stops the transfer: ``http.disconnect`` is watched for
   while the body is sent (servers may keep accepting ``send`` after it).
 * HEAD gets the GET headers and no body.
+* Where the server offers the ASGI extension ``http.response.pathsend`` (granian
+  does), a whole-file 200 is handed to the server by path, which sends it without
+  the bytes passing through Python. Everything else stays on the read path:
+  HEAD, 304, 416, every 206 (pathsend sends a whole file, never a part), an empty
+  file, and a file that changed since its headers were made (size, mtime or
+  identity: the path is stat'ed again, not following a final symlink, just before
+  it is handed over; a file swapped or resized since then is the server's
+  reading). Once handed over, the transfer is the server's: it bounds the body by
+  the Content-Length sent (granian, through hyper, cuts a file that grew at that
+  length and drops the connection when one shrank, as FILE-LENGTH-01 and 02 ask),
+  and the send timeout and the shutdown grace below are its own timeouts, not
+  this class's (granian's ``--workers-kill-timeout`` bounds its shutdown).
+  The server reopens the file by path, so the window :mod:`impl.safe_path`
+  leaves open to a symlink swapped in covers the final component too, between
+  the check and the server's open: ``pathsend=False`` keeps every download on the
+  descriptor opened here.
 
 Starlette 1.10's ``FileResponse`` was read and measured beside it (see
 ``bench/file_download.py``). Where it falls short, and why this is written
@@ -36,6 +52,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import secrets
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -121,6 +138,8 @@ class FileDownload(Response):
         shutdown: the server's shutdown notice; once it is set, the download has
             *shutdown_grace* seconds more to finish, then raises :class:`ShutDown`,
             so that no download, read or stalled, holds the server's exit.
+        pathsend: hand a whole-file 200 to the server by path where it offers
+            ``http.response.pathsend`` (then the server's own timeouts apply).
     """
 
     def __init__(
@@ -135,7 +154,9 @@ class FileDownload(Response):
         send_timeout: float | None = None,
         shutdown: _Signal | None = None,
         shutdown_grace: float = 5.0,
+        pathsend: bool = True,
     ) -> None:
+        self.pathsend = pathsend
         self.send_timeout = send_timeout
         self.shutdown = shutdown
         self.shutdown_grace = shutdown_grace
@@ -261,7 +282,17 @@ class FileDownload(Response):
         else:
             whole = [*representation, ("content-type", kind), ("content-length", str(length))]
             await _start(send, 200, whole)
+            if self._by_path(scope, head, length) and await anyio.to_thread.run_sync(
+                _unchanged, opened
+            ):
+                await send({"type": "http.response.pathsend", "path": opened.path})
+                return
             await self._body(send, opened.fd, [(0, length - 1, b"")] if length else [], head=head)
+
+    def _by_path(self, scope: Scope, head: bool, length: int) -> bool:
+        """Whether this whole-file 200 may be handed to the server by path."""
+        offered = "http.response.pathsend" in (scope.get("extensions") or {})
+        return self.pathsend and offered and not head and length > 0
 
     async def _body(
         self,
@@ -322,6 +353,18 @@ class FileDownload(Response):
                     return
                 offset += len(data)
                 await chunks.send(data)
+
+
+def _unchanged(opened: OpenFile) -> bool:
+    """Whether the file at *opened*'s path is still the one opened, as its headers describe it:
+    the same inode, size and mtime, and no symlink in its place (blocking)."""
+    try:
+        now = os.stat(opened.path, follow_symlinks=False)
+    except OSError:
+        return False
+    then, held = opened.stat, os.fstat(opened.fd)
+    same = {(s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns) for s in (now, then, held)}
+    return len(same) == 1 and stat.S_ISREG(now.st_mode)
 
 
 def _part_head(boundary: str, kind: str, first: int, last: int, length: int) -> bytes:
