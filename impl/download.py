@@ -5,7 +5,7 @@ resolved by :mod:`impl.safe_path`, preconditions by :mod:`impl.validators`,
 ``Range`` by :mod:`impl.ranges`, ``Content-Disposition`` by
 :mod:`impl.disposition`. What it adds is the transfer:
 
-* Reads never block the event loop: ``os.pread`` of :data:`CHUNK_SIZE` bytes in a
+* Reads never block the event loop: ``os.pread`` of :data:`CHUNK_SIZE` bytes (4 MiB) in a
   worker thread (``anyio.to_thread``), at an explicit offset, from a descriptor
   opened once, whose ``fstat`` gives the length, the ETag and Last-Modified.
   One chunk is read ahead while the previous one is sent, so the thread hop
@@ -69,14 +69,22 @@ from impl.ranges import Decision, Ranges, Unsatisfiable, parse_range
 from impl.safe_path import OpenFile, open_inside
 from impl.validators import Validators, not_modified, range_allowed
 
-CHUNK_SIZE = 1 << 20
-"""Bytes read (and sent) at a time, chosen with ``bench/file_download.py``.
+CHUNK_SIZE = 4 << 20
+"""Bytes read (and sent) at a time on the read path, chosen with ``bench/file_download.py``.
 
-On the project's 2-core machine (1 GiB from the page cache, uvicorn h11 on
-loopback, best of 5): 1 MiB chunks gave 1247 MiB/s, 4 MiB 1044, 256 KiB 679,
-64 KiB 212; in the same run Starlette's FileResponse gave 246, the source
-document's blocking generator 1656 and nginx's sendfile 2534. Larger chunks
-gain nothing and cost memory (three chunks are held per download).
+On the project's 2-core machine, shared and busy (load average 4-8), 1 GiB from the
+page cache, uvicorn h11 on loopback, rounds interleaved: the server's CPU per GiB was
+lower with 4 MiB reads than with 1 MiB in each of four runs (0.40-0.46 s against
+0.42-0.57 s; 2 MiB 0.49-0.52, 8 MiB 0.54, 256 KiB 0.75), while the best wall times
+of 1, 2 and 4 MiB stayed within the run-to-run noise of one another (1440-2020 MiB/s,
+0.8-1.0x nginx's sendfile in the same runs; Starlette's FileResponse 670-840, 1.5 s
+of CPU per GiB). An earlier note here said larger reads gained nothing: they gain
+CPU, not wall time, on this machine. The cost is memory: three chunks are held per
+download (12 MiB), within FILE-MEM-01's 32 MiB. 8 MiB costs more CPU and time again.
+
+Each read is a new ``bytes``: ASGI's body is ``bytes``, and a reused buffer would be
+unsafe besides, since asyncio's socket transport (3.12 and later) queues a
+``memoryview`` of what it could not write at once, not a copy.
 """
 
 # Python's own table, not the machine's /etc/mime.types: the same type everywhere.
