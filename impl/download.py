@@ -29,7 +29,10 @@ resolved by :mod:`impl.safe_path`, preconditions by :mod:`impl.validators`,
   the Content-Length sent (granian, through hyper, cuts a file that grew at that
   length and drops the connection when one shrank, as FILE-LENGTH-01 and 02 ask),
   and the send timeout and the shutdown grace below are its own timeouts, not
-  this class's (granian's ``--workers-kill-timeout`` bounds its shutdown).
+  this class's. On granian 2.8 that loses nothing: a reader that stalls holds
+  granian's shutdown on the read path too (the worker waits for the connection
+  after the download has raised :class:`ShutDown`: granian offers no way to
+  abort it), and only ``--workers-kill-timeout`` bounds it.
   The server reopens the file by path, so the window :mod:`impl.safe_path`
   leaves open to a symlink swapped in covers the final component too, between
   the check and the server's open: ``pathsend=False`` keeps every download on the
