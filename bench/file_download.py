@@ -17,7 +17,8 @@ the load average before and after:
 * ``reference/<chunk>``: :class:`impl.download.FileDownload` on uvicorn (h11, as the
   suite runs it), its read path with each chunk size;
 * ``granian-pathsend``: the same on granian (its embedded server), which offers
-  ``http.response.pathsend``: the file is handed over by path;
+  ``http.response.pathsend``: the file is handed over by path (granian 2.8 reads it
+  in user space, not with ``sendfile(2)``: its CPU per GiB shows it);
 * ``granian-read``: the same on granian with ``pathsend=False`` (the read path,
   :data:`impl.download.CHUNK_SIZE`);
 * ``starlette``: Starlette's ``FileResponse`` on uvicorn (64 KiB through anyio's file API);

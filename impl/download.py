@@ -77,11 +77,12 @@ CHUNK_SIZE = 4 << 20
 
 On the project's 2-core machine, shared and busy (load average 4-8), 1 GiB from the
 page cache, uvicorn h11 on loopback, rounds interleaved: the server's CPU per GiB was
-lower with 4 MiB reads than with 1 MiB in each of four runs (0.40-0.46 s against
-0.42-0.57 s; 2 MiB 0.49-0.52, 8 MiB 0.54, 256 KiB 0.75), while the best wall times
-of 1, 2 and 4 MiB stayed within the run-to-run noise of one another (1440-2020 MiB/s,
-0.8-1.0x nginx's sendfile in the same runs; Starlette's FileResponse 670-840, 1.5 s
-of CPU per GiB). An earlier note here said larger reads gained nothing: they gain
+lower with 4 MiB reads than with 1 MiB in each of the four runs that measured it
+(0.40-0.47 s against 0.42-0.57 s; 2 MiB 0.49-0.56, 8 MiB 0.51-0.54, 256 KiB
+0.75-0.85), while the best wall times of 1, 2 and 4 MiB stayed within the
+run-to-run noise of one another, each ahead in some runs (1330-2020 MiB/s, 0.8-1.0x
+nginx's sendfile in the same runs; Starlette's FileResponse 670-840, 1.5 s of CPU
+per GiB). An earlier note here said larger reads gained nothing: they gain
 CPU, not wall time, on this machine. The cost is memory: three chunks are held per
 download (12 MiB), within FILE-MEM-01's 32 MiB. 8 MiB costs more CPU and time again.
 
