@@ -110,7 +110,7 @@ async def test_without_the_extension_or_with_pathsend_off_the_file_is_read(root:
         assert body_of(sent) == CONTENT
 
 
-@pytest.mark.parametrize("change", ["grows", "shrinks", "is replaced"])
+@pytest.mark.parametrize("change", ["grows", "shrinks", "is replaced", "becomes a symlink"])
 async def test_a_file_changed_since_its_headers_is_not_handed_over(
     root: Path, change: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,10 +126,16 @@ async def test_a_file_changed_since_its_headers_is_not_handed_over(
                 file.write(b"more")
         elif change == "shrinks":
             os.truncate(path, 10)
-        else:
+        elif change == "is replaced":
             replacement = root / "replacement"
             replacement.write_bytes(CONTENT)
             os.replace(replacement, path)
+        else:  # to a file outside the root, which the server would follow
+            outside = root.parent / f"{root.name}-outside"
+            outside.write_bytes(CONTENT)
+            link = root / "link"
+            link.symlink_to(outside)
+            os.replace(link, path)
         return opened
 
     monkeypatch.setattr(impl.download, "open_inside", open_then_change)
