@@ -112,7 +112,8 @@ class Child:
 @contextmanager
 def run_child(command: Sequence[str]) -> Iterator[Child]:
     """Start *command* with its output collected, in a session of its own; on leaving, kill
-    the session (the command and any worker it started) if the command still runs."""
+    the session (the command and any worker it started) unless the command has ended and
+    been reaped."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         list(command),
@@ -134,8 +135,12 @@ def run_child(command: Sequence[str]) -> Iterator[Child]:
     try:
         yield child
     finally:
-        with suppress(ProcessLookupError):  # the session's last process has ended
-            os.killpg(process.pid, signal.SIGKILL)
+        # Only while the command is not reaped does its pid still name its session: once
+        # reaped, the number may be another's. A command reaped earlier ended by itself, and
+        # the servers started here wait for their workers before they end.
+        if process.returncode is None:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         reader.join(5)
         if process.stdout is not None:
