@@ -77,7 +77,7 @@ CHUNK_SIZE = 4 << 20
 
 On the project's 2-core machine, shared and busy (load average 4-8), 1 GiB from the
 page cache, uvicorn h11 on loopback, rounds interleaved: the server's CPU per GiB was
-lower with 4 MiB reads than with 1 MiB in each of the four runs that measured it
+lower with 4 MiB reads than with 1 MiB in each of the five runs that measured it
 (0.40-0.47 s against 0.42-0.57 s; 2 MiB 0.49-0.56, 8 MiB 0.51-0.54, 256 KiB
 0.75-0.85), while the best wall times of 1, 2 and 4 MiB stayed within the
 run-to-run noise of one another, each ahead in some runs (1330-2020 MiB/s, 0.8-1.0x
