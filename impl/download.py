@@ -36,7 +36,10 @@ resolved by :mod:`impl.safe_path`, preconditions by :mod:`impl.validators`,
   The server reopens the file by path, so the window :mod:`impl.safe_path`
   leaves open to a symlink swapped in covers the final component too, between
   the check and the server's open: ``pathsend=False`` keeps every download on the
-  descriptor opened here.
+  descriptor opened here. (The descriptor's own path, ``/proc/self/fd/N``, would
+  close that window, but granian opens the file in a task of its own after
+  ``send`` has returned, with nothing to say when: closed then, the descriptor
+  is gone and granian answers 404 in place of the 200 already sent.)
 
 Starlette 1.10's ``FileResponse`` was read and measured beside it (see
 ``bench/file_download.py``). Where it falls short, and why this is written
