@@ -21,7 +21,7 @@ The flags that differ from a server's defaults, and why:
   worker never outlives the run.
 
 Each child runs in a session of its own, and leaving :func:`run_child` kills the
-whole session: a server's worker processes end with it.
+whole session while the child still runs: a server's worker processes end with it.
 """
 
 from __future__ import annotations
