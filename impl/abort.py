@@ -88,7 +88,8 @@ class Aborting:
             nonlocal started, complete
             started = started or message["type"] == "http.response.start"
             await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
+            final_body = message["type"] == "http.response.body" and not message.get("more_body")
+            if final_body or message["type"] == "http.response.pathsend":  # the server sends all
                 complete = True  # only once the server took it: a final send cut short is not
 
         try:

@@ -5,7 +5,7 @@ resolved by :mod:`impl.safe_path`, preconditions by :mod:`impl.validators`,
 ``Range`` by :mod:`impl.ranges`, ``Content-Disposition`` by
 :mod:`impl.disposition`. What it adds is the transfer:
 
-* Reads never block the event loop: ``os.pread`` of :data:`CHUNK_SIZE` bytes in a
+* Reads never block the event loop: ``os.pread`` of :data:`CHUNK_SIZE` bytes (4 MiB) in a
   worker thread (``anyio.to_thread``), at an explicit offset, from a descriptor
   opened once, whose ``fstat`` gives the length, the ETag and Last-Modified.
   One chunk is read ahead while the previous one is sent, so the thread hop
@@ -18,6 +18,28 @@ resolved by :mod:`impl.safe_path`, preconditions by :mod:`impl.validators`,
 * A client that leaves stops the transfer: ``http.disconnect`` is watched for
   while the body is sent (servers may keep accepting ``send`` after it).
 * HEAD gets the GET headers and no body.
+* Where the server offers the ASGI extension ``http.response.pathsend`` (granian
+  does), a whole-file 200 is handed to the server by path, which sends it without
+  the bytes passing through Python. Everything else stays on the read path:
+  HEAD, 304, 416, every 206 (pathsend sends a whole file, never a part), an empty
+  file, and a file that changed since its headers were made (size, mtime or
+  identity: the path is stat'ed again, not following a final symlink, just before
+  it is handed over; a file swapped or resized since then is the server's
+  reading). Once handed over, the transfer is the server's: it bounds the body by
+  the Content-Length sent (granian, through hyper, cuts a file that grew at that
+  length and drops the connection when one shrank, as FILE-LENGTH-01 and 02 ask),
+  and the send timeout and the shutdown grace below are its own timeouts, not
+  this class's. On granian 2.8 that loses nothing: a reader that stalls holds
+  granian's shutdown on the read path too (the worker waits for the connection
+  after the download has raised :class:`ShutDown`: granian offers no way to
+  abort it), and only ``--workers-kill-timeout`` bounds it.
+  The server reopens the file by path, so the window :mod:`impl.safe_path`
+  leaves open to a symlink swapped in covers the final component too, between
+  the check and the server's open: ``pathsend=False`` keeps every download on the
+  descriptor opened here. (The descriptor's own path, ``/proc/self/fd/N``, would
+  close that window, but granian opens the file in a task of its own after
+  ``send`` has returned, with nothing to say when: closed then, the descriptor
+  is gone and granian answers 404 in place of the 200 already sent.)
 
 Starlette 1.10's ``FileResponse`` was read and measured beside it (see
 ``bench/file_download.py``). Where it falls short, and why this is written
@@ -36,6 +58,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import secrets
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -52,14 +75,23 @@ from impl.ranges import Decision, Ranges, Unsatisfiable, parse_range
 from impl.safe_path import OpenFile, open_inside
 from impl.validators import Validators, not_modified, range_allowed
 
-CHUNK_SIZE = 1 << 20
-"""Bytes read (and sent) at a time, chosen with ``bench/file_download.py``.
+CHUNK_SIZE = 4 << 20
+"""Bytes read (and sent) at a time on the read path, chosen with ``bench/file_download.py``.
 
-On the project's 2-core machine (1 GiB from the page cache, uvicorn h11 on
-loopback, best of 5): 1 MiB chunks gave 1247 MiB/s, 4 MiB 1044, 256 KiB 679,
-64 KiB 212; in the same run Starlette's FileResponse gave 246, the source
-document's blocking generator 1656 and nginx's sendfile 2534. Larger chunks
-gain nothing and cost memory (three chunks are held per download).
+On the project's 2-core machine, shared and busy (load average 4-8), 1 GiB from the
+page cache, uvicorn h11 on loopback, rounds interleaved: the server's CPU per GiB was
+lower with 4 MiB reads than with 1 MiB in each of the five runs that measured it
+(0.40-0.47 s against 0.42-0.57 s; 2 MiB 0.49-0.56, 8 MiB 0.51-0.54, 256 KiB
+0.75-0.85), while the best wall times of 1, 2 and 4 MiB stayed within the
+run-to-run noise of one another, each ahead in some runs (1330-2020 MiB/s, 0.8-1.0x
+nginx's sendfile in the same runs; Starlette's FileResponse 670-840, 1.5 s of CPU
+per GiB). An earlier note here said larger reads gained nothing: they gain
+CPU, not wall time, on this machine. The cost is memory: three chunks are held per
+download (12 MiB), within FILE-MEM-01's 32 MiB. 8 MiB costs more CPU and time again.
+
+Each read is a new ``bytes``: ASGI's body is ``bytes``, and a reused buffer would be
+unsafe besides, since asyncio's socket transport (3.12 and later) queues a
+``memoryview`` of what it could not write at once, not a copy.
 """
 
 # Python's own table, not the machine's /etc/mime.types: the same type everywhere.
@@ -121,6 +153,8 @@ class FileDownload(Response):
         shutdown: the server's shutdown notice; once it is set, the download has
             *shutdown_grace* seconds more to finish, then raises :class:`ShutDown`,
             so that no download, read or stalled, holds the server's exit.
+        pathsend: hand a whole-file 200 to the server by path where it offers
+            ``http.response.pathsend`` (then the server's own timeouts apply).
     """
 
     def __init__(
@@ -135,7 +169,9 @@ class FileDownload(Response):
         send_timeout: float | None = None,
         shutdown: _Signal | None = None,
         shutdown_grace: float = 5.0,
+        pathsend: bool = True,
     ) -> None:
+        self.pathsend = pathsend
         self.send_timeout = send_timeout
         self.shutdown = shutdown
         self.shutdown_grace = shutdown_grace
@@ -261,7 +297,17 @@ class FileDownload(Response):
         else:
             whole = [*representation, ("content-type", kind), ("content-length", str(length))]
             await _start(send, 200, whole)
+            if self._by_path(scope, head, length) and await anyio.to_thread.run_sync(
+                _unchanged, opened
+            ):
+                await send({"type": "http.response.pathsend", "path": opened.path})
+                return
             await self._body(send, opened.fd, [(0, length - 1, b"")] if length else [], head=head)
+
+    def _by_path(self, scope: Scope, head: bool, length: int) -> bool:
+        """Whether this whole-file 200 may be handed to the server by path."""
+        offered = "http.response.pathsend" in (scope.get("extensions") or {})
+        return self.pathsend and offered and not head and length > 0
 
     async def _body(
         self,
@@ -334,6 +380,18 @@ def _first(errors: BaseExceptionGroup[DownloadAborted]) -> DownloadAborted:
         first = first.exceptions[0]
     assert isinstance(first, DownloadAborted)
     return first
+
+
+def _unchanged(opened: OpenFile) -> bool:
+    """Whether the file at *opened*'s path is still the one opened, as its headers describe it:
+    the same inode, size and mtime, and no symlink in its place (blocking)."""
+    try:
+        now = os.stat(opened.path, follow_symlinks=False)
+    except OSError:
+        return False
+    then, held = opened.stat, os.fstat(opened.fd)
+    same = {(s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns) for s in (now, then, held)}
+    return len(same) == 1 and stat.S_ISREG(now.st_mode)
 
 
 def _part_head(boundary: str, kind: str, first: int, last: int, length: int) -> bytes:

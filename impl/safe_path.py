@@ -27,11 +27,13 @@ _FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os
 
 @dataclass(frozen=True)
 class OpenFile:
-    """A regular file opened for reading: its descriptor, its status and its name."""
+    """A regular file opened for reading: its descriptor, its status, its name and the real
+    path it was opened at (every symlink resolved, inside the root)."""
 
     fd: int
     stat: os.stat_result
     name: str
+    path: str
 
 
 def is_acceptable_name(name: str) -> bool:
@@ -59,4 +61,4 @@ def open_inside(root: Path, name: str) -> OpenFile | None:
     if not same or not stat.S_ISREG(status.st_mode):
         os.close(fd)
         return None
-    return OpenFile(fd, status, name.rsplit("/", 1)[-1])
+    return OpenFile(fd, status, name.rsplit("/", 1)[-1], real)

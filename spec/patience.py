@@ -85,13 +85,20 @@ async def load_aware_sleep(seconds: float) -> None:
 
 
 async def within(
-    seconds: float, wait: Callable[[], Awaitable[T]], *, verdict: bool = True
+    seconds: float,
+    wait: Callable[[], Awaitable[T]],
+    *,
+    verdict: bool = True,
+    kind: str = "window",
 ) -> Waited[T]:
     """Run ``wait()`` until it returns, or until a load-aware window of *seconds* runs out.
 
     With *verdict* (the default) a window that runs out is the target's
     failure: it is recorded (see :func:`allowed`), and the window is
-    :data:`BRIEF` if the target has failed one before. Without it the window is
+    :data:`BRIEF` if the target has failed one of the same *kind* before (a
+    window of another kind, a process's exit after a stalled connection's
+    reset, keeps its length: what a target fails in one way says nothing of
+    how long it takes to do another thing right). Without it the window is
     an observation period, whose end is what a correct target shows (nothing
     more was sent): it is neither shortened nor recorded.
 
@@ -99,7 +106,7 @@ async def within(
     as it is, not wrapped in an exception group.
     """
     if verdict:
-        seconds = allowed(seconds, "window")
+        seconds = allowed(seconds, kind)
     outcome: list[T] = []
     raised: list[BaseException] = []
     started = time.monotonic()
@@ -125,7 +132,7 @@ async def within(
     if outcome:
         return Waited(True, outcome[0], elapsed)
     if verdict:
-        _record_target_stall("window", f"a wait of {seconds:g} s ran out")
+        _record_target_stall(kind, f"a wait of {seconds:g} s ran out")
     return Waited(False, None, elapsed)
 
 

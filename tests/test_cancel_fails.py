@@ -21,7 +21,7 @@ from spec.probe import fetch_capabilities
 from spec.rules import RuleViolation
 from spec.targets import harness
 from spec.targets.client import AsgiClient, SocketClient
-from spec.targets.server import serve
+from spec.targets.server import SERVERS, serve
 from spec.targets.target import Target, load_target
 from tests.allowed import cancel_apps as allowed
 from tests.broken import cancel_apps
@@ -67,12 +67,13 @@ def shorten_guards(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STREAMSPEC_PATIENCE", "1")
 
 
-async def shutdown_violations(target: str) -> dict[str, str]:
-    """``{rule ID: message}`` of the shutdown checks that fail against the app named *target*."""
+async def shutdown_violations(target: str, server: str | None = None) -> dict[str, str]:
+    """``{rule ID: message}`` of the shutdown checks that fail against the app named *target*,
+    served by *server* (uvicorn when ``None``)."""
     failed = {}
     for rule_id, _, check in SHUTDOWN_CHECKS:
         try:
-            await check(target=load_target(target))
+            await check(target=load_target(target, server=server))
         except pytest.skip.Exception:
             raise
         except Exception as error:
@@ -80,9 +81,9 @@ async def shutdown_violations(target: str) -> dict[str, str]:
     return failed
 
 
-async def shutdown_failures(target: str) -> set[str]:
+async def shutdown_failures(target: str, server: str | None = None) -> set[str]:
     """The shutdown checks that fail against the app named *target* (run in child processes)."""
-    return set(await shutdown_violations(target))
+    return set(await shutdown_violations(target, server))
 
 
 async def test_shutdown_checks_pass_on_the_reference_and_fail_where_they_should(
@@ -93,6 +94,20 @@ async def test_shutdown_checks_pass_on_the_reference_and_fail_where_they_should(
     shorten_guards(monkeypatch)
     assert "CANCEL-SHUTDOWN-01" in await shutdown_failures("tests.broken.cancel_apps:plain")
     assert await shutdown_failures("tests.broken.global_shutdown:app") == {"CANCEL-SHUTDOWN-02"}
+
+
+@pytest.mark.parametrize("server", SERVERS)
+async def test_shutdown_checks_fail_where_they_should_on_each_server(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streams that wait for the lifespan shutdown fail both rules on every server (hypercorn
+    and granian end it after the open responses too); a process-wide flag raised by a chained
+    signal handler fails the second. The reference passes both: tests/test_servers.py."""
+    shorten_guards(monkeypatch)
+    failed = await shutdown_violations("tests.broken.lifespan_shutdown:app", server)
+    assert set(failed) == set(SHUTDOWN_RULES)
+    assert "the first server's held stream after SIGTERM" in failed["CANCEL-SHUTDOWN-02"]
+    assert await shutdown_failures("tests.broken.signal_flag:app", server) == {"CANCEL-SHUTDOWN-02"}
 
 
 async def failures(app: Any) -> dict[str, str]:

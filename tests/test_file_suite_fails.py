@@ -34,6 +34,19 @@ def test_ignoring_range_fails_the_range_rules(tmp_path: Path) -> None:
     )
 
 
+def test_handing_parts_over_by_path_fails_the_range_rules_on_granian(tmp_path: Path) -> None:
+    """A download that hands a 206 to the server by path (pathsend sends whole files): granian
+    sends the file's first bytes, cut at the part's Content-Length, in place of the part."""
+    target = BROKEN + "hands_parts_over"
+    (tmp_path / "granian").mkdir()
+    (tmp_path / "uvicorn").mkdir()
+    run = run_spec(tmp_path / "granian", "--rules=FILE-RANGE-*", "--server=granian", target)
+    assert run.returncode == 1
+    assert {"FILE-RANGE-01", "FILE-RANGE-02", "FILE-RANGE-06"} <= run.failing()
+    on_uvicorn = run_spec(tmp_path / "uvicorn", "--rules=FILE-RANGE-*", target)
+    assert on_uvicorn.failing() == set(), "uvicorn offers no pathsend: the reference's reading"
+
+
 def test_unchecked_join_fails_the_name_rules(tmp_path: Path) -> None:
     """``root / name`` served without checks: the named cases and the hostile-name property."""
     run = run_spec(tmp_path, "--rules=FILE-NAME-*", BROKEN + "naive_join")

@@ -72,3 +72,14 @@ def test_the_reference_sends_its_head_before_its_first_item_on_granian(tmp_path:
     )
     results = {r["id"]: r["result"] for r in run.report["rules"] if r["result"] != "not run"}
     assert results == {"HDR-TEXT-03": "pass", "SURFACE-GATE-01": "pass", "CANCEL-EARLY-01": "pass"}
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_the_reference_passes_the_shutdown_rules_on_each_server(
+    server: str, tmp_path: Path
+) -> None:
+    """CANCEL-SHUTDOWN-01 and 02 start the reference with the chosen server in a process of
+    its own (spec/targets/process.py, spec/targets/serve_twice.py) and send it SIGTERM."""
+    run = run_spec(tmp_path, f"--server={server}", "--rules=CANCEL-SHUTDOWN-01,CANCEL-SHUTDOWN-02")
+    results = {r["id"]: r["result"] for r in run.report["rules"] if r["result"] != "not run"}
+    assert results == {"CANCEL-SHUTDOWN-01": "pass", "CANCEL-SHUTDOWN-02": "pass"}

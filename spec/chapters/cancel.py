@@ -76,10 +76,15 @@ stream that ends, or sends a second event, before the signal fails.
   `python -m uvicorn module:attr --host 127.0.0.1 --port PORT` (uvicorn's
   defaults otherwise: lifespan `auto`, no `--timeout-graceful-shutdown`),
   holds two streams, sends SIGTERM, and requires both to end so, and the
-  process to exit within 10 s.
+  process to exit within 10 s. With `--server=hypercorn` the command is
+  `python -m hypercorn module:attr --bind 127.0.0.1:PORT --workers 0
+  --graceful-timeout 8`, with `--server=granian` it is `python -m granian
+  --interface asgi module:attr --host 127.0.0.1 --port PORT
+  --workers-kill-timeout 8` (`spec/targets/process.py` says why each flag).
 * `CANCEL-SHUTDOWN-02` runs `python -m spec.targets.serve_twice module:attr
-  PORT1 PORT2`: the same app object served by one uvicorn server, then, once
-  that has shut down, by a second, in the main thread of one process, each
+  PORT1 PORT2 SERVER`: the same app object served by one server of the run's
+  choice (uvicorn unless `--server` says otherwise), then, once that has shut
+  down, by a second, in the main thread of one process, each
   server with its own lifespan startup and shutdown. The first server gets
   one held stream and SIGTERM: that stream must end as above (a first server
   that never shuts its stream down fails the rule: nothing then shows that its
@@ -112,6 +117,16 @@ must belong to one serving of the app: reset it at each lifespan startup. A
 process-wide flag that is never lowered (a patch of `uvicorn.Server.handle_exit`,
 sse-starlette's `AppStatus`) ends the streams of a later server at once, which
 `CANCEL-SHUTDOWN-02` fails. The reference does this in `impl/lifecycle.py`.
+
+hypercorn and granian also take SIGTERM with a loop signal handler
+(`loop.add_signal_handler`) installed before the lifespan startup, and also end
+the lifespan only after the open responses; the same chained handler works
+there, because asyncio's handler is woken through the loop's wakeup descriptor,
+whatever Python-level handler sits in front of it. granian's main process
+relays SIGTERM to its worker, where the app runs. hypercorn's default of one
+worker process is the exception: the worker is told through a
+`multiprocessing.Event`, never a signal, so the check runs hypercorn with
+`--workers 0`.
 """
 
 from __future__ import annotations
@@ -161,7 +176,7 @@ from spec.surface import ENDLESS_PATH, FEED_PATH, OBSERVE_PATH, SSE_PATH, sse_pa
 from spec.targets import harness
 from spec.targets.client import SocketClient, StreamClient
 from spec.targets.command import accepts_connections, expand
-from spec.targets.process import Child, free_port, run_child, uvicorn_command
+from spec.targets.process import Child, free_port, run_child, server_command
 from spec.targets.target import Target
 from spec.wire import base_path
 
@@ -1042,7 +1057,7 @@ def _importable(target: Target) -> str:
     if target.asgi_app is None:
         not_observable(
             f"the target is a {target.kind}, not an ASGI app the suite can start "
-            "as `uvicorn module:attr`"
+            f"as `{target.server} module:attr`"
         )
     return target.name
 
@@ -1153,11 +1168,13 @@ def _judge_held(held: _Held) -> None:
 @requires("hold")
 @SHUTDOWN.check
 async def check_sigterm_ends_streams_with_a_final_event(target: Target) -> None:
-    """Two held SSE streams are open when ``uvicorn module:attr`` gets SIGTERM."""
+    """Two held SSE streams are open when ``uvicorn module:attr`` (or the run's ``--server``)
+    gets SIGTERM."""
     name = _importable(target)
     port = free_port()
-    with run_child(uvicorn_command(name, port)) as child:
-        await child.wait_for_line("Uvicorn running")
+    command = server_command(target.server, name, port)
+    with run_child(command.argv) as child:
+        await child.wait_until_serving(command.ready, port)
         held = await _shut_down_while_held(
             child,
             f"http://127.0.0.1:{port}{target.prefix}",
@@ -1193,7 +1210,9 @@ async def check_second_server_is_not_shut_down(target: Target) -> None:
     with a final event; the second's stays open through a finite stream, until SIGTERM."""
     name = _importable(target)
     ports = free_port(), free_port()
-    command = [sys.executable, "-m", "spec.targets.serve_twice", name, *map(str, ports)]
+    command = [
+        sys.executable, "-m", "spec.targets.serve_twice", name, *map(str, ports), target.server
+    ]  # fmt: skip
     urls = [f"http://127.0.0.1:{port}{target.prefix}" for port in ports]
     finite: list[Fetched] = []
 
@@ -1244,11 +1263,12 @@ SHUTDOWN_SEND_TIMEOUT = 3600.0
 @asynccontextmanager
 async def _in_own_process(target: Target) -> AsyncIterator[tuple[Child, str]]:
     """Start the target in a process of its own, once it serves: ``uvicorn module:attr``
-    for an ASGI app, its command for a command target, on a free port; yield the process
-    and its base URL (with the target's prefix)."""
+    (or the run's ``--server``) for an ASGI app, its command for a command target, on a
+    free port; yield the process and its base URL (with the target's prefix)."""
     port = free_port()
     if target.asgi_app is not None:
-        command, ready = uvicorn_command(target.name, port), "Uvicorn running"
+        served = server_command(target.server, target.name, port)
+        command, ready = served.argv, served.ready
     elif target.command is not None:
         command, ready = expand(target.command, port=port), ""
     else:
@@ -1258,7 +1278,7 @@ async def _in_own_process(target: Target) -> AsyncIterator[tuple[Child, str]]:
         )
     with run_child(command) as child:
         if ready:
-            await child.wait_for_line(ready)
+            await child.wait_until_serving(ready, port)
         else:
             with guarded(f"the command's server to accept connections on port {port}", 30.0):
                 while not await anyio.to_thread.run_sync(accepts_connections, "127.0.0.1", port):

@@ -31,7 +31,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager, suppress
 from importlib import metadata
 from typing import Any
@@ -169,28 +169,17 @@ def _serve_hypercorn(app: ASGIApp, graceful_shutdown_seconds: int) -> Iterator[s
     config.graceful_timeout = float(graceful_shutdown_seconds)
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
-    loop = asyncio.new_event_loop()
     stop = asyncio.Event()
-    failed: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            loop.run_until_complete(hypercorn_serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-        except BaseException as error:
-            failed.append(error)
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, name=f"hypercorn:{port}", daemon=True)
-    thread.start()
+    serving = _LoopThread(
+        hypercorn_serve(app, config, shutdown_trigger=stop.wait),  # type: ignore[arg-type]
+        f"hypercorn:{port}",
+    )
     try:
         # The socket listens already: a connection waits in its backlog until hypercorn
         # (its lifespan started) accepts it.
         yield f"http://127.0.0.1:{port}"
     finally:
-        with suppress(RuntimeError):  # the loop already closed: the server ended by itself
-            loop.call_soon_threadsafe(stop.set)
-        thread.join(graceful_shutdown_seconds + _START_GUARD_SECONDS)
+        serving.stop(stop.set, graceful_shutdown_seconds + _START_GUARD_SECONDS)
         listener.close()
 
 
@@ -210,31 +199,41 @@ def _serve_granian(app: ASGIApp, graceful_shutdown_seconds: int, http: str) -> I
         log_enabled=False,
     )
     server.workers_kill_timeout = graceful_shutdown_seconds
-    loop = asyncio.new_event_loop()
-    failed: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            loop.run_until_complete(server.serve())
-        except BaseException as error:
-            failed.append(error)
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, name=f"granian:{port}", daemon=True)
-    thread.start()
+    serving = _LoopThread(server.serve(), f"granian:{port}")
     try:
-        _wait_until_serving(port, thread, failed, GRANIAN)
+        _wait_until_serving(port, serving)
         yield f"http://127.0.0.1:{port}"
     finally:
-        with suppress(RuntimeError):
-            loop.call_soon_threadsafe(server.stop)
-        thread.join(graceful_shutdown_seconds + _START_GUARD_SECONDS)
+        serving.stop(server.stop, graceful_shutdown_seconds + _START_GUARD_SECONDS)
 
 
-def _wait_until_serving(
-    port: int, thread: threading.Thread, failed: list[BaseException], name: str
-) -> None:
+class _LoopThread:
+    """A server's coroutine run to its end on an event loop of its own, in a daemon thread."""
+
+    def __init__(self, serving: Coroutine[Any, Any, object], name: str) -> None:
+        self.name = name
+        self.failed: list[BaseException] = []
+        self._loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, args=(serving,), name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self, serving: Coroutine[Any, Any, object]) -> None:
+        try:
+            self._loop.run_until_complete(serving)
+        except BaseException as error:
+            self.failed.append(error)
+        finally:
+            self._loop.close()
+
+    def stop(self, stop: Callable[[], object], within: float) -> None:
+        """Call *stop* in the loop's thread (the server's way to shut down) and join the
+        thread for at most *within* seconds."""
+        with suppress(RuntimeError):  # the loop already closed: the server ended by itself
+            self._loop.call_soon_threadsafe(stop)
+        self.thread.join(within)
+
+
+def _wait_until_serving(port: int, serving: _LoopThread) -> None:
     """Return once *port* accepts a connection; raise if the server's thread ended
     first, or after the start guard.
 
@@ -243,9 +242,10 @@ def _wait_until_serving(
     """
     deadline = time.monotonic() + _START_GUARD_SECONDS
     while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise RuntimeError(f"{name} did not start on port {port}: {failed or 'it ended'}")
+        if not serving.thread.is_alive():
+            failed = serving.failed or "it ended"
+            raise RuntimeError(f"{serving.name} did not start on port {port}: {failed}")
         with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
             return
         time.sleep(0.02)
-    raise RuntimeError(f"{name} did not start on port {port}")
+    raise RuntimeError(f"{serving.name} did not start on port {port}")

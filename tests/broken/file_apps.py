@@ -18,7 +18,7 @@ Three kinds:
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from starlette.routing import Route
 from impl.app import create_app
 from impl.download import FileDownload
 from impl.ranges import Decision, Ranges, parse_range
-from impl.safe_path import is_acceptable_name
+from impl.safe_path import OpenFile, is_acceptable_name
 from spec.kit import files as conformance_files
 from spec.surface import CHANGING_FILE, FILES_PATH
 from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
@@ -179,6 +179,39 @@ async def _serves_every_range(root: Path, name: str, request: Request) -> Respon
     return FileDownload(root, name, filename=request.query_params.get("as"), ranges=_every_range)
 
 
+class _HandsPartsOver(FileDownload):
+    """The reference download, but every GET body is handed to the server by path where it
+    offers ``http.response.pathsend``: ranges included, which pathsend cannot send."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        extensions = scope.get("extensions") or {}
+        self._by_path_always = "http.response.pathsend" in extensions
+        await super().__call__(scope, receive, send)
+
+    async def _respond(self, scope: Scope, send: Send, opened: OpenFile) -> None:
+        self._path = opened.path
+        await super()._respond(scope, send, opened)
+
+    async def _body(
+        self,
+        send: Send,
+        fd: int,
+        parts: Sequence[tuple[int, int, bytes]],
+        *,
+        head: bool,
+        tail: bytes = b"",
+        separator: bytes = b"",
+    ) -> None:
+        if self._by_path_always and parts and not head:
+            await send({"type": "http.response.pathsend", "path": self._path})
+            return
+        await super()._body(send, fd, parts, head=head, tail=tail, separator=separator)
+
+
+async def _hands_parts_over(root: Path, name: str, request: Request) -> Response:
+    return _HandsPartsOver(root, name, filename=request.query_params.get("as"))
+
+
 # --- the reference, with one request header taken away or one response header spoiled ----------
 
 
@@ -309,6 +342,9 @@ reads_to_end = files_app(_reads_to_end)
 buffers = files_app(_buffers)
 refuses_everything = files_app(_refuses_everything)
 serves_every_range = files_app(_serves_every_range)
+hands_parts_over = files_app(_hands_parts_over)
+"""Correct where the server offers no pathsend: not in :data:`BROKEN`; on granian it fails
+the range rules (``tests/test_file_suite_fails.py``)."""
 ignores_range = without_request_headers(_reference(), b"range")
 ignores_if_range = without_request_headers(_reference(), b"if-range")
 later_if_range_dates = honours_later_dates(_reference())
