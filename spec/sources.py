@@ -10,9 +10,7 @@ _ASGI = "https://asgi.readthedocs.io/en/latest/specs/www.html"
 SSE_EVENTSOURCE = Source(
     "WHATWG HTML", "9.2.2 The EventSource interface", f"{_SSE}#the-eventsource-interface"
 )
-SSE_PROCESSING = Source(
-    "WHATWG HTML", "9.2.3 Processing model", f"{_SSE}#sse-processing-model"
-)
+SSE_PROCESSING = Source("WHATWG HTML", "9.2.3 Processing model", f"{_SSE}#sse-processing-model")
 SSE_REESTABLISH = Source(
     "WHATWG HTML",
     "9.2.3 Processing model: reestablish the connection",

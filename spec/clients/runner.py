@@ -37,6 +37,7 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 from spec.clients.cases import Case
 from spec.clients.protocol import Ended, Failed, Hello, ProtocolError, parse
 from spec.clients.replay import Replay, Request, Run
+from spec.media import EVENT_STREAM
 from spec.patience import within
 from spec.sse import MessageEvent, RetryChange
 from spec.targets.command import expand
@@ -124,7 +125,11 @@ class Transcript:
             waited = self.waited(number)
             after = "" if waited is None else f", {waited * 1000:.0f} ms after the response before"
             reply = self.case.reply(number)
-            lines.append(f"request {number}: {header}{after}; answered {reply.status}")
+            answer = f"{reply.status}" + (
+                "" if reply.content_type in (EVENT_STREAM, None) else f" {reply.content_type}"
+            )
+            answer += ", dropped mid-body" if reply.dropped else ""
+            lines.append(f"request {number}: {header}{after}; answered {answer}")
         return lines
 
 
