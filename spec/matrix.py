@@ -21,8 +21,9 @@ clients (``[[clients]]``): each has a ``client`` (an adapter command, as
 ``--client-command``) instead, and only the client chapter (``SSE-CLIENT-*``)
 is run; instead of ``library`` such an entry may name ``npm``, an npm package as
 ``DIR:NAME`` (DIR, relative to the current directory, holds the
-``package-lock.json`` whose version of NAME the label shows). The third merges JSON reports already written (``--clients`` for
-client reports). Either way the output folder gets:
+``package-lock.json`` whose version of NAME the label shows). The third merges JSON
+reports already written (``--clients`` for client reports). Either way the
+output folder gets:
 
 * ``matrix.json``: the targets, and for each rule its result on each target,
   with the full per-target reports (failures, minimal examples) beside;

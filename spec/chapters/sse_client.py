@@ -20,8 +20,10 @@ pytest spec --rules='SSE-CLIENT-*' --client-command='node my-adapter.js {url}'
 
 Without `--client-command`, the suite's own client (`spec/clients/oracle.py`,
 the oracle decoder behind httpx) is checked. `peers/clients/` holds the
-adapters of httpx-sse, sseclient-py and Chromium's `EventSource`, and
-`tox -e clients` publishes their matrix.
+adapters of httpx-sse, sseclient-py and Chromium's `EventSource`, and, in
+JavaScript on Node, of the npm packages `eventsource` and
+`@microsoft/fetch-event-source` (`peers/clients/js/`); `tox -e clients`
+publishes their matrix.
 
 In the cases, `⏸ n` marks a pause: the server sends nothing more until the
 client has dispatched `n` events in all. The bytes before a pause are then all
@@ -29,6 +31,38 @@ the client can have read, so a pause splits a line end or a character
 between two reads for certain, and shows whether an event is dispatched as
 soon as its blank line arrives. A pause waits at most three seconds for an
 event that may never come; it decides nothing by time.
+
+## Between connections
+
+An `EventSource` outlives its responses. When one ends, cleanly or because
+the connection dropped, the client *reestablishes the connection*: it waits
+the reconnection time (the last `retry`, else a few seconds of its own
+choosing), asks again, and sends `Last-Event-ID` with its last event ID
+string, so that the server can resume after it. A 204 No Content, a status
+other than 200 or a Content-Type other than `text/event-stream` *fails the
+connection* instead, for good. Rules SSE-CLIENT-14 to 17 check that.
+
+They are judged on the replay server's own log, never on what the adapter
+says: in a reconnection case the server answers the client's later requests
+with the case's next responses, and past them with 204; it notes when each
+request came, with what `Last-Event-ID`, and when each response ended. The
+suite stops the client once the log is complete: when it comes back after
+being told to stop, or has not come back within the reconnection time plus
+a band of five seconds (load-aware, stretched while the machine is busy).
+The reconnection time is a lower bound only: WHATWG lets a client "wait some
+more" (a backoff, or until the network is back), so a later reconnection is
+no failure, and the band is only how long the suite waits before it takes
+it that the client will not come back; no client here adds anything to a
+first reconnection. An early one is a failure, with 50 ms allowed for the
+server noting a response's end just after it wrote it and timers that
+round to the millisecond.
+
+An adapter says that its client reconnects by declaring `reconnect`
+(`spec/clients/protocol.py`); only then, and only in these cases
+(`reconnect=1` in the URL), does it let the client reconnect. A client that
+reads one response and stops, as httpx-sse and sseclient-py do (reconnecting
+is their caller's business), declares nothing, and these rules are *not
+applicable* to it.
 
 ## What a browser's `EventSource` can and cannot do
 

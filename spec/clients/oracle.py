@@ -16,7 +16,7 @@ when it fails the connection. Without it, it reads one response.
 
 :class:`OracleClient` takes those steps one method each (:meth:`refusal`,
 :meth:`reads`, :meth:`dispatch`, :meth:`delay`, :meth:`resume_header`,
-:meth:`after_network_error`), so that a client broken in one step is the
+:meth:`after_network_error`, :meth:`retries_after`), so that a client broken in one step is the
 oracle with that method replaced (``tests/broken/clients.py``); ``--decoder``
 wraps any object with the decoder interface of :mod:`spec.decoders`, such as
 the broken decoders of ``tests/broken/decoders.py``.
@@ -41,7 +41,11 @@ DEFAULT_RECONNECTION_MS = 3000
 
 
 class Refused(Exception):
-    """The client fails the connection, for the reason given."""
+    """The client fails the connection on a response of *status*, for the reason given."""
+
+    def __init__(self, reason: str, status: int) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 class OracleClient:
@@ -91,6 +95,11 @@ class OracleClient:
     def after_network_error(self, error: httpx.TransportError) -> None:
         """A dropped connection or a failed request: reestablish the connection (return)."""
 
+    def retries_after(self, refusal: Refused) -> bool:
+        """Whether to reconnect after failing the connection: never ("fail the connection"
+        closes an ``EventSource`` for good)."""
+        return False
+
     def connect(self, client: httpx.Client, url: str) -> None:
         """One request and its response, read to the end; :class:`Refused` to stop for good."""
         headers = {"Accept": EVENT_STREAM, "Cache-Control": "no-store"}
@@ -100,7 +109,7 @@ class OracleClient:
         with client.stream("GET", url, headers=headers) as response:
             refusal = self.refusal(response)
             if refusal is not None:
-                raise Refused(refusal)
+                raise Refused(refusal, response.status_code)
             try:
                 for chunk in self.reads(response):
                     self.dispatch(self.decoder.feed(chunk))
@@ -117,14 +126,16 @@ class OracleClient:
         with httpx.Client(timeout=None) as client:
             while True:
                 try:
-                    self.connect(client, url)
+                    try:
+                        self.connect(client, url)
+                    except httpx.TransportError as error:
+                        if not reconnect:
+                            raise
+                        self.after_network_error(error)
                 except Refused as refusal:
-                    self.emitter.failed(str(refusal))
-                    return
-                except httpx.TransportError as error:
-                    if not reconnect:
-                        raise
-                    self.after_network_error(error)
+                    if not (reconnect and self.retries_after(refusal)):
+                        self.emitter.failed(str(refusal))
+                        return
                 if not reconnect:
                     break
                 time.sleep(self.delay())
