@@ -192,6 +192,9 @@ BROKEN = {
     "reconnects-at-once": Broken(
         command("reconnects-at-once"), {n(14): set(CHECKS[n(14)])}, passes=(n(17),)
     ),
+    "ends-with-the-response": Broken(
+        command("ends-with-the-response"), {n(14): set(CHECKS[n(14)])}, passes=(n(17),)
+    ),
     "keeps-the-first-last-event-id": Broken(
         command("keeps-the-first-last-event-id"),
         {n(15): {"check_resumes_from_the_last_id"}},

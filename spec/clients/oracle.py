@@ -16,10 +16,11 @@ when it fails the connection. Without it, it reads one response.
 
 :class:`OracleClient` takes those steps one method each (:meth:`refusal`,
 :meth:`reads`, :meth:`dispatch`, :meth:`delay`, :meth:`resume_header`,
-:meth:`after_network_error`, :meth:`retries_after`), so that a client broken in one step is the
-oracle with that method replaced (``tests/broken/clients.py``); ``--decoder``
-wraps any object with the decoder interface of :mod:`spec.decoders`, such as
-the broken decoders of ``tests/broken/decoders.py``.
+:meth:`after_network_error`, :meth:`reconnects`, :meth:`retries_after`), so
+that a client broken in one step is the oracle with that method replaced
+(``tests/broken/clients.py``); ``--decoder`` wraps any object with the decoder
+interface of :mod:`spec.decoders`, such as the broken decoders of
+``tests/broken/decoders.py``.
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ class OracleClient:
     def after_network_error(self, error: httpx.TransportError) -> None:
         """A dropped connection or a failed request: reestablish the connection (return)."""
 
+    def reconnects(self) -> bool:
+        """Whether to reestablish the connection after a response ended cleanly: always."""
+        return True
+
     def retries_after(self, refusal: Refused) -> bool:
         """Whether to reconnect after failing the connection: never ("fail the connection"
         closes an ``EventSource`` for good)."""
@@ -125,9 +130,11 @@ class OracleClient:
         self.emitter.hello(self.label, observes=["retry", "reconnect"])
         with httpx.Client(timeout=None) as client:
             while True:
+                ended = False
                 try:
                     try:
                         self.connect(client, url)
+                        ended = True
                     except httpx.TransportError as error:
                         if not reconnect:
                             raise
@@ -136,7 +143,7 @@ class OracleClient:
                     if not (reconnect and self.retries_after(refusal)):
                         self.emitter.failed(str(refusal))
                         return
-                if not reconnect:
+                if not reconnect or (ended and not self.reconnects()):
                     break
                 time.sleep(self.delay())
                 self.decoder = self.new_decoder()

@@ -159,6 +159,20 @@ class ReconnectsAtOnce(OracleClient):
         return 0.0
 
 
+class EndsWithTheResponse(OracleClient):
+    """SSE-CLIENT-14: takes a response's end for the stream's, and does not reconnect.
+
+    It reconnects only after errors (a dropped connection), as
+    ``@microsoft/fetch-event-source`` does, whose promise resolves when a
+    response ends cleanly.
+    """
+
+    label = "broken: ends with the response"
+
+    def reconnects(self) -> bool:
+        return False
+
+
 class KeepsTheFirstLastEventId(OracleClient):
     """SSE-CLIENT-15: sets ``Last-Event-ID`` once, on the first reconnection, and keeps it.
 
@@ -230,6 +244,7 @@ MODES: dict[str, type[OracleClient]] = {
     "prints-a-log-line": PrintsALogLine,
     "hangs-after-first-event": HangsAfterFirstEvent,
     "reconnects-at-once": ReconnectsAtOnce,
+    "ends-with-the-response": EndsWithTheResponse,
     "keeps-the-first-last-event-id": KeepsTheFirstLastEventId,
     "retries-after-no-content": RetriesAfterNoContent,
     "retries-after-every-failure": RetriesAfterEveryFailure,
