@@ -19,8 +19,11 @@ into the output folder), and merges them; a top-level ``section`` names the
 README's section the matrix is checked against (``--readme``). The second does the same for SSE
 clients (``[[clients]]``): each has a ``client`` (an adapter command, as
 ``--client-command``) instead, and only the client chapter (``SSE-CLIENT-*``)
-is run. The third merges JSON reports already written (``--clients`` for
-client reports). Either way the output folder gets:
+is run; instead of ``library`` such an entry may name ``npm``, an npm package as
+``DIR:NAME`` (DIR, relative to the current directory, holds the
+``package-lock.json`` whose version of NAME the label shows). The third merges JSON
+reports already written (``--clients`` for client reports). Either way the
+output folder gets:
 
 * ``matrix.json``: the targets, and for each rule its result on each target,
   with the full per-target reports (failures, minimal examples) beside;
@@ -101,6 +104,7 @@ class MatrixTarget:
     command: str | None = None
     client: str | None = None
     library: str | None = None
+    npm: str | None = None
     prefix: str | None = None
     server: str | None = None
     http: str | None = None
@@ -123,13 +127,26 @@ class MatrixTarget:
         return [*where, f"--target={self.target}"]
 
     def version(self) -> str:
-        """The installed version of :attr:`library`, or ``""``."""
+        """The installed version of :attr:`library` (or :attr:`npm`'s locked one), or ``""``."""
+        if self.npm is not None:
+            return npm_version(self.npm)
         if self.library is None:
             return ""
         try:
             return metadata.version(self.library)
         except metadata.PackageNotFoundError:
             return ""
+
+
+def npm_version(package: str) -> str:
+    """The version of ``DIR:NAME`` in ``DIR/package-lock.json``, or ``""`` without one."""
+    folder, _, name = package.rpartition(":")
+    lock = Path(folder) / "package-lock.json"
+    try:
+        packages = json.loads(lock.read_text(encoding="utf-8"))["packages"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    return str(packages.get(f"node_modules/{name}", {}).get("version", ""))
 
 
 def load_targets(path: Path) -> list[MatrixTarget]:
@@ -151,6 +168,7 @@ def load_targets(path: Path) -> list[MatrixTarget]:
                 command=entry.get("command"),
                 client=entry.get("client"),
                 library=entry.get("library"),
+                npm=entry.get("npm"),
                 prefix=None if entry.get("prefix") is None else str(entry["prefix"]),
                 server=None if entry.get("server") is None else str(entry["server"]),
                 http=None if entry.get("http") is None else str(entry["http"]),
@@ -185,7 +203,7 @@ def run_target(entry: MatrixTarget, out: Path, extra: Sequence[str] = ()) -> dic
     report: dict[str, Any] = json.loads(json_path.read_text(encoding="utf-8"))
     version = entry.version()
     report["label"] = f"{entry.label} {version}".strip()
-    report["library"] = entry.library
+    report["library"] = entry.library or entry.npm
     report["version"] = version
     return report
 

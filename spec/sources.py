@@ -10,6 +10,12 @@ _ASGI = "https://asgi.readthedocs.io/en/latest/specs/www.html"
 SSE_EVENTSOURCE = Source(
     "WHATWG HTML", "9.2.2 The EventSource interface", f"{_SSE}#the-eventsource-interface"
 )
+SSE_PROCESSING = Source("WHATWG HTML", "9.2.3 Processing model", f"{_SSE}#sse-processing-model")
+SSE_REESTABLISH = Source(
+    "WHATWG HTML",
+    "9.2.3 Processing model: reestablish the connection",
+    f"{_SSE}#reestablish-the-connection",
+)
 SSE_LAST_EVENT_ID = Source(
     "WHATWG HTML", "9.2.4 The Last-Event-ID header", f"{_SSE}#the-last-event-id-header"
 )

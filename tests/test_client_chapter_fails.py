@@ -11,11 +11,15 @@ A run selects the rules its client must fail, and at times a neighbour it must
 pass; within them the failing checks must be exactly the ones named, so a check
 that fails for a reason other than its own shows here as well as one that
 never fails. That the correct client passes every rule is the plain spec run's
-job (``pytest spec`` checks the oracle client by default), not repeated here.
+job (``pytest spec`` checks the oracle client by default), not repeated here;
+the rules between connections (SSE-CLIENT-14 to 17) are also shown passing on
+Chromium's ``EventSource``, the model of a correct client, and on the npm
+``eventsource``, and not applicable to a client that does not reconnect.
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +27,7 @@ import pytest
 
 from spec.chapters import sse_client
 from tests.broken.clients import command
+from tests.browser import chromium
 from tests.checks import checks_of
 from tests.run_suite import SuiteRun, run_spec
 
@@ -65,6 +70,19 @@ CHECKS = {
         "check_content_type_case_and_parameters",
     ],
     "SSE-CLIENT-13": ["check_server_error_fails", "check_no_content_fails"],
+    "SSE-CLIENT-14": ["check_reconnects_after_the_retry_time"],
+    "SSE-CLIENT-15": [
+        "check_resumes_from_the_last_id",
+        "check_empty_id_sends_no_header",
+        "check_id_of_a_cut_event_is_not_sent",
+    ],
+    "SSE-CLIENT-16": [
+        "check_no_reconnection_after_204",
+        "check_no_reconnection_after_a_204_to_a_reconnection",
+        "check_no_reconnection_after_500",
+        "check_no_reconnection_after_a_wrong_content_type",
+    ],
+    "SSE-CLIENT-17": ["check_reconnects_after_a_dropped_connection"],
 }
 """Every check of the chapter, by rule (a test keeps this in step with the chapter)."""
 
@@ -80,6 +98,9 @@ class Broken:
     @property
     def rules(self) -> str:
         return "--rules=" + ",".join(sorted({*self.fails, *self.passes}))
+
+
+NPM_PACKAGES = Path(__file__).resolve().parent.parent / "peers" / "clients" / "js" / "node_modules"
 
 
 def decoder(name: str) -> str:
@@ -167,6 +188,43 @@ BROKEN = {
     "ends-quietly-on-no-content": Broken(
         command("ends-quietly-on-no-content"), {n(13): {"check_no_content_fails"}}
     ),
+    # Between connections (the oracle reconnects; these break it between responses)
+    "reconnects-at-once": Broken(
+        command("reconnects-at-once"), {n(14): set(CHECKS[n(14)])}, passes=(n(17),)
+    ),
+    "ends-with-the-response": Broken(
+        command("ends-with-the-response"), {n(14): set(CHECKS[n(14)])}, passes=(n(17),)
+    ),
+    "keeps-the-first-last-event-id": Broken(
+        command("keeps-the-first-last-event-id"),
+        {n(15): {"check_resumes_from_the_last_id"}},
+        passes=(n(14),),
+    ),
+    "IdPerEvent-resuming": Broken(
+        decoder("IdPerEvent"), {n(15): {"check_resumes_from_the_last_id"}}
+    ),
+    "EmptyIdIgnored-resuming": Broken(
+        decoder("EmptyIdIgnored"), {n(15): {"check_empty_id_sends_no_header"}}
+    ),
+    "IdTakenWhenRead-resuming": Broken(
+        decoder("IdTakenWhenRead"), {n(15): {"check_id_of_a_cut_event_is_not_sent"}}
+    ),
+    "retries-after-no-content": Broken(
+        command("retries-after-no-content"),
+        {
+            n(16): {
+                "check_no_reconnection_after_204",
+                "check_no_reconnection_after_a_204_to_a_reconnection",
+            }
+        },
+        passes=(n(13),),
+    ),
+    "retries-after-every-failure": Broken(
+        command("retries-after-every-failure"), {n(16): set(CHECKS[n(16)])}
+    ),
+    "gives-up-on-network-error": Broken(
+        command("gives-up-on-network-error"), {n(17): set(CHECKS[n(17)])}, passes=(n(14),)
+    ),
 }
 
 
@@ -220,3 +278,48 @@ def test_a_hanging_client_is_stopped_and_fails(tmp_path: Path) -> None:
     )
     assert_fails_as_expected(run, Broken("", {n(6): {"check_event_types"}}))
     assert "hung (stopped by the guard)" in run.checks(n(6))["check_event_types"]
+
+
+RECONNECTION_RULES = "--rules=SSE-CLIENT-14,SSE-CLIENT-15,SSE-CLIENT-16,SSE-CLIENT-17"
+
+CORRECT = {
+    "Chromium EventSource": "{python} -m peers.clients.chromium {url}",
+    "eventsource (npm)": "node peers/clients/js/eventsource.mjs {url}",
+}
+"""Clients that pass the rules between connections: the browser's, and the npm one."""
+
+
+def correct_client_missing(name: str) -> str | None:
+    """Why the correct client *name* cannot run here, or ``None``."""
+    if name.startswith("Chromium"):
+        return None if chromium() else "no chromium on PATH (.ci/run installs Debian's)"
+    if shutil.which("node") is None:
+        return "no node on PATH"
+    if not (NPM_PACKAGES / "eventsource").is_dir():
+        return "peers/clients/js not installed (python -m peers.clients.npm)"
+    return None
+
+
+@pytest.mark.parametrize("name", list(CORRECT))
+def test_a_correct_client_passes_the_rules_between_connections(tmp_path: Path, name: str) -> None:
+    """Each broken client above fails its rule; these, which reconnect as WHATWG says, pass."""
+    missing = correct_client_missing(name)
+    if missing is not None:
+        pytest.skip(missing)
+    run = run_spec(tmp_path, RECONNECTION_RULES, f"--client-command={CORRECT[name]}")
+    assert run.returncode == 0, run.output
+    assert {rule: run.results()[rule] for rule in CHECKS if rule >= n(14)} == {
+        n(number): "pass" for number in range(14, 18)
+    }, run.output
+
+
+def test_a_client_that_does_not_reconnect_is_not_judged(tmp_path: Path) -> None:
+    """httpx-sse reads one response: its adapter does not declare ``reconnect``, so the
+    rules between connections are not applicable to it (never a pass, never a fail)."""
+    pytest.importorskip("httpx_sse", reason="the clients extra is not installed")
+    run = run_spec(
+        tmp_path, RECONNECTION_RULES, "--client-command={python} -m peers.clients.httpx_sse {url}"
+    )
+    assert {rule: run.results()[rule] for rule in CHECKS if rule >= n(14)} == {
+        n(number): "not applicable" for number in range(14, 18)
+    }, run.output

@@ -191,6 +191,24 @@ def test_the_client_list_runs_only_the_client_chapter() -> None:
         assert "--rules=SSE-CLIENT-*" in options
 
 
+def test_an_npm_client_is_labelled_with_its_locked_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The JavaScript columns show the versions package-lock.json pins (read from the
+    repository root, where the matrix runs), whether or not node_modules is installed."""
+    monkeypatch.chdir(ROOT)
+    clients = matrix.load_targets(ROOT / "peers" / "clients.toml")
+    lock = json.loads((ROOT / "peers" / "clients" / "js" / "package-lock.json").read_text())
+    versions = {entry.label: entry.version() for entry in clients if entry.npm is not None}
+    assert versions == {
+        "eventsource": lock["packages"]["node_modules/eventsource"]["version"],
+        "fetch-event-source": lock["packages"]["node_modules/@microsoft/fetch-event-source"][
+            "version"
+        ],
+    }
+    assert matrix.npm_version("nowhere:eventsource") == ""
+
+
 def test_a_server_run_skips_the_client_chapter() -> None:
     (first, *_) = matrix.load_targets(ROOT / "peers" / "matrix.toml")
     assert first.options()[0] == f"--ignore={matrix.CLIENT_CHAPTER}"

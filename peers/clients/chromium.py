@@ -7,7 +7,10 @@ creates ``new EventSource(url)`` there, listens to each event type the URL's
 the page calls back into Python. On the first ``error`` event it reads
 ``readyState``: ``CLOSED`` means the browser failed the connection, anything
 else that the stream ended and the browser means to reconnect, which the
-adapter prevents by closing the source. ``retry`` is not visible to a page.
+adapter prevents by closing the source. With ``reconnect=1`` in the URL it
+lets the browser reconnect, and reports only the ``error`` whose
+``readyState`` is ``CLOSED`` (the browser gave up for good). ``retry`` is not
+visible to a page.
 
 The browser is the system's Chromium (``STREAMSPEC_CHROMIUM``, else
 ``chromium`` or ``chromium-browser`` on PATH); nothing is downloaded.
@@ -41,7 +44,7 @@ GUARD_MS = 50_000
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><script>
 let queue = Promise.resolve();
 function say(value) { queue = queue.then(() => window.relay(JSON.stringify(value))); return queue; }
-function start(url, types) {
+function start(url, types, reconnect) {
   const source = new EventSource(url);
   for (const type of types) {
     source.addEventListener(type, (e) => say({event: {type: e.type, data: e.data,
@@ -49,6 +52,7 @@ function start(url, types) {
   }
   source.addEventListener("error", () => {
     const failed = source.readyState === EventSource.CLOSED;
+    if (reconnect && !failed) return;
     source.close();
     say(failed ? {failed: "EventSource readyState CLOSED after error"} : {end: "closed"})
       .then(() => { window.finished = true; });
@@ -68,18 +72,22 @@ def executable() -> str:
 
 def main(url: str) -> int:
     parts = urlsplit(url)
-    types = parse_qs(parts.query).get("types", ["message"])[0].split(",")
+    query = parse_qs(parts.query)
+    types = query.get("types", ["message"])[0].split(",")
+    reconnect = query.get("reconnect") == ["1"]
     page_url = f"{parts.scheme}://{parts.netloc}/__streamspec_client__"
     emitter = Emitter()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable(), args=FLAGS)
         try:
-            emitter.hello(f"Chromium EventSource {browser.version}")
+            emitter.hello(f"Chromium EventSource {browser.version}", observes=["reconnect"])
             page = browser.new_page()
             page.route(page_url, lambda route: route.fulfill(content_type="text/html", body=PAGE))
             page.expose_function("relay", lambda line: _relay(emitter, line))
             page.goto(page_url)
-            page.evaluate("([url, types]) => start(url, types)", [url, types])
+            page.evaluate(
+                "([url, types, reconnect]) => start(url, types, reconnect)", [url, types, reconnect]
+            )
             page.wait_for_function("window.finished === true", timeout=GUARD_MS)
         finally:
             browser.close()

@@ -20,8 +20,10 @@ pytest spec --rules='SSE-CLIENT-*' --client-command='node my-adapter.js {url}'
 
 Without `--client-command`, the suite's own client (`spec/clients/oracle.py`,
 the oracle decoder behind httpx) is checked. `peers/clients/` holds the
-adapters of httpx-sse, sseclient-py and Chromium's `EventSource`, and
-`tox -e clients` publishes their matrix.
+adapters of httpx-sse, sseclient-py and Chromium's `EventSource`, and, in
+JavaScript on Node, of the npm packages `eventsource` and
+`@microsoft/fetch-event-source` (`peers/clients/js/`); `tox -e clients`
+publishes their matrix.
 
 In the cases, `⏸ n` marks a pause: the server sends nothing more until the
 client has dispatched `n` events in all. The bytes before a pause are then all
@@ -29,6 +31,38 @@ the client can have read, so a pause splits a line end or a character
 between two reads for certain, and shows whether an event is dispatched as
 soon as its blank line arrives. A pause waits at most three seconds for an
 event that may never come; it decides nothing by time.
+
+## Between connections
+
+An `EventSource` outlives its responses. When one ends, cleanly or because
+the connection dropped, the client *reestablishes the connection*: it waits
+the reconnection time (the last `retry`, else a few seconds of its own
+choosing), asks again, and sends `Last-Event-ID` with its last event ID
+string, so that the server can resume after it. A 204 No Content, a status
+other than 200 or a Content-Type other than `text/event-stream` *fails the
+connection* instead, for good. Rules SSE-CLIENT-14 to 17 check that.
+
+They are judged on the replay server's own log, never on what the adapter
+says: in a reconnection case the server answers the client's later requests
+with the case's next responses, and past them with 204; it notes when each
+request came, with what `Last-Event-ID`, and when each response ended. The
+suite stops the client once the log is complete: when it comes back after
+being told to stop, or has not come back within the reconnection time plus
+a band of five seconds (load-aware, stretched while the machine is busy).
+The reconnection time is a lower bound only: WHATWG lets a client "wait some
+more" (a backoff, or until the network is back), so a later reconnection is
+no failure, and the band is only how long the suite waits before it takes
+it that the client will not come back; no client here adds anything to a
+first reconnection. An early one is a failure, with 50 ms allowed for the
+server noting a response's end just after it wrote it and timers that
+round to the millisecond.
+
+An adapter says that its client reconnects by declaring `reconnect`
+(`spec/clients/protocol.py`); only then, and only in these cases
+(`reconnect=1` in the URL), does it let the client reconnect. A client that
+reads one response and stops, as httpx-sse and sseclient-py do (reconnecting
+is their caller's business), declares nothing, and these rules are *not
+applicable* to it.
 
 ## What a browser's `EventSource` can and cannot do
 
@@ -59,10 +93,25 @@ event that may never come; it decides nothing by time.
 
 from __future__ import annotations
 
-from spec.clients.cases import Case, Hold, case, replays
+from spec.clients.cases import Case, Hold, Reconnection, Reply, case, replays
 from spec.clients.runner import ClientUnderTest, Transcript
-from spec.rules import CLIENT, MUST, Chapter, expect, not_observable, violation
-from spec.sources import SSE_EVENTSOURCE, SSE_INTERPRETING, SSE_PARSING
+from spec.rules import (
+    CLIENT,
+    MUST,
+    Chapter,
+    expect,
+    not_applicable,
+    not_observable,
+    violation,
+)
+from spec.sources import (
+    SSE_EVENTSOURCE,
+    SSE_INTERPRETING,
+    SSE_LAST_EVENT_ID,
+    SSE_PARSING,
+    SSE_PROCESSING,
+    SSE_REESTABLISH,
+)
 from spec.sse import MessageEvent
 
 chapter = Chapter(__name__, subject=CLIENT)
@@ -627,6 +676,261 @@ async def check_server_error_fails(sse_client: ClientUnderTest) -> None:
 async def check_no_content_fails(sse_client: ClientUnderTest) -> None:
     """204 No Content is how a server tells an ``EventSource`` to stop reconnecting."""
     await expect_failure(sse_client, NO_CONTENT)
+
+
+# --- Between connections -----------------------------------------------------
+#
+# A reconnection case lets the client reconnect as it would (``reconnect=1``
+# in the URL), and the checks judge the replay server's request log: how many
+# requests came, when each came after the response before it ended, and the
+# Last-Event-ID each carried. No check times the client with a clock of its own.
+
+EARLY_SLACK = 0.05
+"""Seconds a reconnection may seem early by: the server notes a response's end just
+after writing it, and timers round to the millisecond; a client's wait starts only
+once it has read the end, so a correct one is never early by more than that."""
+
+
+async def reconnection(sse_client: ClientUnderTest, replayed: Case) -> Transcript:
+    """Replay a reconnection case to a client that reconnects; return what the server saw.
+
+    A client whose adapter does not declare ``reconnect`` (one request a
+    stream) is not judged: the rule is not applicable to it. One that hangs,
+    or whose adapter prints a line outside the protocol, violates the rule.
+    """
+    transcript = await sse_client.run(replayed)
+    if transcript.client and "reconnect" not in transcript.observes:
+        not_applicable(f"{transcript.client} does not reconnect (its adapter says so)")
+    if transcript.hung or transcript.protocol_errors:
+        violation(
+            f"the client's run of case {replayed.name!r}",
+            "a run that ends, or that the suite stops once the request log is complete",
+            transcript.describe(),
+        )
+    return transcript
+
+
+def expect_requests(transcript: Transcript, count: int, what: str, *, more: bool = False) -> None:
+    """Exactly *count* requests came (at least, with *more*: what the client did after them
+    is another rule's business); the message shows the server's log."""
+    seen = len(transcript.requests)
+    if seen < count or (seen > count and not more):
+        counted = f"{count} request{'s' if count > 1 else ''}"
+        violation(what, f"at least {counted}" if more else counted, transcript.describe())
+
+
+RECONNECTS = chapter.rule(
+    "SSE-CLIENT-14",
+    MUST,
+    "When the server ends a response, a client reconnects, each time, waiting at least the "
+    "reconnection time the stream set with `retry` before it asks again.",
+    SSE_REESTABLISH,
+)
+
+AFTER_END = case(
+    "reconnect-after-end",
+    b"retry: 1000\ndata: a\n\n",
+    expected=[message("a")],
+    then=[Reply((b"data: b\n\n",))],
+    reconnections=[Reconnection(1000), Reconnection(1000)],
+)
+
+
+@RECONNECTS.check
+@replays(AFTER_END)
+async def check_reconnects_after_the_retry_time(sse_client: ClientUnderTest) -> None:
+    """Two responses that end cleanly are each followed by a request, none sooner than 1 s.
+
+    The 1 s is a lower bound: the specification lets a client wait longer
+    ("optionally, wait some more", for a backoff), so the suite waits for each
+    reconnection for the reconnection time and a band of five seconds above
+    it (load-aware), and only a client that has not come back by then fails.
+    """
+    transcript = await reconnection(sse_client, AFTER_END)
+    plan = AFTER_END.reconnections or ()
+    expect_requests(
+        transcript, 1 + len(plan), "the requests after two responses that ended cleanly", more=True
+    )
+    for number, request in enumerate(plan, 2):
+        waited = transcript.waited(number)
+        if waited is None or waited < request.after_ms / 1000 - EARLY_SLACK:
+            violation(
+                f"how long {transcript.client or 'the client'} waited before request {number}",
+                f"at least the reconnection time, {request.after_ms} ms",
+                transcript.describe(),
+            )
+
+
+RESUMES = chapter.rule(
+    "SSE-CLIENT-15",
+    MUST,
+    "A client that reconnects sends `Last-Event-ID` with its last event ID string: the id of "
+    "the last event dispatched that had one, kept across events without one and across "
+    "connections, not sent once an empty `id` field reset it, and never from an event that the "
+    "response's end cut off.",
+    SSE_LAST_EVENT_ID,
+)
+
+ID_ACROSS_CONNECTIONS = case(
+    "resume-last-id",
+    b"retry: 100\nid: 1\ndata: a\n\ndata: b\n\n",
+    expected=[message("a", last_event_id="1"), message("b", last_event_id="1")],
+    then=[Reply((b"data: c\n\n",)), Reply((b"id: 2\ndata: d\n\n",))],
+    reconnections=[Reconnection(100, "1"), Reconnection(100, "1"), Reconnection(100, "2")],
+)
+ID_RESET_BEFORE_END = case(
+    "resume-after-empty-id",
+    b"retry: 100\nid: 1\ndata: a\n\nid\ndata: b\n\n",
+    expected=[message("a", last_event_id="1"), message("b")],
+    reconnections=[Reconnection(100, None)],
+)
+ID_OF_CUT_EVENT = case(
+    "resume-not-from-cut-event",
+    b"retry: 100\nid: 1\ndata: a\n\nid: 2\ndata: b\n",
+    expected=[message("a", last_event_id="1")],
+    dropped=True,
+    reconnections=[Reconnection(100, "1")],
+)
+
+
+async def expect_resumes(sse_client: ClientUnderTest, replayed: Case) -> None:
+    """Each request carries the Last-Event-ID the case says (none on the first)."""
+    transcript = await reconnection(sse_client, replayed)
+    plan = replayed.reconnections or ()
+    if len(transcript.requests) < 1 + len(plan):
+        not_observable(
+            f"{transcript.client or 'the client'} made {len(transcript.requests)} requests, "
+            f"fewer than the {1 + len(plan)} the case needs (SSE-CLIENT-14 judges that)"
+        )
+    expect(
+        [request.last_event_id for request in transcript.requests[: 1 + len(plan)]],
+        [None, *(request.last_event_id for request in plan)],
+        f"the Last-Event-ID of each request of {transcript.client or 'the client'} "
+        f"(None: no header) after {replayed.body!r}",
+    )
+
+
+@RESUMES.check
+@replays(ID_ACROSS_CONNECTIONS)
+async def check_resumes_from_the_last_id(sse_client: ClientUnderTest) -> None:
+    """``1`` after an event without an id that followed id 1, and again after a response
+    with no id at all; then ``2``, from the third: never the empty id of the latest event,
+    nor the id the client sent the first time."""
+    await expect_resumes(sse_client, ID_ACROSS_CONNECTIONS)
+
+
+@RESUMES.check
+@replays(ID_RESET_BEFORE_END)
+async def check_empty_id_sends_no_header(sse_client: ClientUnderTest) -> None:
+    """``id`` with no value resets the last event ID string, and an empty one is not sent."""
+    await expect_resumes(sse_client, ID_RESET_BEFORE_END)
+
+
+@RESUMES.check
+@replays(ID_OF_CUT_EVENT)
+async def check_id_of_a_cut_event_is_not_sent(sse_client: ClientUnderTest) -> None:
+    """``id: 2`` in an event cut off by the connection's drop was never dispatched: the client
+    resumes from 1 (the last event ID string changes when an event is dispatched, not when
+    its id field is read)."""
+    await expect_resumes(sse_client, ID_OF_CUT_EVENT)
+
+
+STOPS = chapter.rule(
+    "SSE-CLIENT-16",
+    MUST,
+    "A client that is answered 204 No Content, a status other than 200 or a Content-Type "
+    "other than `text/event-stream` fails the connection and does not reconnect.",
+    SSE_PROCESSING,
+)
+
+STOP_204 = case("stop-204", status=204, content_type=None, fails=True, reconnections=[])
+STOP_500 = case("stop-500", b"data: a\n\n", status=500, fails=True, reconnections=[])
+STOP_TYPE = case(
+    "stop-content-type",
+    b"data: a\n\n",
+    content_type="text/plain; charset=utf-8",
+    fails=True,
+    reconnections=[],
+)
+STOP_ON_RECONNECTION = case(
+    "stop-204-on-reconnection",
+    b"retry: 100\ndata: a\n\n",
+    expected=[message("a")],
+    reconnections=[Reconnection(100)],
+)
+
+
+async def expect_stop(sse_client: ClientUnderTest, replayed: Case) -> None:
+    transcript = await reconnection(sse_client, replayed)
+    wanted = 1 + len(replayed.reconnections or ())
+    if len(transcript.requests) < wanted:
+        not_observable(
+            f"{transcript.client or 'the client'} did not reconnect after the first response "
+            "(SSE-CLIENT-14 judges that)"
+        )
+    reply = replayed.reply(wanted)
+    expect_requests(
+        transcript,
+        wanted,
+        f"the requests after a {reply.status} response with Content-Type {reply.content_type!r}",
+    )
+
+
+@STOPS.check
+@replays(STOP_204)
+async def check_no_reconnection_after_204(sse_client: ClientUnderTest) -> None:
+    """A 204 to the first request: no second one (the server's way to say "stop")."""
+    await expect_stop(sse_client, STOP_204)
+
+
+@STOPS.check
+@replays(STOP_ON_RECONNECTION)
+async def check_no_reconnection_after_a_204_to_a_reconnection(
+    sse_client: ClientUnderTest,
+) -> None:
+    """A stream that ends, a reconnection answered 204: no third request."""
+    await expect_stop(sse_client, STOP_ON_RECONNECTION)
+
+
+@STOPS.check
+@replays(STOP_500)
+async def check_no_reconnection_after_500(sse_client: ClientUnderTest) -> None:
+    """A 500, even with an event stream for its body: no second request."""
+    await expect_stop(sse_client, STOP_500)
+
+
+@STOPS.check
+@replays(STOP_TYPE)
+async def check_no_reconnection_after_a_wrong_content_type(
+    sse_client: ClientUnderTest,
+) -> None:
+    """A 200 of ``text/plain``: no second request."""
+    await expect_stop(sse_client, STOP_TYPE)
+
+
+NETWORK_ERROR = chapter.rule(
+    "SSE-CLIENT-17",
+    MUST,
+    "A client reconnects when the connection drops before the response's end "
+    "(a network error), as when the response ends cleanly.",
+    SSE_REESTABLISH,
+)
+
+DROPPED = case(
+    "reconnect-after-drop",
+    b"retry: 100\nid: 1\ndata: a\n\n",
+    expected=[message("a", last_event_id="1")],
+    dropped=True,
+    reconnections=[Reconnection(100, "1")],
+)
+
+
+@NETWORK_ERROR.check
+@replays(DROPPED)
+async def check_reconnects_after_a_dropped_connection(sse_client: ClientUnderTest) -> None:
+    """The chunked body cut off after ``data: a`` (no last chunk): a second request comes."""
+    transcript = await reconnection(sse_client, DROPPED)
+    expect_requests(transcript, 2, "the requests after a connection dropped mid-body", more=True)
 
 
 CASES = [value for value in list(globals().values()) if isinstance(value, Case)]

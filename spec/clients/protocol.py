@@ -8,7 +8,8 @@ flushed as soon as the client hands it over:
 
 ``{"client": "httpx-sse 0.4.3", "observes": ["retry"]}``
     optional, first: the client's name and version, and what it can show
-    beyond events (``"retry"``: the reconnection times it accepted);
+    beyond events (``"retry"``: the reconnection times it accepted;
+    ``"reconnect"``: it reconnects, and the adapter lets it, see below);
 ``{"event": {"type": "add", "data": "x", "lastEventId": "1"}}``
     an event the client dispatched: its type, its data, and the last event
     id it holds (the value it would send in ``Last-Event-ID``);
@@ -19,11 +20,24 @@ flushed as soon as the client hands it over:
 ``{"end": "closed"}``
     the stream ended and the client said so.
 
-Then the adapter exits. It must not reconnect (an ``EventSource`` is closed
-when it reports the end), and must not add checks of its own: what it prints
+Then the adapter exits. It must not add checks of its own: what it prints
 is what the client did. The URL's query parameter ``types`` lists the event
 types the case can dispatch, for clients that must subscribe to each type by
 name (``EventSource.addEventListener``); other clients ignore it.
+
+Reconnecting. Unless the URL has the query parameter ``reconnect=1``, the
+adapter must not let its client reconnect: it closes the client when the
+client reports the stream's end (an ``EventSource``'s first ``error``), and
+prints ``{"end": ...}``. With ``reconnect=1`` (the client chapter's
+reconnection cases), an adapter that declared ``"reconnect"`` lets the
+client reconnect as it would, on its own timer and with its own
+``Last-Event-ID``, printing the events of every connection in order, and
+prints ``{"failed": ...}`` or ``{"end": ...}`` only when the client stops
+for good (an ``EventSource`` whose ``readyState`` is ``CLOSED``), then
+exits; the suite may stop it before that (it reads the server's request
+log, not the adapter, for the reconnections). An adapter of a client that
+does not reconnect (one request a stream, like httpx-sse's) does not declare
+``"reconnect"``, and the rules about reconnecting are not applicable to it.
 
 Any other line is a protocol error, reported as such, never taken as an event.
 """
@@ -38,7 +52,7 @@ from typing import TextIO
 
 from spec.sse import MessageEvent, RetryChange
 
-OBSERVABLE = frozenset({"retry"})
+OBSERVABLE = frozenset({"retry", "reconnect"})
 """What an adapter may say it observes, beyond events, failures and the end."""
 
 

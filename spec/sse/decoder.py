@@ -74,6 +74,16 @@ class Decoder:
         self.reconnection_time: int | None = None
         self._closed = False
 
+    def carry_over(self, last_event_id: str) -> None:
+        """Start a reconnection's stream from the event source's last event ID string.
+
+        A reconnecting client parses each response afresh, but its last event
+        ID string is the event source's, kept across connections (the value it
+        just sent as ``Last-Event-ID``): events before the next ``id`` field
+        carry it. Call it before the first :meth:`feed`.
+        """
+        self.last_event_id = self._last_event_id_buffer = last_event_id
+
     def feed(self, chunk: bytes) -> list[Dispatched]:
         """Decode *chunk*, the next bytes of the stream, and return what they complete."""
         if self._closed:

@@ -4,8 +4,9 @@
 (:class:`spec.clients.oracle.OracleClient`) with one step done the way some
 client library or some adapter does it. The broken decoders of
 ``tests/broken/decoders.py`` cover the parsing; these cover what happens
-around it: the response's status and Content-Type, how the body is read, and
-the adapter itself. Each class's docstring names the rule the client chapter
+around it: the response's status and Content-Type, how the body is read, what
+the client does between connections (in the reconnection cases, ``reconnect=1``),
+and the adapter itself. Each class's docstring names the rule the client chapter
 must fail it on; ``tests/test_client_chapter_fails.py`` shows that it does.
 """
 
@@ -17,7 +18,7 @@ from collections.abc import Iterator, Sequence
 
 import httpx
 
-from spec.clients.oracle import OracleClient
+from spec.clients.oracle import OracleClient, Refused
 from spec.media import EVENT_STREAM, essence
 from spec.sse import Dispatched, MessageEvent
 
@@ -145,6 +146,93 @@ class HangsAfterFirstEvent(OracleClient):
             threading.Event().wait()
 
 
+class ReconnectsAtOnce(OracleClient):
+    """SSE-CLIENT-14: reconnects as soon as a response ends, whatever ``retry`` said.
+
+    A hand-written loop around a one-shot client (``while True: connect()``)
+    does this; the server sees each request within milliseconds of the end.
+    """
+
+    label = "broken: reconnects at once"
+
+    def delay(self) -> float:
+        return 0.0
+
+
+class EndsWithTheResponse(OracleClient):
+    """SSE-CLIENT-14: takes a response's end for the stream's, and does not reconnect.
+
+    It reconnects only after errors (a dropped connection), as
+    ``@microsoft/fetch-event-source`` does, whose promise resolves when a
+    response ends cleanly.
+    """
+
+    label = "broken: ends with the response"
+
+    def reconnects(self) -> bool:
+        return False
+
+
+class KeepsTheFirstLastEventId(OracleClient):
+    """SSE-CLIENT-15: sets ``Last-Event-ID`` once, on the first reconnection, and keeps it.
+
+    The id is right the first time; after later events with newer ids the
+    client still resumes from the first (a header dictionary built once).
+    """
+
+    label = "broken: keeps the first Last-Event-ID"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_sent: str | None = None
+
+    def resume_header(self) -> str | None:
+        if self.first_sent is None:
+            self.first_sent = super().resume_header()
+        return self.first_sent
+
+
+class RetriesAfterNoContent(OracleClient):
+    """SSE-CLIENT-16: reports a 204 as a failure, then reconnects anyway.
+
+    It tells its user the connection failed (SSE-CLIENT-13 holds), and goes on
+    retrying on its timer, as a retry loop that catches every error does:
+    the server's 204, its way of saying "stop", is never heard.
+    """
+
+    label = "broken: retries after 204"
+
+    def retries_after(self, refusal: Refused) -> bool:
+        return refusal.status == 204
+
+
+class RetriesAfterEveryFailure(OracleClient):
+    """SSE-CLIENT-16: reports every refused response, and retries after each.
+
+    A 500 or a ``text/plain`` answer is reported, then asked again on the
+    client's timer, forever: what ``@microsoft/fetch-event-source`` does by
+    default, whose ``onerror`` decides, and by default retries.
+    """
+
+    label = "broken: retries after every failure"
+
+    def retries_after(self, refusal: Refused) -> bool:
+        return True
+
+
+class GivesUpOnNetworkError(OracleClient):
+    """SSE-CLIENT-17: takes a dropped connection for a failure, and does not reconnect.
+
+    It reconnects after a response that ends cleanly, but an error raised
+    while reading the body (an incomplete chunked body) ends it for good.
+    """
+
+    label = "broken: gives up on a network error"
+
+    def after_network_error(self, error: httpx.TransportError) -> None:
+        raise Refused(f"network error: {error}", 200)
+
+
 MODES: dict[str, type[OracleClient]] = {
     "ignores-status": IgnoresStatus,
     "ignores-content-type": IgnoresContentType,
@@ -155,6 +243,12 @@ MODES: dict[str, type[OracleClient]] = {
     "decodes-each-read": DecodesEachRead,
     "prints-a-log-line": PrintsALogLine,
     "hangs-after-first-event": HangsAfterFirstEvent,
+    "reconnects-at-once": ReconnectsAtOnce,
+    "ends-with-the-response": EndsWithTheResponse,
+    "keeps-the-first-last-event-id": KeepsTheFirstLastEventId,
+    "retries-after-no-content": RetriesAfterNoContent,
+    "retries-after-every-failure": RetriesAfterEveryFailure,
+    "gives-up-on-network-error": GivesUpOnNetworkError,
 }
 
 
