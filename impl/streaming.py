@@ -10,10 +10,19 @@ whole server answers no one, until a socket buffer fills. Polling
 round trip through ``receive`` per item. This module does neither:
 
 * one watcher task waits on ``receive()`` for ``http.disconnect`` (no polling);
-* after each item the stream passes one checkpoint (``anyio.lowlevel.checkpoint``,
-  a bare yield to the loop), so the watcher runs even when neither the producer
-  nor ``send`` ever suspends. The producer is asked for at most one more item
-  after the server has reported the disconnect.
+* after every :data:`CHECKPOINT_EVERY` items (two) the stream passes one
+  checkpoint (a bare yield to the loop), so the watcher runs even when neither
+  the producer nor ``send`` ever suspends. The producer is asked for at most
+  two more items after the server has reported the disconnect, the bound of
+  ``CANCEL-PROMPT-01``.
+
+The checkpoint is what the stream's speed turns on, more than any work of its
+own: under uvloop a write is queued and written out when the loop next turns,
+so every turn of the loop is a ``write`` system call, and a checkpoint per item
+is a system call per item (``python -m bench run`` measures
+``checkpoint_every`` 1, 2, 16 and 64 beside the peers). On asyncio the
+checkpoint is ``asyncio.sleep(0)``, called directly: ``anyio.lowlevel.checkpoint``
+is the same yield after a look-up of the running backend, per call.
 
 The contract of :class:`StreamResponse`:
 
@@ -27,6 +36,9 @@ The contract of :class:`StreamResponse`:
   timeout, server shutdown, cancellation, an error), the producer is closed,
   running its ``finally`` blocks and ``async with`` exits, inside a shielded
   scope bounded by ``cleanup_timeout``;
+* ``encode``: applied to each item before it is sent (the SSE response passes
+  its events and their encoder: one generator fewer per item than
+  :func:`transformed`);
 * ``send_timeout``: a send the client does not take within that many seconds
   (noticed within twice that; the final, empty message is a send too) ends the
   stream, as for a client that stopped reading: cleanup runs, then
@@ -55,10 +67,11 @@ one's shutdown).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -91,6 +104,10 @@ class KeepAlive:
 
 
 T = TypeVar("T")
+
+#: Items between two checkpoints of a stream (``StreamResponse(checkpoint_every=)``): the
+#: most items a producer that never awaits is asked for after a disconnect (``CANCEL-PROMPT-01``).
+CHECKPOINT_EVERY = 2
 
 
 def transformed(items: AsyncIterable[T] | Iterable[T], function: Callable[[T], Chunk]) -> Content:
@@ -137,6 +154,7 @@ class _Producer:
         self._sync: Iterator[Chunk] | None = None
         if isinstance(content, AsyncIterable):
             self._async = aiter(content)
+            self._anext = self._async.__anext__
         else:
             self._sync = iter(content)
 
@@ -144,7 +162,7 @@ class _Producer:
         """The next item, or ``None`` when the producer is exhausted."""
         if self._async is not None:
             try:
-                return await anext(self._async)
+                return await self._anext()
             except StopAsyncIteration:
                 return None
         assert self._sync is not None
@@ -178,8 +196,14 @@ class StreamResponse(Response):
         farewell: bytes | None = None,
         cleanup_timeout: float = 5.0,
         background: BackgroundTask | None = None,
+        encode: Callable[[Any], Chunk] | None = None,
+        checkpoint_every: int = CHECKPOINT_EVERY,
     ) -> None:
+        if checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be at least 1, not {checkpoint_every}")
         self.content = content
+        self.encode = encode
+        self.checkpoint_every = checkpoint_every
         self.status_code = status_code
         self.media_type = self.media_type if media_type is None else media_type
         self.background = background
@@ -216,8 +240,9 @@ class _Stream:
 
     The per-item path is kept short (it runs once per event for the fastest
     producers): the send timeout is a watchdog task, not a cancel scope per
-    send, and the lock that keeps keep-alives out of a send exists only when
-    there are keep-alives.
+    send; no lock: a keep-alive is sent only while no other send is under way,
+    and a send waits only while a keep-alive is under way; the clock is read
+    per send only when there are keep-alives.
     """
 
     def __init__(
@@ -228,9 +253,10 @@ class _Stream:
         self.receive = receive
         self.send = send
         self.charset = response.charset
-        self.lock = anyio.Lock(fast_acquire=True) if response.keepalive is not None else None
+        self.clocked = response.keepalive is not None
         self.last_sent = time.monotonic()
-        self.sending_since: float | None = None
+        self.sending = False
+        self.keepalive_sent: anyio.Event | None = None
         self.sends_started = 0
         self.finished = False
         self.disconnected = False
@@ -272,30 +298,50 @@ class _Stream:
         # uvicorn sends it at http.response.start): an empty one, under the send timeout
         # like any other, sends the headers before the producer's first item on any server.
         await self._send_chunk(b"")
+        next_item = self.producer.next_item
+        encode = self.response.encode
+        every = self.response.checkpoint_every
+        checkpoint = _checkpoint()
+        # Once before the first item: the watcher takes the request's message and waits in
+        # receive(), so that from the first item on a disconnect is seen at the next checkpoint.
+        await checkpoint()
+        since_checkpoint = 0
         while True:
-            item = await self.producer.next_item()
+            item = await next_item()
             if item is None:
                 # The final message is a send like any other: the send timeout covers it.
                 await self._send_message(_final())
                 self.finished = True
                 return
-            await self._send_chunk(item.encode(self.charset) if isinstance(item, str) else item)
-            # Let the disconnect watcher run even if neither the producer nor send() suspends.
-            await anyio.lowlevel.checkpoint()
+            if encode is not None:
+                item = encode(item)
+            await self._send_message(
+                _body(item.encode(self.charset) if isinstance(item, str) else item)
+            )
+            since_checkpoint += 1
+            if since_checkpoint == every:
+                # Let the disconnect watcher run even if neither the producer nor send() suspends.
+                since_checkpoint = 0
+                await checkpoint()
 
     async def _send_chunk(self, chunk: bytes) -> None:
         await self._send_message(_body(chunk))
 
     async def _send_message(self, message: Message) -> None:
+        while self.keepalive_sent is not None:
+            await self.keepalive_sent.wait()
+        await self._sent(message)
+
+    async def _sent(self, message: Message) -> None:
+        """Send *message*: no other send may be under way."""
         self.sends_started += 1
-        self.sending_since = time.monotonic()
-        if self.lock is None:
+        self.sending = True
+        try:
             await self.send(message)
-        else:
-            async with self.lock:
-                await self.send(message)
-        self.sending_since = None
-        self.last_sent = time.monotonic()
+        finally:
+            self.sending = False
+        if self.clocked:
+            self.last_sent = time.monotonic()
 
     async def _watch_disconnect(self, scope: anyio.CancelScope) -> None:
         while True:
@@ -320,7 +366,7 @@ class _Stream:
         while True:
             await anyio.sleep(limit)
             await anyio.lowlevel.checkpoint()
-            pending = self.sends_started if self.sending_since is not None else None
+            pending = self.sends_started if self.sending else None
             if pending is not None and pending == pending_before:
                 self.timed_out = True
                 scope.cancel()
@@ -330,8 +376,31 @@ class _Stream:
     async def _keep_alive(self, keepalive: KeepAlive) -> None:
         while True:
             await anyio.sleep(max(self.last_sent + keepalive.interval - time.monotonic(), 0))
+            if self.sending:
+                # A send under way is not silence, and two sends must not overlap.
+                await anyio.sleep(keepalive.interval)
+                continue
             if time.monotonic() >= self.last_sent + keepalive.interval:
-                await self._send_chunk(keepalive.payload)
+                self.keepalive_sent = sent = anyio.Event()
+                try:
+                    await self._sent(_body(keepalive.payload))
+                finally:
+                    self.keepalive_sent = None
+                    sent.set()
+
+
+def _checkpoint() -> Callable[[], Any]:
+    """A yield to the event loop: ``asyncio.sleep(0)`` on asyncio (what anyio's asyncio
+    backend awaits, without its look-up of the backend per call), anyio's elsewhere."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return anyio.lowlevel.checkpoint
+    return _asyncio_checkpoint
+
+
+async def _asyncio_checkpoint() -> None:
+    await asyncio.sleep(0)
 
 
 def _body(chunk: bytes) -> Message:
