@@ -71,7 +71,8 @@ import asyncio
 import math
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import Any, Protocol, TypeVar
+from functools import partial
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import anyio
 import anyio.lowlevel
@@ -87,6 +88,14 @@ class ShutdownSignal(Protocol):
     """Anything a stream can wait on to learn that the server is shutting down."""
 
     async def wait(self) -> None: ...
+
+
+@runtime_checkable
+class ShutdownSubscription(Protocol):
+    """A shutdown signal that can also call back (:class:`impl.lifecycle.ShutdownNotice`):
+    a stream then needs no task of its own waiting for it."""
+
+    def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]: ...
 
 
 class SlowClient(Exception):
@@ -239,10 +248,17 @@ class _Stream:
     """The state of one response while it streams.
 
     The per-item path is kept short (it runs once per event for the fastest
-    producers): the send timeout is a watchdog task, not a cancel scope per
-    send; no lock: a keep-alive is sent only while no other send is under way,
-    and a send waits only while a keep-alive is under way; the clock is read
-    per send only when there are keep-alives.
+    producers): the send timeout is a watchdog, not a cancel scope per send;
+    no lock: a keep-alive is sent only while no other send is under way, and a
+    send waits only while a keep-alive is under way; the clock is read per send
+    only when there are keep-alives.
+
+    An idle stream is kept small (thousands may wait at once): besides the
+    response's own task, one task waits for the disconnect and one timer task
+    is both the send-timeout watchdog and the keep-alive's clock (a keep-alive
+    is sent by a task that lives for that send only, so the watchdog judges it
+    like any send); a shutdown signal that can call back
+    (:class:`ShutdownSubscription`) takes no task.
     """
 
     def __init__(
@@ -265,20 +281,28 @@ class _Stream:
         self.error: Exception | None = None
 
     async def run(self) -> None:
-        async with anyio.create_task_group() as group:
-            scope = group.cancel_scope
-            group.start_soon(self._watch_disconnect, scope)
-            if self.response.shutdown is not None:
-                group.start_soon(self._watch_shutdown, self.response.shutdown, scope)
-            if self.response.keepalive is not None:
-                group.start_soon(self._keep_alive, self.response.keepalive)
-            if self.response.send_timeout is not None:
-                group.start_soon(self._watch_sends, self.response.send_timeout, scope)
-            try:
-                await self._pump()
-            except Exception as error:  # re-raised below, unwrapped, after the tasks stop
-                self.error = error
-            scope.cancel()
+        unsubscribe: Callable[[], None] | None = None
+        try:
+            async with anyio.create_task_group() as group:
+                scope = group.cancel_scope
+                group.start_soon(self._watch_disconnect, scope)
+                shutdown = self.response.shutdown
+                subscription: object = shutdown
+                if isinstance(subscription, ShutdownSubscription):
+                    unsubscribe = subscription.subscribe(partial(self._on_shutdown, scope))
+                elif shutdown is not None:
+                    group.start_soon(self._watch_shutdown, shutdown, scope)
+                keepalive, limit = self.response.keepalive, self.response.send_timeout
+                if keepalive is not None or limit is not None:
+                    group.start_soon(self._watch_time, keepalive, limit, group)
+                try:
+                    await self._pump()
+                except Exception as error:  # re-raised below, unwrapped, after the tasks stop
+                    self.error = error
+                scope.cancel()
+        finally:
+            if unsubscribe is not None:
+                unsubscribe()
         if self.error is not None:
             raise self.error
         if self.timed_out:
@@ -294,6 +318,10 @@ class _Stream:
                 await self.send(_final())
 
     async def _pump(self) -> None:
+        checkpoint = _checkpoint()
+        # Once before the head: the watcher takes the request's message and waits in
+        # receive(), so that from the first item on a disconnect is seen at the next checkpoint.
+        await checkpoint()
         # ASGI lets a server hold the head until the first body message (granian does;
         # uvicorn sends it at http.response.start): an empty one, under the send timeout
         # like any other, sends the headers before the producer's first item on any server.
@@ -301,10 +329,6 @@ class _Stream:
         next_item = self.producer.next_item
         encode = self.response.encode
         every = self.response.checkpoint_every
-        checkpoint = _checkpoint()
-        # Once before the first item: the watcher takes the request's message and waits in
-        # receive(), so that from the first item on a disconnect is seen at the next checkpoint.
-        await checkpoint()
         since_checkpoint = 0
         while True:
             item = await next_item()
@@ -353,40 +377,52 @@ class _Stream:
 
     async def _watch_shutdown(self, signal: ShutdownSignal, scope: anyio.CancelScope) -> None:
         await signal.wait()
+        self._on_shutdown(scope)
+
+    def _on_shutdown(self, scope: anyio.CancelScope) -> None:
         self.shutting_down = True
         scope.cancel()
 
-    async def _watch_sends(self, limit: float, scope: anyio.CancelScope) -> None:
-        """End the stream when one send has waited a whole *limit* (noticed within 2x).
+    async def _watch_time(
+        self, keepalive: KeepAlive | None, limit: float | None, group: anyio.abc.TaskGroup
+    ) -> None:
+        """The send-timeout watchdog and the keep-alive's clock, in one task.
 
-        The send pending at one wake-up must still be the one pending at the
-        next, *limit* later, after a checkpoint that lets ready I/O complete it.
+        Watchdog (*limit*): the stream ends when one send has waited a whole
+        *limit* (noticed within 2x): the send pending at one wake-up must still
+        be the one pending at the next, *limit* later, after a checkpoint that
+        lets ready I/O complete it. Keep-alive: once nothing was sent for its
+        interval, and no send is under way, a task is started that sends it.
         """
+        next_watch = time.monotonic() + limit if limit is not None else math.inf
         pending_before: int | None = None
         while True:
-            await anyio.sleep(limit)
-            await anyio.lowlevel.checkpoint()
-            pending = self.sends_started if self.sending else None
-            if pending is not None and pending == pending_before:
-                self.timed_out = True
-                scope.cancel()
-                return
-            pending_before = pending
+            due = self.last_sent + keepalive.interval if keepalive is not None else math.inf
+            await anyio.sleep(max(min(next_watch, due) - time.monotonic(), 0))
+            if limit is not None and time.monotonic() >= next_watch:
+                await anyio.lowlevel.checkpoint()
+                pending = self.sends_started if self.sending else None
+                if pending is not None and pending == pending_before:
+                    self.timed_out = True
+                    group.cancel_scope.cancel()
+                    return
+                pending_before = pending
+                next_watch = time.monotonic() + limit
+            if keepalive is not None and time.monotonic() >= self.last_sent + keepalive.interval:
+                if not self.sending and self.keepalive_sent is None:
+                    self.keepalive_sent = anyio.Event()
+                    group.start_soon(self._keep_alive, keepalive.payload)
+                # A send under way is not silence: the next keep-alive is due an interval on.
+                self.last_sent = time.monotonic()
 
-    async def _keep_alive(self, keepalive: KeepAlive) -> None:
-        while True:
-            await anyio.sleep(max(self.last_sent + keepalive.interval - time.monotonic(), 0))
-            if self.sending:
-                # A send under way is not silence, and two sends must not overlap.
-                await anyio.sleep(keepalive.interval)
-                continue
-            if time.monotonic() >= self.last_sent + keepalive.interval:
-                self.keepalive_sent = sent = anyio.Event()
-                try:
-                    await self._sent(_body(keepalive.payload))
-                finally:
-                    self.keepalive_sent = None
-                    sent.set()
+    async def _keep_alive(self, payload: bytes) -> None:
+        """Send one keep-alive; the stream's own sends wait until it is taken."""
+        try:
+            await self._sent(_body(payload))
+        finally:
+            sent, self.keepalive_sent = self.keepalive_sent, None
+            if sent is not None:
+                sent.set()
 
 
 def _checkpoint() -> Callable[[], Any]:
