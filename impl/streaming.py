@@ -70,7 +70,15 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from functools import partial
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -161,9 +169,12 @@ class _Producer:
     def __init__(self, content: Content) -> None:
         self._async: AsyncIterator[Chunk] | None = None
         self._sync: Iterator[Chunk] | None = None
+        #: An async producer's ``__anext__`` (``None`` for a sync one), for a caller that
+        #: catches ``StopAsyncIteration`` itself.
+        self.anext: Callable[[], Awaitable[Chunk]] | None = None
         if isinstance(content, AsyncIterable):
             self._async = aiter(content)
-            self._anext = self._async.__anext__
+            self.anext = self._async.__anext__
         else:
             self._sync = iter(content)
 
@@ -171,7 +182,7 @@ class _Producer:
         """The next item, or ``None`` when the producer is exhausted."""
         if self._async is not None:
             try:
-                return await self._anext()
+                return await anext(self._async)
             except StopAsyncIteration:
                 return None
         assert self._sync is not None
@@ -327,11 +338,19 @@ class _Stream:
         # like any other, sends the headers before the producer's first item on any server.
         await self._send_chunk(b"")
         next_item = self.producer.next_item
+        anext_async = self.producer.anext  # None for a sync producer
         encode = self.response.encode
         every = self.response.checkpoint_every
+        send, charset, clocked = self.send, self.charset, self.clocked
         since_checkpoint = 0
         while True:
-            item = await next_item()
+            if anext_async is not None:
+                try:
+                    item: Chunk | None = await anext_async()
+                except StopAsyncIteration:
+                    item = None
+            else:
+                item = await next_item()
             if item is None:
                 # The final message is a send like any other: the send timeout covers it.
                 await self._send_message(_final())
@@ -339,9 +358,17 @@ class _Stream:
                 return
             if encode is not None:
                 item = encode(item)
-            await self._send_message(
-                _body(item.encode(self.charset) if isinstance(item, str) else item)
-            )
+            chunk = item.encode(charset) if isinstance(item, str) else item
+            # _send_message written out: these are the stream's hottest lines. An error from
+            # send() ends the stream (and its watchdog), so `sending` needs no finally here.
+            while self.keepalive_sent is not None:
+                await self.keepalive_sent.wait()
+            self.sends_started += 1
+            self.sending = True
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            self.sending = False
+            if clocked:
+                self.last_sent = time.monotonic()
             since_checkpoint += 1
             if since_checkpoint == every:
                 # Let the disconnect watcher run even if neither the producer nor send() suspends.
