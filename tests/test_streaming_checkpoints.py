@@ -2,8 +2,9 @@
 
 The stream yields to the event loop once every N items (two by default, the
 bound of ``CANCEL-PROMPT-01``), so a disconnect is noticed within N items
-even when neither the producer nor ``send`` ever suspends; and the SSE
-response's fast path writes the bytes the general encoder writes.
+even when neither the producer nor ``send`` ever suspends; the SSE
+response's fast path writes the bytes the general encoder writes; and the
+shutdown notice calls a stream back instead of keeping a task waiting.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from impl.lifecycle import ShutdownNotice
 from impl.sse import EventStreamResponse
 from impl.streaming import CHECKPOINT_EVERY, StreamResponse
 from spec.patience import guarded
@@ -62,3 +64,16 @@ async def test_sse_response_writes_the_encoders_bytes() -> None:
             await exchange.app_done.wait()
     bodies = [message["body"] for message in exchange.body_messages if message["body"]]
     assert bodies == [encode(event) for event in events]
+
+
+def test_shutdown_notice_calls_back_once_set_and_not_after_unsubscribing() -> None:
+    notice = ShutdownNotice()
+    called: list[str] = []
+    unsubscribe = notice.subscribe(lambda: called.append("first"))
+    stopped = notice.subscribe(lambda: called.append("gone"))
+    stopped()
+    notice.trigger()
+    assert called == ["first"]
+    notice.subscribe(lambda: called.append("late"))  # set already: called at once
+    assert called == ["first", "late"]
+    unsubscribe()
