@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable, Mapping
 
-from impl.streaming import KeepAlive, ShutdownSignal, StreamResponse, transformed
+from impl.streaming import CHECKPOINT_EVERY, KeepAlive, ShutdownSignal, StreamResponse
 from spec.sse import Event, encode, encode_comment
 
 SSE_HEADERS = {
@@ -32,6 +32,8 @@ class EventStreamResponse(StreamResponse):
             :data:`SHUTDOWN_EVENT`.
         send_timeout: seconds a client may take to accept an event before the
             stream is abandoned (see :class:`~impl.streaming.StreamResponse`).
+        checkpoint_every: events between two yields to the event loop, the most
+            events made after a disconnect (see :mod:`impl.streaming`).
     """
 
     def __init__(
@@ -43,9 +45,10 @@ class EventStreamResponse(StreamResponse):
         keepalive: float | None = None,
         shutdown: ShutdownSignal | None = None,
         send_timeout: float | None = None,
+        checkpoint_every: int = CHECKPOINT_EVERY,
     ) -> None:
         super().__init__(
-            transformed(events, encode),
+            events,  # type: ignore[arg-type]  # events, made bytes by encode= below
             status_code=status_code,
             headers={**SSE_HEADERS, **(headers or {})},
             media_type="text/event-stream",
@@ -53,4 +56,6 @@ class EventStreamResponse(StreamResponse):
             shutdown=shutdown,
             farewell=encode(SHUTDOWN_EVENT),
             send_timeout=send_timeout,
+            encode=encode,
+            checkpoint_every=checkpoint_every,
         )

@@ -10,10 +10,19 @@ whole server answers no one, until a socket buffer fills. Polling
 round trip through ``receive`` per item. This module does neither:
 
 * one watcher task waits on ``receive()`` for ``http.disconnect`` (no polling);
-* after each item the stream passes one checkpoint (``anyio.lowlevel.checkpoint``,
-  a bare yield to the loop), so the watcher runs even when neither the producer
-  nor ``send`` ever suspends. The producer is asked for at most one more item
-  after the server has reported the disconnect.
+* after every :data:`CHECKPOINT_EVERY` items (two) the stream passes one
+  checkpoint (a bare yield to the loop), so the watcher runs even when neither
+  the producer nor ``send`` ever suspends. The producer is asked for at most
+  two more items after the server has reported the disconnect, the bound of
+  ``CANCEL-PROMPT-01``.
+
+The checkpoint is what the stream's speed turns on, more than any work of its
+own: under uvloop a write is queued and written out when the loop next turns,
+so every turn of the loop is a ``write`` system call, and a checkpoint per item
+is a system call per item (``python -m bench run`` measures
+``checkpoint_every`` 1, 2, 16 and 64 beside the peers). On asyncio the
+checkpoint is ``asyncio.sleep(0)``, called directly: ``anyio.lowlevel.checkpoint``
+is the same yield after a look-up of the running backend, per call.
 
 The contract of :class:`StreamResponse`:
 
@@ -27,6 +36,9 @@ The contract of :class:`StreamResponse`:
   timeout, server shutdown, cancellation, an error), the producer is closed,
   running its ``finally`` blocks and ``async with`` exits, inside a shielded
   scope bounded by ``cleanup_timeout``;
+* ``encode``: applied to each item before it is sent (the SSE response passes
+  its events and their encoder: one generator fewer per item than
+  :func:`transformed`);
 * ``send_timeout``: a send the client does not take within that many seconds
   (noticed within twice that; the final, empty message is a send too) ends the
   stream, as for a client that stopped reading: cleanup runs, then
@@ -55,10 +67,20 @@ one's shutdown).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import Protocol, TypeVar
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
+from functools import partial
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import anyio
 import anyio.lowlevel
@@ -76,6 +98,14 @@ class ShutdownSignal(Protocol):
     async def wait(self) -> None: ...
 
 
+@runtime_checkable
+class ShutdownSubscription(Protocol):
+    """A shutdown signal that can also call back (:class:`impl.lifecycle.ShutdownNotice`):
+    a stream then needs no task of its own waiting for it."""
+
+    def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]: ...
+
+
 class SlowClient(Exception):
     """The client did not take a chunk within the send timeout; the connection is to be aborted."""
 
@@ -91,6 +121,10 @@ class KeepAlive:
 
 
 T = TypeVar("T")
+
+#: Items between two checkpoints of a stream (``StreamResponse(checkpoint_every=)``): the
+#: most items a producer that never awaits is asked for after a disconnect (``CANCEL-PROMPT-01``).
+CHECKPOINT_EVERY = 2
 
 
 def transformed(items: AsyncIterable[T] | Iterable[T], function: Callable[[T], Chunk]) -> Content:
@@ -135,8 +169,12 @@ class _Producer:
     def __init__(self, content: Content) -> None:
         self._async: AsyncIterator[Chunk] | None = None
         self._sync: Iterator[Chunk] | None = None
+        #: An async producer's ``__anext__`` (``None`` for a sync one), for a caller that
+        #: catches ``StopAsyncIteration`` itself.
+        self.anext: Callable[[], Awaitable[Chunk]] | None = None
         if isinstance(content, AsyncIterable):
             self._async = aiter(content)
+            self.anext = self._async.__anext__
         else:
             self._sync = iter(content)
 
@@ -178,8 +216,14 @@ class StreamResponse(Response):
         farewell: bytes | None = None,
         cleanup_timeout: float = 5.0,
         background: BackgroundTask | None = None,
+        encode: Callable[[Any], Chunk] | None = None,
+        checkpoint_every: int = CHECKPOINT_EVERY,
     ) -> None:
+        if checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be at least 1, not {checkpoint_every}")
         self.content = content
+        self.encode = encode
+        self.checkpoint_every = checkpoint_every
         self.status_code = status_code
         self.media_type = self.media_type if media_type is None else media_type
         self.background = background
@@ -215,9 +259,17 @@ class _Stream:
     """The state of one response while it streams.
 
     The per-item path is kept short (it runs once per event for the fastest
-    producers): the send timeout is a watchdog task, not a cancel scope per
-    send, and the lock that keeps keep-alives out of a send exists only when
-    there are keep-alives.
+    producers): the send timeout is a watchdog, not a cancel scope per send;
+    no lock: a keep-alive is sent only while no other send is under way, and a
+    send waits only while a keep-alive is under way; the clock is read per send
+    only when there are keep-alives.
+
+    An idle stream is kept small (thousands may wait at once): besides the
+    response's own task, one task waits for the disconnect and one timer task
+    is both the send-timeout watchdog and the keep-alive's clock (a keep-alive
+    is sent by a task that lives for that send only, so the watchdog judges it
+    like any send); a shutdown signal that can call back
+    (:class:`ShutdownSubscription`) takes no task.
     """
 
     def __init__(
@@ -228,9 +280,10 @@ class _Stream:
         self.receive = receive
         self.send = send
         self.charset = response.charset
-        self.lock = anyio.Lock(fast_acquire=True) if response.keepalive is not None else None
+        self.clocked = response.keepalive is not None
         self.last_sent = time.monotonic()
-        self.sending_since: float | None = None
+        self.sending = False
+        self.keepalive_sent: anyio.Event | None = None
         self.sends_started = 0
         self.finished = False
         self.disconnected = False
@@ -239,20 +292,28 @@ class _Stream:
         self.error: Exception | None = None
 
     async def run(self) -> None:
-        async with anyio.create_task_group() as group:
-            scope = group.cancel_scope
-            group.start_soon(self._watch_disconnect, scope)
-            if self.response.shutdown is not None:
-                group.start_soon(self._watch_shutdown, self.response.shutdown, scope)
-            if self.response.keepalive is not None:
-                group.start_soon(self._keep_alive, self.response.keepalive)
-            if self.response.send_timeout is not None:
-                group.start_soon(self._watch_sends, self.response.send_timeout, scope)
-            try:
-                await self._pump()
-            except Exception as error:  # re-raised below, unwrapped, after the tasks stop
-                self.error = error
-            scope.cancel()
+        unsubscribe: Callable[[], None] | None = None
+        try:
+            async with anyio.create_task_group() as group:
+                scope = group.cancel_scope
+                group.start_soon(self._watch_disconnect, scope)
+                shutdown = self.response.shutdown
+                subscription: object = shutdown
+                if isinstance(subscription, ShutdownSubscription):
+                    unsubscribe = subscription.subscribe(partial(self._on_shutdown, scope))
+                elif shutdown is not None:
+                    group.start_soon(self._watch_shutdown, shutdown, scope)
+                keepalive, limit = self.response.keepalive, self.response.send_timeout
+                if keepalive is not None or limit is not None:
+                    group.start_soon(self._watch_time, keepalive, limit, group)
+                try:
+                    await self._pump()
+                except Exception as error:  # re-raised below, unwrapped, after the tasks stop
+                    self.error = error
+                scope.cancel()
+        finally:
+            if unsubscribe is not None:
+                unsubscribe()
         if self.error is not None:
             raise self.error
         if self.timed_out:
@@ -268,34 +329,70 @@ class _Stream:
                 await self.send(_final())
 
     async def _pump(self) -> None:
+        checkpoint = _checkpoint()
+        # Once before the head: the watcher takes the request's message and waits in
+        # receive(), so that from the first item on a disconnect is seen at the next checkpoint.
+        await checkpoint()
         # ASGI lets a server hold the head until the first body message (granian does;
         # uvicorn sends it at http.response.start): an empty one, under the send timeout
         # like any other, sends the headers before the producer's first item on any server.
         await self._send_chunk(b"")
+        next_item = self.producer.next_item
+        anext_async = self.producer.anext  # None for a sync producer
+        encode = self.response.encode
+        every = self.response.checkpoint_every
+        send, charset, clocked = self.send, self.charset, self.clocked
+        since_checkpoint = 0
         while True:
-            item = await self.producer.next_item()
+            if anext_async is not None:
+                try:
+                    item: Chunk | None = await anext_async()
+                except StopAsyncIteration:
+                    item = None
+            else:
+                item = await next_item()
             if item is None:
                 # The final message is a send like any other: the send timeout covers it.
                 await self._send_message(_final())
                 self.finished = True
                 return
-            await self._send_chunk(item.encode(self.charset) if isinstance(item, str) else item)
-            # Let the disconnect watcher run even if neither the producer nor send() suspends.
-            await anyio.lowlevel.checkpoint()
+            if encode is not None:
+                item = encode(item)
+            chunk = item.encode(charset) if isinstance(item, str) else item
+            # _send_message written out: these are the stream's hottest lines. An error from
+            # send() ends the stream (and its watchdog), so `sending` needs no finally here.
+            while self.keepalive_sent is not None:
+                await self.keepalive_sent.wait()
+            self.sends_started += 1
+            self.sending = True
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            self.sending = False
+            if clocked:
+                self.last_sent = time.monotonic()
+            since_checkpoint += 1
+            if since_checkpoint == every:
+                # Let the disconnect watcher run even if neither the producer nor send() suspends.
+                since_checkpoint = 0
+                await checkpoint()
 
     async def _send_chunk(self, chunk: bytes) -> None:
         await self._send_message(_body(chunk))
 
     async def _send_message(self, message: Message) -> None:
+        while self.keepalive_sent is not None:
+            await self.keepalive_sent.wait()
+        await self._sent(message)
+
+    async def _sent(self, message: Message) -> None:
+        """Send *message*: no other send may be under way."""
         self.sends_started += 1
-        self.sending_since = time.monotonic()
-        if self.lock is None:
+        self.sending = True
+        try:
             await self.send(message)
-        else:
-            async with self.lock:
-                await self.send(message)
-        self.sending_since = None
-        self.last_sent = time.monotonic()
+        finally:
+            self.sending = False
+        if self.clocked:
+            self.last_sent = time.monotonic()
 
     async def _watch_disconnect(self, scope: anyio.CancelScope) -> None:
         while True:
@@ -307,31 +404,66 @@ class _Stream:
 
     async def _watch_shutdown(self, signal: ShutdownSignal, scope: anyio.CancelScope) -> None:
         await signal.wait()
+        self._on_shutdown(scope)
+
+    def _on_shutdown(self, scope: anyio.CancelScope) -> None:
         self.shutting_down = True
         scope.cancel()
 
-    async def _watch_sends(self, limit: float, scope: anyio.CancelScope) -> None:
-        """End the stream when one send has waited a whole *limit* (noticed within 2x).
+    async def _watch_time(
+        self, keepalive: KeepAlive | None, limit: float | None, group: anyio.abc.TaskGroup
+    ) -> None:
+        """The send-timeout watchdog and the keep-alive's clock, in one task.
 
-        The send pending at one wake-up must still be the one pending at the
-        next, *limit* later, after a checkpoint that lets ready I/O complete it.
+        Watchdog (*limit*): the stream ends when one send has waited a whole
+        *limit* (noticed within 2x): the send pending at one wake-up must still
+        be the one pending at the next, *limit* later, after a checkpoint that
+        lets ready I/O complete it. Keep-alive: once nothing was sent for its
+        interval, and no send is under way, a task is started that sends it.
         """
+        next_watch = time.monotonic() + limit if limit is not None else math.inf
         pending_before: int | None = None
         while True:
-            await anyio.sleep(limit)
-            await anyio.lowlevel.checkpoint()
-            pending = self.sends_started if self.sending_since is not None else None
-            if pending is not None and pending == pending_before:
-                self.timed_out = True
-                scope.cancel()
-                return
-            pending_before = pending
+            due = self.last_sent + keepalive.interval if keepalive is not None else math.inf
+            await anyio.sleep(max(min(next_watch, due) - time.monotonic(), 0))
+            if limit is not None and time.monotonic() >= next_watch:
+                await anyio.lowlevel.checkpoint()
+                pending = self.sends_started if self.sending else None
+                if pending is not None and pending == pending_before:
+                    self.timed_out = True
+                    group.cancel_scope.cancel()
+                    return
+                pending_before = pending
+                next_watch = time.monotonic() + limit
+            if keepalive is not None and time.monotonic() >= self.last_sent + keepalive.interval:
+                if not self.sending and self.keepalive_sent is None:
+                    self.keepalive_sent = anyio.Event()
+                    group.start_soon(self._keep_alive, keepalive.payload)
+                # A send under way is not silence: the next keep-alive is due an interval on.
+                self.last_sent = time.monotonic()
 
-    async def _keep_alive(self, keepalive: KeepAlive) -> None:
-        while True:
-            await anyio.sleep(max(self.last_sent + keepalive.interval - time.monotonic(), 0))
-            if time.monotonic() >= self.last_sent + keepalive.interval:
-                await self._send_chunk(keepalive.payload)
+    async def _keep_alive(self, payload: bytes) -> None:
+        """Send one keep-alive; the stream's own sends wait until it is taken."""
+        try:
+            await self._sent(_body(payload))
+        finally:
+            sent, self.keepalive_sent = self.keepalive_sent, None
+            if sent is not None:
+                sent.set()
+
+
+def _checkpoint() -> Callable[[], Any]:
+    """A yield to the event loop: ``asyncio.sleep(0)`` on asyncio (what anyio's asyncio
+    backend awaits, without its look-up of the backend per call), anyio's elsewhere."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return anyio.lowlevel.checkpoint
+    return _asyncio_checkpoint
+
+
+async def _asyncio_checkpoint() -> None:
+    await asyncio.sleep(0)
 
 
 def _body(chunk: bytes) -> Message:

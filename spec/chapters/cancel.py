@@ -18,7 +18,8 @@ opposite ways:
   slower in our measurements).
 
 The right shape is one task waiting on `receive()` for `http.disconnect`, a
-checkpoint after each item, and cleanup in a shielded scope. The checks drive
+checkpoint after every item or every second one (no more than two items may
+follow a disconnect), and cleanup in a shielded scope. The checks drive
 the endless producers of the conformance surface (`GET /conformance/endless`,
 async, sync and never-awaiting) and read what happened on the server through
 `GET /conformance/observe`. Most run over a real socket and at the ASGI

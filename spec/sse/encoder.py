@@ -50,6 +50,19 @@ def encode(event: Event) -> bytes:
     Raises:
         ValueError: a field cannot be carried unaltered (see the module docstring).
     """
+    data = event.data
+    if (
+        event.event is None
+        and event.id is None
+        and event.retry is None
+        and event.comment is None
+        and type(data) is str
+        and "\n" not in data
+        and "\r" not in data
+    ):
+        # The most common event, one line of data and nothing else: the general path's
+        # bytes, made without its list and joins (an SSE stream's hottest line).
+        return b"data: " + data.encode("utf-8") + b"\n\n"
     validate(event)
     lines: list[str] = []
     if event.comment is not None:
