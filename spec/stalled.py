@@ -36,7 +36,9 @@ import anyio
 import anyio.to_thread
 
 from spec import witness
+from spec.rules import not_applicable
 from spec.surface import BYTES_PATH, ENDLESS_PATH, FILES_PATH
+from spec.targets.client import speaks_http2
 from spec.wire import base_path
 
 RECEIVE_BUFFER = 4096
@@ -195,5 +197,15 @@ async def open_stalled(
 
     Raises OSError (the server refused or reset it) or TimeoutError (30 s without
     the first bytes: a hang guard, which a correct server never comes near).
+
+    Over HTTP/2 (``--http=2``) the calling check is not applicable: a stalled reader
+    here is one HTTP/1.1 connection, whose state the kernel shows; over HTTP/2 a
+    stream stalls inside a connection, and HTTP2-ABORT-01 judges its send timeout.
     """
+    if speaks_http2():
+        not_applicable(
+            "a stalled reader here is an HTTP/1.1 connection whose state the kernel shows; "
+            "over HTTP/2 one stream stalls inside a connection, and the send timeout's reset "
+            "is HTTP2-ABORT-01's (RST_STREAM)"
+        )
     return await anyio.to_thread.run_sync(_open, kind, url, stream_id, send_timeout)
