@@ -17,7 +17,7 @@ a deterministic function of the prompt, paced by the settings.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import anyio
 
@@ -38,7 +38,7 @@ FAILURE_MESSAGE = "the model failed while generating"
 """What a client is told of a failure (its details stay in the server's log)."""
 
 
-async def framed(tokens: AsyncIterator[str], style: Style) -> AsyncIterator[Event]:
+async def framed(tokens: AsyncIterator[str], style: Style) -> AsyncGenerator[Event, None]:
     """The events of *tokens* in *style*; closing the result closes *tokens* at once."""
     text = ""
     try:

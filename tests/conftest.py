@@ -15,6 +15,7 @@ META_MODULES = {
     "test_baseline",
     "test_cancel_fails",
     "test_cancel_gc",
+    "test_chat_fails",
     "test_capabilities",
     "test_checks_can_fail",
     "test_cli",
