@@ -41,6 +41,7 @@ implements, for example
 | `headers` | the SSE and text endpoints add the `headers=JSON` they are given | not applicable |
 | `stop` | `GET /conformance/sse/stop` is served | not applicable |
 | `ndjson` | `GET /conformance/ndjson` is served | not applicable |
+| `chat` | `POST /conformance/chat` is served | not applicable |
 | `gates` | `gate=NAME` and `/conformance/gates/NAME` are served | not observable |
 
 A check that needs both a stream the target does not serve and an
@@ -160,6 +161,28 @@ endless SQLite query the kit runs (`{"n": N, "text": "row N"}`, one fetch at
 a time in a worker thread); its producer reports under `id` at
 `GET /conformance/observe` (`cleanup` once the cursor and the connection are
 closed). The library's part is to close the producer when the client leaves.
+
+## `POST /conformance/chat`
+
+Streams a fake model's answer as a chat API does (the chapter "AI token
+streams"), as `text/event-stream`. The body is a JSON object (at most 1 MiB;
+nested and checked as every JSON body is) with the members, all optional:
+`tokens` (a list of at most 10,000 strings, the model's output in order;
+default none), `repeat` (the tokens made that many times over, 0 to 100,000;
+default 1), `style` (`"openai"`, the default: data-only JSON chunks, each
+token the `content` of `choices[0].delta`, ended by `data: [DONE]`; or
+`"typed"`: `response.output_text.delta` events whose `delta` is the token,
+ended by one terminal event, `response.completed`), `delay_ms` (how long the
+model thinks before its first token, 0 to 600,000; default 0), `fail_after`
+(the model fails after that many tokens: the stream tells it with an error
+event and ends; default never), `keepalive` (seconds between keep-alive
+comments while nothing else is sent: 0 for none, or 0.05 to 3600; default the
+target's own) and `id` (1 to 100 characters: the model reports under it at
+`GET /conformance/observe`: `started` once it starts thinking, `produced` the
+tokens made, `cleanup` once it has stopped). A body that is not such an object
+(not JSON, not UTF-8, an unknown member, a member of the wrong type or out of
+range) gets a 400 before the model starts, a larger one a 413 with
+`Connection: close`; no body gets a 5xx.
 
 ## Gates: `gate=NAME` and `/conformance/gates/NAME`
 
