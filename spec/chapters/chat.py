@@ -2,16 +2,22 @@
 
 A chat API streams the model's answer as it is generated, the "typing
 effect" of a chat window. The prompt is a request body, so the request is a
-`POST`; a browser's `EventSource` cannot send one (it only ever makes a `GET`
-without a body, WHATWG HTML's `EventSource` constructor), so a page reads the
-stream with `fetch()` and the response body's `ReadableStream` (WHATWG Fetch,
-WHATWG Streams), cutting the bytes into events itself. The framing is still
-Server-Sent Events (`text/event-stream`, WHATWG HTML's parsing rules): only
-the request and the reader change.
+`POST`; a browser's `EventSource` cannot send one (its constructor only ever
+makes a `GET` without a body: [WHATWG HTML, the `EventSource`
+constructor](https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource)),
+so a page reads the stream with [`fetch()`](https://fetch.spec.whatwg.org/#fetch-method)
+and the response body, a [`ReadableStream`](https://streams.spec.whatwg.org/#rs-class)
+(WHATWG Fetch, WHATWG Streams), cutting the bytes into events itself. The
+framing is still Server-Sent Events (`text/event-stream`, [WHATWG HTML's
+parsing rules](https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream)):
+only the request and the reader change.
 
 What the events mean is a *vendor convention*, not a standard: the OpenAI
-API reference defines the two shapes that most servers and client libraries
-copy, and this chapter holds a target to them as they are written there.
+API reference ([Chat Completions' `stream`](https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream),
+[the Responses API's streaming events](https://platform.openai.com/docs/api-reference/responses-streaming))
+defines the two shapes that many servers and client libraries copy; this
+chapter holds a target that declares the capability `chat` to both, as they
+are written there.
 
 * **Chat Completions style** (`openai`): data-only events, each one JSON
   chunk (`{"object": "chat.completion.chunk", "choices": [{"delta":
