@@ -40,6 +40,7 @@ MUST_FAIL: dict[str, set[str]] = {
         "check_typed_stream_ends_with_one_terminal_event",
     },
     "raw_text": {"check_tokens_arrive_over_post"},
+    "buffered": {"check_each_token_arrives_before_the_next"},
     "json_reply": {"check_tokens_arrive_over_post"},
     "error_as_done": {"check_failure_is_an_event_then_the_end"},
     "error_silent_end": {"check_failure_is_an_event_then_the_end"},
@@ -71,6 +72,7 @@ def surroundings() -> Iterator[Callable[[ASGIApp], Surroundings]]:
 def short_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     """What a broken stream never does is waited for one second, not five."""
     monkeypatch.setenv("STREAMSPEC_PATIENCE", "1")
+    monkeypatch.setenv("STREAMSPEC_ARRIVAL_GUARD", "1")
 
 
 async def failing(check: Callable[..., Any], where: Surroundings) -> list[str]:

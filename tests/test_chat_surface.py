@@ -119,6 +119,17 @@ def test_no_body_gets_a_5xx(body: bytes) -> None:
     assert fetched.status < 500, (body[:60], fetched.status, fetched.body[:200])
 
 
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [([("gate", "no spaces")], 400), ([("gate", "g"), ("gate_first", "maybe")], 400)],
+)
+async def test_a_bad_gate_is_refused(params: list[tuple[str, str]], status: int) -> None:
+    fetched = await fetch(
+        AsgiClient(APP), "POST", CHAT_PATH, params=params, headers=JSON, body=b'{"tokens": ["a"]}'
+    )
+    assert fetched.status == status, fetched.body
+
+
 async def test_the_capability_follows_the_factory() -> None:
     assert done_twice.capabilities["chat"] is True
     assert Kit().capabilities["chat"] is False

@@ -64,11 +64,12 @@ import pytest
 
 from spec.capabilities import requires
 from spec.chapters.cancel import new_id, observe_until
-from spec.chat import STYLES, Reading, Style, read
+from spec.chat import STYLES, Reading, Style, read, read_openai
 from spec.patience import guarded, patience, within
 from spec.rules import MUST, SHOULD, Chapter, Source, expect, violation
 from spec.sources import ASGI_DISCONNECT, SSE_AUTHORING
 from spec.sse import Comment, Decoder, MessageEvent
+from spec.stepping import open_stepped
 from spec.streams import Fetched, fetch
 from spec.surface import CHAT_PATH
 from spec.targets.client import StreamClient, StreamedResponse
@@ -137,6 +138,14 @@ CHAT_ERROR = chapter.rule(
     OPENAI_EVENTS,
     why="The status can no longer say it: a stream that just stops, or ends as if complete,"
     " hands the user a cut answer as a whole one.",
+)
+CHAT_EACH = chapter.rule(
+    "CHAT-INC-01",
+    MUST,
+    "Each token reaches the client before the model makes the next one.",
+    OPENAI_DONE,
+    why="Streaming is for the typing effect: tokens held back and sent together make the"
+    " reader wait as long as a whole answer would.",
 )
 CHAT_WAIT = chapter.rule(
     "CHAT-WAIT-01",
@@ -257,6 +266,23 @@ async def check_failure_is_an_event_then_the_end(stream_client: StreamClient, st
             "nothing (typed: at most its response.failed)",
             f"events in order: {shown(reading)}, terminal {reading.terminators}",
         )
+
+
+@CHAT_EACH.check
+async def check_each_token_arrives_before_the_next(stream_client: StreamClient) -> None:
+    """With the model held at a gate before each token, the tokens made so far have arrived."""
+    tokens = ["first", " 例子\n", " [DONE]", " last"]
+    async with open_stepped(stream_client, "chat", tokens) as stream:
+        for number in range(1, len(tokens) + 1):
+            await stream.go_for(number)
+            want = "".join(tokens[:number])
+
+            def done(decoded: bytes, want: str = want) -> bool:
+                decoder = Decoder()
+                events = [i for i in decoder.feed(decoded) if isinstance(i, MessageEvent)]
+                return read_openai(events).text.startswith(want)
+
+            await stream.read_until(done, f"token {number} of {len(tokens)}")
 
 
 async def _first_comment(response: StreamedResponse) -> bool:

@@ -182,7 +182,9 @@ target's own) and `id` (1 to 100 characters: the model reports under it at
 tokens made, `cleanup` once it has stopped). A body that is not such an object
 (not JSON, not UTF-8, an unknown member, a member of the wrong type or out of
 range) gets a 400 before the model starts, a larger one a 413 with
-`Connection: close`; no body gets a 5xx.
+`Connection: close`; no body gets a 5xx. Optional in the query: `gate=NAME`
+and `gate_first=true` (below): the model waits at the gate before each token
+after the first.
 
 ## Gates: `gate=NAME` and `/conformance/gates/NAME`
 

@@ -84,7 +84,9 @@ class Kit:
         self.capabilities = capabilities(supplied)
         self.capabilities["ndjson"] = ndjson is not None
         self.capabilities["chat"] = chat is not None
-        self.capabilities["gates"] = self.capabilities["gates"] or ndjson is not None
+        self.capabilities["gates"] = (
+            self.capabilities["gates"] or ndjson is not None or chat is not None
+        )
         self.gates = GateRegistry()
         self.observations = Observations()
         surface = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)

@@ -17,6 +17,11 @@ most 32 deep, no lone surrogate: :func:`spec.surface.read_json`):
 * ``id``: the producer reports under it at ``GET /conformance/observe``
   (started, tokens produced, cleanup), as the CANCEL chapter's producers do.
 
+The query may name a gate (``gate=NAME``, ``gate_first=true``: the surface's
+gates), at which the model waits before each token after the first (before
+the first too, with ``gate_first``), so the suite can see each token arrive
+before the next one exists.
+
 Anything else (not JSON, not an object, an unknown member, a member of the
 wrong type or out of range) gets a 400 before the model starts; a larger body
 gets a 413 (:mod:`spec.kit.bodies`). The kit hands the factory a
@@ -30,18 +35,20 @@ streaming are the library's.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import anyio.lowlevel
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
 from spec.chat import STYLES, Style
 from spec.kit.bodies import read_capped, too_large
 from spec.kit.factories import respond
+from spec.kit.gates import Gate, GateRegistry, claim_or_refuse, gated, registry_of
 from spec.kit.observations import Observations, Record
 from spec.kit.params import KEEPALIVE_MAX, KEEPALIVE_MIN
 from spec.surface import CHAT_PATH, read_json
@@ -148,8 +155,16 @@ def read_body(raw: bytes) -> ChatBody:
     )
 
 
-async def model(body: ChatBody, record: Record) -> AsyncIterator[str]:
-    """The fake model: ``delay_ms`` of thinking, then the tokens, reporting to *record*.
+def _expanded(body: ChatBody) -> Iterator[str]:
+    for _ in range(body.repeat):
+        yield from body.tokens
+
+
+async def model(
+    body: ChatBody, record: Record, gate: Gate | None = None, registry: GateRegistry | None = None
+) -> AsyncIterator[str]:
+    """The fake model: ``delay_ms`` of thinking, then the tokens, reporting to *record*
+    (held at *gate*, if any, before each token after the first: :func:`spec.kit.gates.gated`).
 
     It awaits a checkpoint after each token, as a model's client awaits the
     next one; from its ``finally`` it sets ``cleanup``.
@@ -159,8 +174,8 @@ async def model(body: ChatBody, record: Record) -> AsyncIterator[str]:
         if body.delay_ms:
             await anyio.sleep(body.delay_ms / 1000)
         made = 0
-        for _ in range(body.repeat):
-            for token in body.tokens:
+        async with aclosing(gated(_expanded(body), gate, registry or GateRegistry())) as tokens:
+            async for token in tokens:
                 if made == body.fail_after:
                     raise GenerationFailed(f"failed after {made} tokens, as requested")
                 made += 1
@@ -181,7 +196,7 @@ def build_router(factory: ChatFactory | None, observations: Observations) -> API
         return router
 
     @router.post(CHAT_PATH)
-    async def chat(request: Request) -> Response:
+    async def chat(request: Request, gate: str | None = Query(None)) -> Response:
         """Stream the fake model's tokens with the library's chat response."""
         raw = await read_capped(request, MAX_BODY)
         if raw is None:
@@ -190,9 +205,12 @@ def build_router(factory: ChatFactory | None, observations: Observations) -> API
             body = read_body(raw)
         except ValueError as error:
             return PlainTextResponse(f"refused: {error}\n", status_code=400)
+        claimed = claim_or_refuse(request, gate)
+        if isinstance(claimed, Response):
+            return claimed
         record = Record() if body.id is None else observations.new(body.id)
         asked = ChatRequest(
-            tokens=model(body, record),
+            tokens=model(body, record, claimed, registry_of(request)),
             style=body.style,
             keepalive=body.keepalive,
             scope=request.scope,

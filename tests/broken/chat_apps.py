@@ -79,6 +79,14 @@ async def _no_end_marker(request: ChatRequest) -> AsyncIterator[Event]:
         yield openai_chunk(token) if request.style == "openai" else typed_delta(token)
 
 
+async def _buffered(request: ChatRequest) -> AsyncIterator[Event]:
+    """The whole answer gathered first, then sent chunk after chunk at once."""
+    tokens = [token async for token in request.tokens]
+    for token in tokens:
+        yield openai_chunk(token) if request.style == "openai" else typed_delta(token)
+    yield DONE_EVENT if request.style == "openai" else typed_completed("".join(tokens))
+
+
 async def _raw_text(request: ChatRequest) -> AsyncIterator[Event]:
     """Tokens sent as the data itself, not as JSON chunks: ``data: Hel``."""
     async for token in request.tokens:
@@ -160,6 +168,7 @@ done_twice = _kit(_done_twice)
 data_after_done = _kit(_data_after_done)
 no_end_marker = _kit(_no_end_marker)
 raw_text = _kit(_raw_text)
+buffered = _kit(_buffered)
 error_as_done = _kit(_error_as_done)
 error_silent_end = _kit(_error_silent_end)
 done_after_error = _kit(_done_after_error)
