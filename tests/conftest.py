@@ -23,6 +23,7 @@ META_MODULES = {
     "test_chunk_checks_fail",
     "test_curl_fails",
     "test_eventsource_page_fails",
+    "test_chat_page_fails",
     "test_file_allowed",
     "test_kit_allowed",
     "test_file_checks_fail",
