@@ -67,7 +67,7 @@ from spec.chapters.cancel import new_id, observe_until
 from spec.chat import STYLES, Reading, Style, read, read_openai
 from spec.patience import guarded, patience, within
 from spec.rules import MUST, SHOULD, Chapter, Source, expect, violation
-from spec.sources import ASGI_DISCONNECT, SSE_AUTHORING
+from spec.sources import ASGI_DISCONNECT, SSE_AUTHORING, SSE_PARSING
 from spec.sse import Comment, Decoder, MessageEvent
 from spec.stepping import open_stepped
 from spec.streams import Fetched, fetch
@@ -106,11 +106,21 @@ SOCKET_HEADERS = [("content-type", "application/json"), ("accept", "text/event-s
 CHAT_POST = chapter.rule(
     "CHAT-POST-01",
     MUST,
-    "A chat stream answers a POST with a JSON body with status 200 and text/event-stream, and"
-    " its deltas carry the model's tokens unchanged and in order.",
+    "A chat stream answers a POST whose body is JSON with status 200 and the Content-Type"
+    " text/event-stream.",
     FETCH_BODY,
-    why="EventSource can only GET: a prompt is a request body, sent with fetch and read from"
-    " the response's ReadableStream, framed as SSE.",
+    why="EventSource can only GET: a prompt is a request body, which a page sends with fetch"
+    " and whose answer it reads from the response's ReadableStream.",
+)
+CHAT_FRAME = chapter.rule(
+    "CHAT-FRAME-01",
+    MUST,
+    "Each event of a chat stream is one of its convention's, and the deltas carry the model's"
+    " tokens unchanged and in order (a newline, a blank line, data: or [DONE] inside a token"
+    " included).",
+    SSE_PARSING,
+    why="The framing is SSE's; a token written as raw data lets its newlines end the event,"
+    " and its [DONE] end the answer.",
 )
 CHAT_DONE = chapter.rule(
     "CHAT-DONE-01",
@@ -192,8 +202,18 @@ def shown(reading: Reading) -> str:
 
 @CHAT_POST.check
 @pytest.mark.parametrize("style", STYLES)
-async def check_tokens_arrive_over_post(stream_client: StreamClient, style: Style) -> None:
-    """The chapter's tricky tokens, POSTed as JSON, come back as deltas that join to them."""
+async def check_a_post_is_answered_with_an_event_stream(
+    stream_client: StreamClient, style: Style
+) -> None:
+    """A JSON body POSTed: 200 and ``text/event-stream``."""
+    fetched = await post_chat(stream_client, chat_body(TOKENS, style))
+    expect_stream(fetched, f"the {style} chat stream")
+
+
+@CHAT_FRAME.check
+@pytest.mark.parametrize("style", STYLES)
+async def check_tokens_arrive_unchanged(stream_client: StreamClient, style: Style) -> None:
+    """The chapter's tricky tokens come back as the convention's deltas, joining to them."""
     fetched = await post_chat(stream_client, chat_body(TOKENS, style))
     expect_stream(fetched, f"the {style} chat stream")
     reading = read(style, events_of(fetched))
