@@ -22,8 +22,12 @@ are written there.
 * **Chat Completions style** (`openai`): data-only events, each one JSON
   chunk (`{"object": "chat.completion.chunk", "choices": [{"delta":
   {"content": "Hel"}}]}`), and the stream is terminated by one event whose
-  data is the literal `[DONE]` (not JSON). A client stops at `[DONE]`: it is
-  how it tells a finished answer from a cut one.
+  data is the literal `[DONE]` (not JSON). The reference's description of
+  `stream` has read "Tokens will be sent as data-only server-sent events as
+  they become available, with the stream terminated by a `data: [DONE]`
+  message" (client libraries generated from it, async-openai's among them,
+  quote it). A client stops at `[DONE]`: it is how it tells a finished answer
+  from a cut one.
 * **Responses style** (`typed`): each event names its type (`event:
   response.output_text.delta`, its data a JSON object whose `type` repeats
   it), and the stream ends with one terminal event: `response.completed`
@@ -85,7 +89,7 @@ FETCH_BODY = Source(
 )
 OPENAI_DONE = Source(
     "OpenAI API reference (a vendor convention, not a standard)",
-    "Chat Completions: create, stream (data-only server-sent events, terminated by data: [DONE])",
+    "Chat Completions: create, the stream parameter",
     f"{_OPENAI}/chat/create#chat-create-stream",
 )
 OPENAI_EVENTS = Source(
@@ -101,7 +105,7 @@ multi-byte characters and an empty token: the framing must carry each unchanged.
 LIMIT = 50_000
 """Tokens a stream would make if nothing stopped it (``tokens`` of one, ``repeat``)."""
 
-SOCKET_HEADERS = [("content-type", "application/json"), ("accept", "text/event-stream")]
+JSON_HEADERS = [("content-type", "application/json"), ("accept", "text/event-stream")]
 
 CHAT_POST = chapter.rule(
     "CHAT-POST-01",
@@ -180,7 +184,7 @@ def chat_body(tokens: list[str], style: Style, **extra: Any) -> bytes:
 
 
 async def post_chat(client: StreamClient, body: bytes) -> Fetched:
-    return await fetch(client, "POST", CHAT_PATH, headers=SOCKET_HEADERS, body=body)
+    return await fetch(client, "POST", CHAT_PATH, headers=JSON_HEADERS, body=body)
 
 
 def events_of(fetched: Fetched) -> list[MessageEvent]:
@@ -327,7 +331,7 @@ async def check_comments_flow_while_the_model_thinks(stream_client: StreamClient
     a load-aware window a hundred times the interval. The client then leaves.
     """
     async with stream_client.stream(
-        "POST", CHAT_PATH, headers=SOCKET_HEADERS, body=_thinking("openai", keepalive=0.05)
+        "POST", CHAT_PATH, headers=JSON_HEADERS, body=_thinking("openai", keepalive=0.05)
     ) as response:
         expect(response.status, 200, "the status of a chat stream whose model thinks")
         waited = await within(patience(), lambda: _first_comment(response))
@@ -349,7 +353,7 @@ async def check_generation_stops_when_the_client_leaves(
     """Read a few deltas of a 50,000-token answer, leave, and wait for the model's cleanup."""
     stream_id = new_id()
     body = chat_body(["tok "], style, repeat=LIMIT, id=stream_id)
-    async with stream_client.stream("POST", CHAT_PATH, headers=SOCKET_HEADERS, body=body) as r:
+    async with stream_client.stream("POST", CHAT_PATH, headers=JSON_HEADERS, body=body) as r:
         expect(r.status, 200, "the status of the chat stream")
         decoder = Decoder()
         seen = 0
@@ -374,7 +378,7 @@ async def check_thinking_stops_when_the_client_leaves(stream_client: StreamClien
     """The client leaves while the model thinks (after its headers): the model's cleanup runs."""
     stream_id = new_id()
     body = _thinking("openai", id=stream_id, keepalive=0)
-    async with stream_client.stream("POST", CHAT_PATH, headers=SOCKET_HEADERS, body=body) as r:
+    async with stream_client.stream("POST", CHAT_PATH, headers=JSON_HEADERS, body=body) as r:
         expect(r.status, 200, "the status of a chat stream whose model thinks")
         facts = await observe_until(stream_client, stream_id, "started")
         expect(facts.get("started"), True, "the model started thinking")
