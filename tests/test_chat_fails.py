@@ -130,6 +130,21 @@ def test_a_target_declaring_nothing_gets_the_rules_not_applicable(tmp_path: Path
     assert set(results.values()) == {"not applicable"}, run.output
 
 
+@pytest.mark.parametrize("name", sorted(MUST_FAIL))
+def test_the_suite_run_fails_each_broken_stream_by_its_rules(name: str, tmp_path: Path) -> None:
+    """``pytest spec --rules=CHAT-*`` as a user runs it: the rules of the checks that must
+    catch the stream fail, with their IDs in the report."""
+    run = run_spec(
+        tmp_path,
+        "--rules=CHAT-*",
+        f"--target=tests.broken.chat_apps:{name}",
+        env={"STREAMSPEC_PATIENCE": "1", "STREAMSPEC_ARRIVAL_GUARD": "1"},
+    )
+    expected = {CHECKS[check][0] for check in MUST_FAIL[name]}
+    assert run.returncode == 1, run.output
+    assert expected <= run.failing(), run.output
+
+
 @pytest.mark.usefixtures("short_windows")
 @pytest.mark.parametrize("name", sorted(MUST_FAIL))
 async def test_each_broken_stream_is_caught(

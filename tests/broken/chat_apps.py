@@ -137,15 +137,21 @@ _DETACHED: set[asyncio.Task[None]] = set()
 async def _runs_on(request: ChatRequest) -> Response:
     """The model runs in a task of its own that feeds a queue: when the client leaves, the
     response stops reading the queue, and nobody stops the task, which generates on."""
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    queue: asyncio.Queue[str | Exception | None] = asyncio.Queue()
 
     async def generate() -> None:
-        async for token in request.tokens:
-            queue.put_nowait(token)
+        try:
+            async for token in request.tokens:
+                queue.put_nowait(token)
+        except Exception as error:  # handed on to the response, which tells it
+            queue.put_nowait(error)
+            return
         queue.put_nowait(None)
 
     async def tokens() -> AsyncIterator[str]:
         while (token := await queue.get()) is not None:
+            if isinstance(token, Exception):
+                raise token
             yield token
 
     task = asyncio.get_running_loop().create_task(generate())
