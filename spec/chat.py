@@ -102,8 +102,8 @@ class Reading:
         terminators: the events that end the stream, in order: ``[DONE]``
             (``openai``) or a terminal type (``typed``), each as its data or type.
         errors: the events that tell of a failure, by position.
-        after_end: events after the first terminator (``[DONE]`` or terminal), as
-            the client saw them (a ``typed`` ``error`` just before the terminal is not).
+        after_end: the events after the first terminator (``[DONE]`` or a terminal
+            type), each as its data (``openai``) or its type (``typed``).
         malformed: events that are not of the convention, each with why.
         positions: the kind of every event in order (``delta``, ``done``,
             ``terminal``, ``error``, ``other``), for messages.
