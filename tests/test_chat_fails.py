@@ -157,3 +157,25 @@ async def test_each_broken_stream_is_caught(
         if not await failing(check, where):
             passed.append(f"{rule_id} {check_name}")
     assert passed == [], f"{name}: these checks passed on it"
+
+
+SURFACE_CHECKS = {name: check for _, name, check in checks_of("SURFACE-CHAT-")}
+
+
+@pytest.mark.parametrize("name", ["reference", *ALLOWED])
+async def test_the_surface_check_passes_on_the_kit(
+    name: str, surroundings: Callable[[ASGIApp], Surroundings]
+) -> None:
+    """``SURFACE-CHAT-01``: the kit's refusals (the reference's, the allowed apps') pass."""
+    app = create_app() if name == "reference" else getattr(allowed_apps, name)
+    where = surroundings(app)
+    assert {n: e for n, check in SURFACE_CHECKS.items() if (e := await failing(check, where))} == {}
+
+
+async def test_the_surface_check_fails_on_a_naive_endpoint(
+    surroundings: Callable[[ASGIApp], Surroundings],
+) -> None:
+    """An endpoint that ``json.loads`` whatever came answers a malformed body with a 500."""
+    where = surroundings(chat_apps.naive_surface)
+    (check,) = SURFACE_CHECKS.values()
+    assert await failing(check, where)

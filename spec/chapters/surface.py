@@ -413,6 +413,7 @@ from spec.streams import Fetched, fetch, served
 from spec.surface import (
     BYTES_PATH,
     CAPABILITIES_PATH,
+    CHAT_PATH,
     LOG_PATH,
     SSE_PATH,
     TEXT_PATH,
@@ -586,6 +587,45 @@ async def check_malformed_log_lines_get_400(stream_client: StreamClient) -> None
     for raw in ("nope", '"line"', '["a", 1]', '["a\\nforged"]', '["a\\rb"]'):
         fetched = await fetch(stream_client, "GET", LOG_PATH, params=[("lines", raw)])
         expect(fetched.status, 400, f"status of GET /conformance/log?lines={raw}")
+
+
+CHAT_ENDPOINT = chapter.rule(
+    "SURFACE-CHAT-01",
+    MUST,
+    "POST /conformance/chat answers 400 when its body is not a JSON object of the surface's"
+    " members (not JSON or UTF-8, nested too deep, a lone surrogate, an unknown member, a wrong"
+    " type, a value out of range), never a 5xx.",
+    SURFACE,
+)
+
+_BAD_CHAT_BODIES = (
+    b"not json",
+    b"\xff{}",
+    b"[]",
+    b"[" * 1000,
+    b'{"tokens": ["\\ud800"]}',
+    b'{"tokens": [1]}',
+    b'{"tokens": [], "style": "other"}',
+    b'{"tokens": [], "delay_ms": -1}',
+    b'{"tokens": [], "keepalive": 1e400}',
+    b'{"prompt": "x"}',
+)
+
+
+@requires("chat")
+@CHAT_ENDPOINT.check
+async def check_malformed_chat_bodies_get_400(stream_client: StreamClient) -> None:
+    """Each malformed body a 400, after a body the surface serves. (The 413 past 1 MiB is not
+    judged: over a socket the server closes the connection while the client still sends, and
+    the client may see the reset before the answer.)"""
+    why = "its refusals would say nothing"
+    headers = [("content-type", "application/json")]
+    await served(
+        stream_client, "POST", CHAT_PATH, headers=headers, body=b'{"tokens": ["a"]}', why=why
+    )
+    for body in _BAD_CHAT_BODIES:
+        fetched = await fetch(stream_client, "POST", CHAT_PATH, headers=headers, body=body)
+        expect(fetched.status, 400, f"status of POST {CHAT_PATH} with the body {body[:30]!r}")
 
 
 GATES = chapter.rule(

@@ -13,7 +13,10 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 
+from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
 
 from impl.chat import FAILURE_MESSAGE, framed
 from impl.sse import EventStreamResponse
@@ -27,6 +30,7 @@ from spec.chat import (
 from spec.kit import Kit, Stream, StreamRequest
 from spec.kit.chat import ChatRequest, GenerationFailed
 from spec.sse import Event
+from spec.surface import CHAT_PATH
 
 KEEPALIVE = 15.0
 
@@ -183,3 +187,22 @@ runs_on = _chat_kit(_runs_on)
 json_reply = _chat_kit(_json_reply)
 undeclared = Kit(stream=Stream(_endless, kinds=frozenset({"endless"})))
 """No chat factory: the capability is false (not broken: the rules do not apply)."""
+
+
+async def _naive_chat(request: Request) -> Response:
+    """The endpoint written the tutorial way: ``json.loads`` and ``members["tokens"]`` on
+    whatever came, so a malformed body is an exception, a 500."""
+    members = json.loads(await request.body())
+    tokens = [str(token) for token in members["tokens"]]
+
+    async def model() -> AsyncIterator[str]:
+        for token in tokens:
+            yield token
+
+    return EventStreamResponse(framed(model(), members.get("style", "openai")))
+
+
+naive_surface = Starlette(
+    routes=[Route(CHAT_PATH, _naive_chat, methods=["POST"]), Mount("/", app=_chat_kit(_json_reply))]
+)
+"""A chat endpoint of its own in front of a kit: its refusals are 500s (``SURFACE-CHAT-01``)."""
