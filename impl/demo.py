@@ -4,6 +4,11 @@
 * ``GET /events``: Server-Sent Events carrying JSON, each with an id, ending with ``event: done``.
 * ``GET /events/page``: a page that reads ``/events`` with the browser's ``EventSource``.
 * ``GET /download/{name}``: a file from the configured root (:mod:`impl.download`).
+* ``POST /chat``: a fake model's answer to ``{"prompt": ..., "style": "openai" | "typed"}``,
+  streamed as a chat API streams it (:mod:`impl.chat`): keep-alive comments while it thinks,
+  then one event a token, then ``data: [DONE]`` (or ``response.completed``).
+* ``GET /chat/page``: a page that reads ``POST /chat`` with ``fetch`` and a ``ReadableStream``
+  (``EventSource`` cannot send a POST), and whose Stop button aborts the request.
 
 Each route declares its one-line summary and the rules it illustrates
 (:func:`impl.index.demo`): ``GET /`` lists them from there.
@@ -29,18 +34,43 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, Response
 
+from impl.chat import fake_model, framed
 from impl.download import FileDownload
 from impl.index import demo
 from impl.lifecycle import ShutdownNotice
 from impl.logs import LogStreamResponse
 from impl.settings import Settings
 from impl.sse import EventStreamResponse
+from spec.chat import STYLES, Style
+from spec.kit.bodies import read_capped, too_large
 from spec.sse import Event
+from spec.surface import read_json
 
 #: The page of ``GET /events/page`` (its script only sets text, never markup).
 EVENTSOURCE_PAGE = Path(__file__).parent / "static" / "eventsource.html"
+#: The page of ``GET /chat/page`` (its script only sets text, never markup).
+CHAT_PAGE = Path(__file__).parent / "static" / "chat.html"
+CHAT_BODY_LIMIT = 64 * 1024
+PROMPT_LIMIT = 2000
+
+
+def _chat_request(raw: bytes) -> tuple[str, Style]:
+    """``(prompt, style)`` of a ``POST /chat`` body; ``ValueError`` (a 400) otherwise."""
+    try:
+        members = read_json(raw.decode("utf-8"), "the body")
+    except UnicodeDecodeError:
+        raise ValueError("the body is not UTF-8") from None
+    if not isinstance(members, dict) or set(members) - {"prompt", "style"}:
+        raise ValueError('the body is {"prompt": TEXT, "style": "openai" or "typed"}')
+    prompt, style = members.get("prompt", ""), members.get("style", "openai")
+    if not isinstance(prompt, str) or len(prompt) > PROMPT_LIMIT:
+        raise ValueError(f"prompt is a string of at most {PROMPT_LIMIT} characters")
+    for known in STYLES:
+        if style == known:
+            return prompt, known
+    raise ValueError(f"style is one of {', '.join(STYLES)}")
 
 
 def _now() -> str:
@@ -161,6 +191,44 @@ def build_router(settings: Settings, notice: ShutdownNotice) -> APIRouter:
     )
     async def events_page() -> Response:
         return FileResponse(EVENTSOURCE_PAGE, headers={"Cache-Control": "no-cache"})
+
+    # Listed in the index through its page (a POST has no link to follow).
+    @router.post("/chat", include_in_schema=False)
+    async def chat(request: Request) -> Response:
+        raw = await read_capped(request, CHAT_BODY_LIMIT)
+        if raw is None:
+            return too_large(CHAT_BODY_LIMIT)
+        try:
+            prompt, style = _chat_request(raw)
+        except ValueError as error:
+            return PlainTextResponse(f"refused: {error}\n", status_code=400)
+        tokens = fake_model(
+            prompt, thinking=settings.chat_thinking, interval=settings.chat_interval
+        )
+        return EventStreamResponse(
+            framed(tokens, style),
+            keepalive=settings.keepalive,
+            shutdown=notice,
+            send_timeout=settings.send_timeout,
+        )
+
+    @router.get(
+        "/chat/page",
+        summary="A chat page that POSTs to /chat (a fake model, nothing downloaded) and reads "
+        "the answer with fetch and a ReadableStream, token by token; Stop aborts the fetch "
+        "and the generation.",
+        openapi_extra=demo(
+            "CHAT-POST-01",
+            "CHAT-FRAME-01",
+            "CHAT-DONE-01",
+            "CHAT-TYPED-01",
+            "CHAT-ERR-01",
+            "CHAT-WAIT-01",
+            "CHAT-CANCEL-01",
+        ),
+    )
+    async def chat_page() -> Response:
+        return FileResponse(CHAT_PAGE, headers={"Cache-Control": "no-cache"})
 
     @_get_and_head(
         router,

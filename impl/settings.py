@@ -33,6 +33,8 @@ class Settings:
             (``None`` or ``0``: never).
         send_timeout: seconds a client may take to accept a chunk before its
             stream is abandoned (``None``: wait for ever).
+        chat_thinking: seconds the demo's fake model thinks before its first token (``POST /chat``).
+        chat_interval: seconds between two tokens of the demo's fake model.
         feed: where the conformance feed keeps its events (``STREAMSPEC_FEED``):
             ``memory``, this process only, or a Redis URL
             (``redis://127.0.0.1:6379/0``, Redis Streams, the ``redis`` extra), shared
@@ -49,6 +51,8 @@ class Settings:
     keepalive: float | None = 15.0
     send_timeout: float | None = 30.0
     feed: str = "memory"
+    chat_thinking: float = 1.0
+    chat_interval: float = 0.05
 
     def __post_init__(self) -> None:
         if self.event_retry is not None and self.event_retry < 0:
@@ -71,6 +75,8 @@ class Settings:
             keepalive=_seconds(env.get("STREAMSPEC_KEEPALIVE"), cls.keepalive),
             send_timeout=_seconds(env.get("STREAMSPEC_SEND_TIMEOUT"), cls.send_timeout),
             feed=env.get("STREAMSPEC_FEED", cls.feed),
+            chat_thinking=float(env.get("STREAMSPEC_CHAT_THINKING", cls.chat_thinking)),
+            chat_interval=float(env.get("STREAMSPEC_CHAT_INTERVAL", cls.chat_interval)),
         )
 
 

@@ -5,7 +5,8 @@ served by :mod:`spec.kit`; this module supplies what the kit judges, the
 reference's streaming primitives: :class:`~impl.sse.EventStreamResponse` for
 SSE, :class:`~impl.streaming.StreamResponse` for text, bytes and endless
 lines (:class:`~impl.logs.LogStreamResponse` for the log), JSON records
-(each encoded by :func:`spec.ndjson.encode`, one record a body message), and
+(each encoded by :func:`spec.ndjson.encode`, one record a body message), chat
+token streams (:func:`impl.chat.framed` in an ``EventStreamResponse``), and
 :class:`~impl.download.FileDownload` for files, each with the app's settings
 and shutdown notice.
 """
@@ -16,6 +17,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 
 from starlette.responses import PlainTextResponse, Response
 
+from impl.chat import framed
 from impl.download import FileDownload
 from impl.lifecycle import ShutdownNotice
 from impl.logs import LogStreamResponse
@@ -23,6 +25,7 @@ from impl.settings import Settings
 from impl.sse import EventStreamResponse
 from impl.streaming import StreamResponse, transformed
 from spec.kit import SSE, Download, DownloadRequest, Kit, SSERequest, Stream, StreamRequest
+from spec.kit.chat import ChatRequest
 from spec.kit.feed import feed_backend
 from spec.kit.records import NDJSONRequest
 from spec.ndjson import encode as encode_record
@@ -102,6 +105,14 @@ def surface(settings: Settings, notice: ShutdownNotice, app: ASGIApp) -> Kit:
             send_timeout=settings.send_timeout,
         )
 
+    def chat(request: ChatRequest) -> Response:
+        return EventStreamResponse(
+            framed(request.tokens, request.style),
+            keepalive=settings.keepalive if request.keepalive is None else request.keepalive,
+            shutdown=notice,
+            send_timeout=settings.send_timeout,
+        )
+
     return Kit(
         sse=SSE(sse),
         stream=Stream(stream),
@@ -109,4 +120,5 @@ def surface(settings: Settings, notice: ShutdownNotice, app: ASGIApp) -> Kit:
         app=app,
         feed=feed_backend(settings.feed),
         ndjson=ndjson,
+        chat=chat,
     )

@@ -51,6 +51,7 @@ STREAMS = (
     "headers",
     "stop",
     "ndjson",
+    "chat",
 )
 """Capabilities that make rules applicable: the streams a target serves (one
 name per endpoint of the surface: ``bytes`` and ``log`` for the CHUNK
@@ -62,7 +63,8 @@ stream held open, for the shutdown rules), and ``idle``: it honours ``hold`` and
 keep-alive rules; ``idle`` implies ``hold`` where ``hold`` is not declared);
 ``headers``: its SSE and text endpoints add the ``headers`` the suite asks
 for; ``stop``: it serves ``/conformance/sse/stop`` (the 204 that ends
-reconnecting); ``ndjson``: it serves ``/conformance/ndjson`` (the NDJSON chapter)."""
+reconnecting); ``ndjson``: it serves ``/conformance/ndjson`` (the NDJSON chapter); ``chat``: it
+serves ``POST /conformance/chat`` (the chapter "AI token streams")."""
 
 OBSERVATIONS = ("observe", "gates")
 """Capabilities that make rules observable. ``observe``: the observation

@@ -35,7 +35,10 @@ against your own server with `streamspec check --app module:app` or
 <a id="sources"></a>
 The sources are the WHATWG HTML standard (Server-Sent Events), the HTTP RFCs
 (9110 semantics, 9111 caching, 9112 HTTP/1.1, 6266 and 8187 for file names),
-the ASGI specification, nginx's documentation, and *the streaming tutorial*:
+the ASGI specification, nginx's documentation, NDJSON 1.0 and JSON Lines, WHATWG
+Fetch and Streams (a browser reading a POST's answer), the OpenAI API reference
+for the conventions of AI token streams (a vendor's conventions, not a
+standard, which many servers and clients copy), and *the streaming tutorial*:
 the document this project grew from, a 2025 tutorial (in Chinese) on streaming
 responses with FastAPI: a log as text, Server-Sent Events for a browser, a large
 file download. It is not published with the project; its three cases, as
@@ -46,11 +49,7 @@ The checks speak HTTP/1.1 on the wire, and HTTP/1.0 where framing differs.
 Over HTTP/2 (RFC 9113) there is no chunked coding and no `Connection` header:
 a body is a series of DATA frames that ends with END_STREAM, an aborted one ends
 with RST_STREAM, and many streams share one connection. The rules that name
-chunked coding then do not apply; the others hold as written. Two kinds of
-stream have no chapter yet: NDJSON and JSON Lines (one JSON text a line, as a
-database cursor or an export streams rows), and AI token streams over POST
-(read with `fetch`, since `EventSource` can only GET); the cancellation and
-header rules already hold for them as for any text stream.
+chunked coding then do not apply; the others hold as written.
 """
 
 

@@ -30,7 +30,7 @@ from spec.rules import violation
 from spec.sse import Decoder, Event, MessageEvent
 from spec.sse.model import expected_observation
 from spec.streams import Fetched, fetch
-from spec.surface import NDJSON_PATH, SSE_PATH, TEXT_PATH, sse_params, text_params
+from spec.surface import CHAT_PATH, NDJSON_PATH, SSE_PATH, TEXT_PATH, sse_params, text_params
 from spec.surface_hdr import headers_params
 from spec.targets.client import Headers, Params, StreamClient, StreamedResponse
 
@@ -137,7 +137,8 @@ async def fetch_gated(
 
     async with anyio.create_task_group() as group:
         group.start_soon(release)
-        fetched.append(await fetch(client, "GET", path, params=params))
+        method, body = _request_body(kind, items)
+        fetched.append(await fetch(client, method, path, params=params, body=body))
         group.cancel_scope.cancel()
     return fetched[0]
 
@@ -153,7 +154,8 @@ async def open_stepped(
     custom_headers: dict[str, str] | None = None,
     first_item_ready: bool = False,
 ) -> AsyncIterator[SteppedStream]:
-    """Open a gated stream of *kind* (``"sse"`` or ``"text"``) at *path_prefix*.
+    """Open a gated stream of *kind* (``"sse"``, ``"text"``, ``"ndjson"`` or ``"chat"``: a
+    chat's items are its tokens) at *path_prefix*.
 
     The gate is controlled through *client* at the surface's own paths, and
     opened for good on the way out. Fails the check (a RuleViolation) if the
@@ -168,6 +170,7 @@ async def open_stepped(
     params = [*params, ("gate", gate)]
     if not first_item_ready:
         params.append(("gate_first", "true"))
+    method, body = _request_body(kind, items)
     ready = anyio.Event()
     finished = anyio.Event()
     held: dict[str, StreamedResponse] = {}
@@ -177,7 +180,7 @@ async def open_stepped(
         """Keep the request open in a task of its own, so waiting for it can be guarded."""
         try:
             async with client.stream(
-                "GET", path_prefix + path, params=params, headers=request_headers
+                method, path_prefix + path, params=params, headers=request_headers, body=body
             ) as response:
                 held["response"] = response
                 ready.set()
@@ -225,7 +228,18 @@ def _stream_request(
         return SSE_PATH, [*sse_params([i for i in items if isinstance(i, Event)]), *extra]
     if kind == "ndjson":  # string records (spec.kit.records)
         return NDJSON_PATH, [("records", json.dumps([i for i in items if isinstance(i, str)]))]
+    if kind == "chat":  # tokens, in the request's body (spec.kit.chat)
+        return CHAT_PATH, []
     return TEXT_PATH, [*text_params([i for i in items if isinstance(i, str)]), *extra]
+
+
+def _request_body(kind: str, items: Sequence[Event] | Sequence[str]) -> tuple[str, bytes]:
+    """The method and body that ask for *items* of *kind*: a chat's tokens are POSTed, in
+    the ``openai`` style (``POST /conformance/chat``); every other stream is a GET."""
+    if kind != "chat":
+        return "GET", b""
+    tokens = [item for item in items if isinstance(item, str)]
+    return "POST", json.dumps({"tokens": tokens, "style": "openai"}).encode()
 
 
 def _opened(

@@ -35,6 +35,11 @@ request for a stream is written.
     or LF) as one line, the string followed by a line feed, one line a chunk,
     as it is produced. Optional: ``gate``.
 
+``POST /conformance/chat`` (a JSON body: ``tokens``, ``style``, ``delay_ms``, ...)
+    Stream a fake model's tokens as a chat API does, over SSE: ``openai`` chunks
+    ended by ``data: [DONE]``, or ``typed`` events ended by one terminal event
+    (:mod:`spec.chat`, :mod:`spec.kit.chat`).
+
 ``gate=NAME`` and ``/conformance/gates/NAME``
     A stream requested with ``gate=NAME`` makes its first chunk at once and
     waits at the gate before each further chunk (with ``gate_first=true``,
@@ -73,6 +78,7 @@ FEED_PATH = "/conformance/feed"
 BYTES_PATH = "/conformance/bytes"
 LOG_PATH = "/conformance/log"
 NDJSON_PATH = "/conformance/ndjson"
+CHAT_PATH = "/conformance/chat"
 GATES_PATH = "/conformance/gates"
 CAPABILITIES_PATH = "/conformance/capabilities"
 

@@ -107,6 +107,7 @@ ONLY_STREAM = {
     "gates": True,
     "headers": True,
     "ndjson": False,
+    "chat": False,
 }
 
 
@@ -151,7 +152,11 @@ async def test_capabilities_follow_the_factories_supplied() -> None:
     }
     assert await capabilities_problem(only_sse, expected) is None
     everything = Kit(
-        sse=sse_stream, stream=text_stream, download=Download(download), ndjson=records_stream
+        sse=sse_stream,
+        stream=text_stream,
+        download=Download(download),
+        ndjson=records_stream,
+        chat=lambda request: Response(status_code=204),  # the declaration is what is judged
     )
     assert await capabilities_problem(everything, dict.fromkeys(ONLY_STREAM, True)) is None
 

@@ -21,6 +21,7 @@ CHAPTERS = (
     "spec.chapters.file",
     "spec.chapters.http2",
     "spec.chapters.ndjson",
+    "spec.chapters.chat",
     "spec.chapters.surface",
 )
 

@@ -41,6 +41,7 @@ implements, for example
 | `headers` | the SSE and text endpoints add the `headers=JSON` they are given | not applicable |
 | `stop` | `GET /conformance/sse/stop` is served | not applicable |
 | `ndjson` | `GET /conformance/ndjson` is served | not applicable |
+| `chat` | `POST /conformance/chat` is served | not applicable |
 | `gates` | `gate=NAME` and `/conformance/gates/NAME` are served | not observable |
 
 A check that needs both a stream the target does not serve and an
@@ -160,6 +161,30 @@ endless SQLite query the kit runs (`{"n": N, "text": "row N"}`, one fetch at
 a time in a worker thread); its producer reports under `id` at
 `GET /conformance/observe` (`cleanup` once the cursor and the connection are
 closed). The library's part is to close the producer when the client leaves.
+
+## `POST /conformance/chat`
+
+Streams a fake model's answer as a chat API does (the chapter "AI token
+streams"), as `text/event-stream`. The body is a JSON object (at most 1 MiB;
+nested and checked as every JSON body is) with the members, all optional:
+`tokens` (a list of at most 10,000 strings, the model's output in order;
+default none), `repeat` (the tokens made that many times over, 0 to 100,000;
+default 1), `style` (`"openai"`, the default: data-only JSON chunks, each
+token the `content` of `choices[0].delta`, ended by `data: [DONE]`; or
+`"typed"`: `response.output_text.delta` events whose `delta` is the token,
+ended by one terminal event, `response.completed`), `delay_ms` (how long the
+model thinks before its first token, 0 to 600,000; default 0), `fail_after`
+(the model fails after that many tokens: the stream tells it with an error
+event and ends; default never), `keepalive` (seconds between keep-alive
+comments while nothing else is sent: 0 for none, or 0.05 to 3600; default the
+target's own) and `id` (1 to 100 characters: the model reports under it at
+`GET /conformance/observe`: `started` once it starts thinking, `produced` the
+tokens made, `cleanup` once it has stopped). A body that is not such an object
+(not JSON, not UTF-8, an unknown member, a member of the wrong type or out of
+range) gets a 400 before the model starts, a larger one a 413 with
+`Connection: close`; no body gets a 5xx. Optional in the query: `gate=NAME`
+and `gate_first=true` (below): the model waits at the gate before each token
+after the first.
 
 ## Gates: `gate=NAME` and `/conformance/gates/NAME`
 
@@ -392,6 +417,7 @@ from spec.streams import Fetched, fetch, served
 from spec.surface import (
     BYTES_PATH,
     CAPABILITIES_PATH,
+    CHAT_PATH,
     LOG_PATH,
     SSE_PATH,
     TEXT_PATH,
@@ -565,6 +591,45 @@ async def check_malformed_log_lines_get_400(stream_client: StreamClient) -> None
     for raw in ("nope", '"line"', '["a", 1]', '["a\\nforged"]', '["a\\rb"]'):
         fetched = await fetch(stream_client, "GET", LOG_PATH, params=[("lines", raw)])
         expect(fetched.status, 400, f"status of GET /conformance/log?lines={raw}")
+
+
+CHAT_ENDPOINT = chapter.rule(
+    "SURFACE-CHAT-01",
+    MUST,
+    "POST /conformance/chat answers 400 when its body is not a JSON object of the surface's"
+    " members (not JSON or UTF-8, nested too deep, a lone surrogate, an unknown member, a wrong"
+    " type, a value out of range), never a 5xx.",
+    SURFACE,
+)
+
+_BAD_CHAT_BODIES = (
+    b"not json",
+    b"\xff{}",
+    b"[]",
+    b"[" * 1000,
+    b'{"tokens": ["\\ud800"]}',
+    b'{"tokens": [1]}',
+    b'{"tokens": [], "style": "other"}',
+    b'{"tokens": [], "delay_ms": -1}',
+    b'{"tokens": [], "keepalive": 1e400}',
+    b'{"prompt": "x"}',
+)
+
+
+@requires("chat")
+@CHAT_ENDPOINT.check
+async def check_malformed_chat_bodies_get_400(stream_client: StreamClient) -> None:
+    """Each malformed body a 400, after a body the surface serves. (The 413 past 1 MiB is not
+    judged: over a socket the server closes the connection while the client still sends, and
+    the client may see the reset before the answer.)"""
+    why = "its refusals would say nothing"
+    headers = [("content-type", "application/json")]
+    await served(
+        stream_client, "POST", CHAT_PATH, headers=headers, body=b'{"tokens": ["a"]}', why=why
+    )
+    for body in _BAD_CHAT_BODIES:
+        fetched = await fetch(stream_client, "POST", CHAT_PATH, headers=headers, body=body)
+        expect(fetched.status, 400, f"status of POST {CHAT_PATH} with the body {body[:30]!r}")
 
 
 GATES = chapter.rule(

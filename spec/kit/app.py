@@ -27,6 +27,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match
 
+from spec.kit import chat as chat_routes
 from spec.kit import downloads, endless, gates, records, streams
 from spec.kit import feed as feed_routes
 from spec.kit.api import SSE, Download, Factory, SSERequest, Stream, StreamRequest
@@ -50,6 +51,9 @@ class Kit:
             :class:`~spec.kit.api.Download`).
         ndjson: the NDJSON factory (``NDJSONRequest -> ASGIApp``,
             :mod:`spec.kit.records`): capability ``ndjson``.
+        chat: the chat factory (``ChatRequest -> ASGIApp``, :mod:`spec.kit.chat`):
+            capability ``chat``; a request naming an ``id`` reports to the
+            observations (served at ``/conformance/observe`` with the endless streams).
         app: the implementation's own app: lifespan events and every request the
             surface does not serve go to it (``None``: lifespan is answered, other
             paths get 404).
@@ -73,12 +77,16 @@ class Kit:
         app: ASGIApp | None = None,
         feed: FeedBackend | None = None,
         ndjson: records.NDJSONFactory | None = None,
+        chat: chat_routes.ChatFactory | None = None,
     ) -> None:
         supplied = Factories.of(sse, stream, download)
         self.app = app
         self.capabilities = capabilities(supplied)
         self.capabilities["ndjson"] = ndjson is not None
-        self.capabilities["gates"] = self.capabilities["gates"] or ndjson is not None
+        self.capabilities["chat"] = chat is not None
+        self.capabilities["gates"] = (
+            self.capabilities["gates"] or ndjson is not None or chat is not None
+        )
         self.gates = GateRegistry()
         self.observations = Observations()
         surface = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
@@ -96,6 +104,7 @@ class Kit:
         surface.include_router(feed_routes.build_router(supplied, feed))
         surface.include_router(downloads.build_router(supplied))
         surface.include_router(records.build_router(ndjson, self.observations))
+        surface.include_router(chat_routes.build_router(chat, self.observations))
         if self.capabilities["gates"]:
             surface.include_router(gates.router)
         self._surface = surface

@@ -43,7 +43,7 @@ RSS_BOUND = 64 << 20
 SETTLE = 30.0
 """Seconds the server has to give back idle worker threads and descriptors at the end
 (anyio's pool ends a thread idle for 10 s)."""
-KINDS = 10
+KINDS = 11
 """The kinds of input below, each a test."""
 READ_CAP = 1 << 20
 """The most of one body the campaign reads (the zero files run to 1 GiB)."""
@@ -308,6 +308,21 @@ def test_feed_bodies(server: Server, value: str) -> None:
     exchange(
         server, "POST", f"/conformance/feed/{name}", content=value.encode("utf-8", "surrogatepass")
     )
+
+
+@fuzz
+@given(value=inputs.chat_bodies)
+def test_chat_bodies(server: Server, value: str) -> None:
+    """A chat body: a 4xx, or a 200 whose body is SSE fields only, none injected."""
+    COUNTS["chat POST body"] += 1
+    answer = exchange(
+        server, "POST", "/conformance/chat", content=value.encode("utf-8", "surrogatepass")
+    )
+    if answer.status == 200:
+        assert sse_fields(answer.body), (value[:200], answer.body[:300])
+        lines = re.split(rb"\r\n|\r|\n", answer.body.lower())
+        injected = [line for line in lines if line.startswith((b"event: x-injected", b"id:"))]
+        assert injected == [], (value[:200], injected[:3])
 
 
 _STATUS = re.compile(rb"^HTTP/1\.[01] (\d{3})")

@@ -151,6 +151,34 @@ lines = chunks
 headers = json_parameter(_HEADERS)
 sizes = json_parameter(st.lists(st.integers(min_value=-3, max_value=40), max_size=6))
 feed_bodies = json_parameter(st.lists(st.text(max_size=10), max_size=6))
+_TOKENS = st.lists(
+    st.one_of(st.text(max_size=8), st.builds(lambda a, i: a + i, st.text(max_size=4), _INJECTION)),
+    max_size=6,
+)
+_NO_INTEGER = st.one_of(
+    st.none(), st.booleans(), st.floats(allow_nan=True), st.text(max_size=5), st.just(1 << 70)
+)
+"""Values of a numeric member that are not in its range: a long delay or many repeats would be
+a slow answer, not a fault."""
+chat_bodies = json_parameter(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "tokens": st.one_of(_TOKENS, _SCALARS),
+            "style": st.one_of(st.sampled_from(["openai", "typed", "OpenAI", ""]), _SCALARS),
+            # The model thinks for at most 50 ms here: a valid delay is not a hang to find.
+            "delay_ms": st.one_of(st.integers(min_value=-3, max_value=50), _NO_INTEGER),
+            "fail_after": st.one_of(st.none(), st.integers(min_value=-1, max_value=8), _SCALARS),
+            "keepalive": st.one_of(
+                st.sampled_from([0, 0.05, 1, -1, 1e-300, 3601]), st.floats(), _SCALARS
+            ),
+            "repeat": st.one_of(st.integers(min_value=-1, max_value=3), _NO_INTEGER),
+            "id": st.one_of(st.text(max_size=4), _SCALARS),
+            "x": _SCALARS,
+        },
+    )
+)
+"""Bodies of ``POST /conformance/chat`` (valid ones kept short: a few tokens, little thinking)."""
 keepalives = st.one_of(
     _NUMBER, st.sampled_from(["inf", "nan", "1e309", "1e-300", "0", "0.05", "3600"])
 )
