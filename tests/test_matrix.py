@@ -229,6 +229,8 @@ def test_the_server_matrix_names_its_servers_and_its_readme_section() -> None:
     for entry in entries:
         assert f"--server={entry.server}" in entry.options()
         assert entry.library == entry.server
+    over_h2 = [entry for entry in entries if "--http=2" in entry.options()]
+    assert {entry.server for entry in over_h2} == {"hypercorn", "granian"}
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = matrix.readme_section(text, section="servers")
     assert "| CHUNK-WIRE-01 |" in section
