@@ -14,6 +14,7 @@ import logging
 import pytest
 
 from impl.app import create_app
+from spec import patience
 from spec.capabilities import Capabilities
 from spec.chapters import cancel
 from spec.probe import fetch_capabilities
@@ -27,6 +28,8 @@ pytestmark = pytest.mark.skipif(not observable(), reason="needs Linux's TCP_INFO
 async def test_a_stalled_reader_is_reset_without_an_application_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    # A window another test let run out would be brief here: this test's own tracker.
+    patience.track_target_stalls()
     app = create_app()
     declared: Capabilities = await fetch_capabilities(AsgiClient(app))
     # uvicorn's loggers do not propagate, and its start configures them afresh: listen on
