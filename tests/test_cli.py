@@ -281,9 +281,13 @@ def test_a_marker_named_as_ours_is_the_projects(request):
 """
 
 
-def test_without_streamspec_target_the_plugin_is_inert(tmp_path: Path) -> None:
+def test_without_streamspec_target_the_plugin_is_inert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A project with options and a marker named as the plugin's own (``--target``,
     ``--server``, ``requires``) runs as if streamspec were not installed."""
+    # Hypothesis loads a "ci" profile of its own where CI is set, as under .ci/run.
+    monkeypatch.delenv("CI", raising=False)
     home = project(tmp_path, GOOD)
     (home / "pytest.ini").write_text("[pytest]\nmarkers =\n    requires(what): needs\n")
     (home / "conftest.py").write_text(
