@@ -286,8 +286,10 @@ def test_without_streamspec_target_the_plugin_is_inert(
 ) -> None:
     """A project with options and a marker named as the plugin's own (``--target``,
     ``--server``, ``requires``) runs as if streamspec were not installed."""
-    # Hypothesis loads a "ci" profile of its own where CI is set, as under .ci/run.
-    monkeypatch.delenv("CI", raising=False)
+    # Hypothesis loads a "ci" profile of its own where CI is set, as under .ci/run (tox
+    # passes it on, and keeps it in a variable of its own, which Hypothesis reads too).
+    for name in ("CI", "__TOX_ENVIRONMENT_VARIABLE_ORIGINAL_CI"):
+        monkeypatch.delenv(name, raising=False)
     home = project(tmp_path, GOOD)
     (home / "pytest.ini").write_text("[pytest]\nmarkers =\n    requires(what): needs\n")
     (home / "conftest.py").write_text(
