@@ -656,7 +656,8 @@ async def check_shrinking_file_asgi(target: Target) -> None:
             "an aborted response (no final body message)",
             f"a normal end after {len(body)} of {CHANGING_SIZE} bytes",
         )
-    expect(body == file_bytes(CHANGING_FILE, len(body)), True, "what was sent is the file's start")
+    if body != file_bytes(CHANGING_FILE, len(body)):
+        violation("what was sent", "the file's start", _differ(body, CHANGING_FILE))
 
 
 @SHRINKS.check
