@@ -206,7 +206,9 @@ def test_download_paths_and_names(
     if name is not None and not on_download:
         url += "?as=" + quote(name.encode("utf-8", "surrogatepass"), safe="%")
     answer = exchange(server, "GET", url)
-    if answer.status in (200, 206) and not on_download:
+    # httpx removes dot segments: "/conformance/files/../.." asks for "/", the index.
+    sent = server.client.build_request("GET", url).url.raw_path
+    if answer.status in (200, 206) and not on_download and sent.startswith(prefix.encode()):
         assert served_from_root(answer.body), (path, answer.body[:100])
     disposition = answer.headers.get("content-disposition", "")
     assert "\r" not in disposition
