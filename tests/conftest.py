@@ -9,7 +9,12 @@ unit tests run on every version.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import pytest
+
+from spec.targets.asgi_types import ASGIApp
+from tests.checks import Surroundings
 
 META_MODULES = {
     "test_baseline",
@@ -58,3 +63,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.meta)
         elif name in INSTALLED_MODULES:
             item.add_marker(pytest.mark.installed)
+
+
+@pytest.fixture
+def surroundings() -> Iterator[Callable[[ASGIApp], Surroundings]]:
+    """Make :class:`~tests.checks.Surroundings` for any app; each is closed after the test."""
+    made: list[Surroundings] = []
+
+    def make(app: ASGIApp) -> Surroundings:
+        made.append(Surroundings(app))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.close()

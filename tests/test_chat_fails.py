@@ -8,7 +8,7 @@ deciding: a kit without a chat factory gets every CHAT rule *not applicable*.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,19 +53,6 @@ MUST_FAIL: dict[str, set[str]] = {
 }
 
 ALLOWED = ("verbose", "responses")
-
-
-@pytest.fixture
-def surroundings() -> Iterator[Callable[[ASGIApp], Surroundings]]:
-    made: list[Surroundings] = []
-
-    def make(app: ASGIApp) -> Surroundings:
-        made.append(Surroundings(app))
-        return made[-1]
-
-    yield make
-    for each in made:
-        each.close()
 
 
 @pytest.fixture

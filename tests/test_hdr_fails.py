@@ -9,7 +9,7 @@ broken, and names the checks that must catch it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -60,19 +60,6 @@ NGINX_CHECKS = {
     "check_sse_behind_documented_location",
     "check_text_behind_documented_location",
 }
-
-
-@pytest.fixture
-def surroundings() -> Iterator[Callable[[ASGIApp], Surroundings]]:
-    made: list[Surroundings] = []
-
-    def make(app: ASGIApp) -> Surroundings:
-        made.append(Surroundings(app))
-        return made[-1]
-
-    yield make
-    for each in made:
-        each.close()
 
 
 @pytest.fixture

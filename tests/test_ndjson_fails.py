@@ -8,7 +8,7 @@ the suite (``pytest spec --rules=NDJSON-*``), as are the allowed streams.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,19 +38,6 @@ MUST_FAIL: dict[str, set[str]] = {
 }
 
 ALLOWED = ("jsonl", "split_records")
-
-
-@pytest.fixture
-def surroundings() -> Iterator[Callable[[ASGIApp], Surroundings]]:
-    made: list[Surroundings] = []
-
-    def make(app: ASGIApp) -> Surroundings:
-        made.append(Surroundings(app))
-        return made[-1]
-
-    yield make
-    for each in made:
-        each.close()
 
 
 @pytest.fixture
