@@ -79,9 +79,9 @@ stream that ends, or sends a second event, before the signal fails.
   holds two streams, sends SIGTERM, and requires both to end so, and the
   process to exit within 10 s. With `--server=hypercorn` the command is
   `python -m hypercorn module:attr --bind 127.0.0.1:PORT --workers 0
-  --graceful-timeout 8`, with `--server=granian` it is `python -m granian
+  --graceful-timeout 5`, with `--server=granian` it is `python -m granian
   --interface asgi module:attr --host 127.0.0.1 --port PORT
-  --workers-kill-timeout 8` (`spec/targets/process.py` says why each flag).
+  --workers-kill-timeout 5` (`spec/targets/process.py` says why each flag).
 * `CANCEL-SHUTDOWN-02` runs `python -m spec.targets.serve_twice module:attr
   PORT1 PORT2 SERVER`: the same app object served by one server of the run's
   choice (uvicorn unless `--server` says otherwise), then, once that has shut
