@@ -89,6 +89,12 @@ def requires(*names: str) -> pytest.MarkDecorator:
     return marker
 
 
+UNDECLARED = "the target declares "
+"""How the message of a check that is not applicable because the target declares a
+capability false begins: the target (its library) has no API for that kind of stream
+(:func:`spec.matrix.depth` counts those rules apart)."""
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """A target's declaration, or the absence of one.
@@ -127,7 +133,7 @@ class Capabilities:
                 else f"no capability declaration ({self.problem}), so no {name} endpoint"
             )
             not_observable(f"the target offers no {name!r} observation ({detail})")
-        not_applicable(f"the target declares {name}: false in {self.source}")
+        not_applicable(f"{UNDECLARED}{name}: false in {self.source}")
 
     def as_json(self) -> dict[str, bool] | None:
         """The declaration as reported (``None`` when there is none)."""

@@ -28,7 +28,9 @@ output folder gets:
 * ``matrix.json``: the targets, and for each rule its result on each target,
   with the full per-target reports (failures, minimal examples) beside;
 * ``matrix.html``: the matrix as a self-contained page (:mod:`spec.html_report`);
-* ``matrix.md``: the matrix as a Markdown table, the one the README shows.
+* ``matrix.md``: the matrix as a Markdown table, the one the README shows; under
+  the totals, how many rules each target is judged on of those its library can
+  express (:func:`depth`; not for clients).
 
 ``--readme=README.md`` compares the README's matrix (between the markers
 ``<!-- matrix:start -->`` and ``<!-- matrix:end -->``, or ``<!-- clients:start -->``
@@ -55,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from spec import chapters, cli, html_report
+from spec.capabilities import UNDECLARED
 from spec.report import (
     ABOUT_CLIENT,
     ABOUT_DECODER,
@@ -264,12 +267,41 @@ def merge(
                 "kind": report.get("kind", ""),
                 "capabilities": report.get("capabilities"),
                 "totals": _marked_totals(report.get("totals", {}), marked[label]),
+                "depth": depth(report, reports[0]) if reports and not clients else None,
             }
             for label, report in zip(labels, reports, strict=True)
         ],
         "rules": list(rules.values()),
         "reports": list(reports),
     }
+
+
+def depth(report: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str, int]:
+    """How deeply *report*'s target is judged, against *baseline* (the matrix's first
+    column, the reference): of the rules judged on the baseline (a pass, a fail or a
+    pass*), ``no_api`` are those whose every check is not applicable because the target
+    declares the capability false (its library has no API for that kind of stream);
+    ``expressible`` are the others, and ``judged`` those of them judged on the target
+    (neither not applicable nor not observable; a rule about HTTP/1.1 framing over
+    HTTP/2 is among those not judged). The Markdown table shows it as its last row,
+    "judged, of the rules its API can express".
+    """
+    judged_results = {PASS, FAIL, PARTIAL}
+    on_baseline = {rule["id"] for rule in baseline["rules"] if rule["result"] in judged_results}
+    no_api = expressible = judged = 0
+    for rule in report["rules"]:
+        if rule["id"] not in on_baseline:
+            continue
+        checks = rule.get("checks", [])
+        if checks and all(
+            check["outcome"] == INAPPLICABLE and UNDECLARED in check.get("message", "")
+            for check in checks
+        ):
+            no_api += 1
+            continue
+        expressible += 1
+        judged += rule["result"] in judged_results or rule["result"] == INTERMITTENT
+    return {"no_api": no_api, "expressible": expressible, "judged": judged}
 
 
 def _marked_totals(counts: dict[str, int], replaced: list[str]) -> dict[str, int]:
@@ -301,6 +333,10 @@ def markdown(matrix: dict[str, Any]) -> str:
         lines.append(f"| {row['id']} | {row['level']} | {cells} |")
     totals = [_tally(target["totals"]) for target in matrix["targets"]]
     lines.append("| **totals** | | " + " | ".join(totals) + " |")
+    depths = [target.get("depth") for target in matrix["targets"]]
+    if depths and all(depths):
+        cells = " | ".join(f"{each['judged']} of {each['expressible']}" for each in depths)
+        lines.append(f"| **judged, of the rules its API can express** | | {cells} |")
     return "\n".join(lines) + "\n"
 
 

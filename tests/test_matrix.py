@@ -82,6 +82,50 @@ def test_merge_puts_each_target_in_a_column_and_leaves_out_decoder_rules() -> No
     assert "| **totals** | | 1 pass | 1 fail |" in table
 
 
+def with_checks(made: dict[str, Any], rule_id: str, *outcomes: tuple[str, str]) -> None:
+    """Give *rule_id* of the report *made* checks of these (outcome, message)."""
+    rule = next(rule for rule in made["rules"] if rule["id"] == rule_id)
+    rule["checks"] = [{"outcome": outcome, "message": message} for outcome, message in outcomes]
+
+
+def test_depth_counts_apart_the_rules_a_library_has_no_api_for() -> None:
+    """Judged, of the rules the reference is judged on: a rule whose every check is not
+    applicable because the target declares the capability false is not expressible in its
+    library; one not applicable or not observable for any other reason is not judged."""
+    undeclared = ("not applicable", "not applicable: the target declares sse: false in GET /x")
+    reference = report(
+        "impl:app",
+        {
+            "SSE-ENC-01": "pass",
+            "SSE-ENC-02": "pass",
+            "CHUNK-WIRE-01": "pass",
+            "FILE-NAME-01": "pass",
+            "INSTANCES-RESUME-01": "not applicable",
+        },
+    )
+    peer = report(
+        "peer:app",
+        {
+            "SSE-ENC-01": "not applicable",
+            "SSE-ENC-02": "not applicable",
+            "CHUNK-WIRE-01": "not observable",
+            "FILE-NAME-01": "fail",
+            "INSTANCES-RESUME-01": "not applicable",
+        },
+    )
+    with_checks(peer, "SSE-ENC-01", undeclared, undeclared)
+    with_checks(peer, "SSE-ENC-02", undeclared, ("not applicable", "over HTTP/2"))
+    merged = matrix.merge([reference, peer])
+    assert [target["depth"] for target in merged["targets"]] == [
+        {"no_api": 0, "expressible": 4, "judged": 4},
+        {"no_api": 1, "expressible": 3, "judged": 1},
+    ]
+    table = matrix.markdown(merged)
+    assert table.endswith("| **judged, of the rules its API can express** | | 4 of 4 | 1 of 3 |\n")
+    clients = matrix.merge([reference, peer], clients=True)
+    assert [target["depth"] for target in clients["targets"]] == [None, None]
+
+
 def test_an_intermittent_rule_reads_the_same_whatever_the_run_saw() -> None:
     """A rule listed as intermittent for a target shows so for a pass and for a fail alike,
     and counts so in its totals: the README's table does not change with the run."""
