@@ -74,8 +74,8 @@ never dispatched to a client; the reference sends `event: shutdown`,
 stream that ends, or sends a second event, before the signal fails.
 
 * `CANCEL-SHUTDOWN-01` starts the target as
-  `python -m uvicorn module:attr --host 127.0.0.1 --port PORT` (uvicorn's
-  defaults otherwise: lifespan `auto`, no `--timeout-graceful-shutdown`),
+  `python -m uvicorn module:attr --host 127.0.0.1 --port PORT --http h11`
+  (uvicorn's defaults otherwise: lifespan `auto`, no `--timeout-graceful-shutdown`),
   holds two streams, sends SIGTERM, and requires both to end so, and the
   process to exit within 10 s. With `--server=hypercorn` the command is
   `python -m hypercorn module:attr --bind 127.0.0.1:PORT --workers 0

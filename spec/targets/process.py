@@ -6,8 +6,10 @@ command line, so a check sees what a real deployment does on SIGTERM (sent to th
 process the suite started, as a container runtime sends it to its first process).
 The flags that differ from a server's defaults, and why:
 
-- uvicorn: none (no ``--timeout-graceful-shutdown``: it waits for open responses
-  without a bound).
+- uvicorn: ``--http h11``, the protocol the in-process server runs (with httptools
+  installed, uvicorn's default ``auto`` picks httptools, which answers an HTTP/1.0
+  request with a chunked body: HDR-XFER-02 fails there); no
+  ``--timeout-graceful-shutdown``: it waits for open responses without a bound.
 - hypercorn: ``--workers 0`` serves in the process that gets the signal. With its
   default of one worker process, hypercorn tells the worker of SIGTERM through a
   ``multiprocessing.Event`` and never signals it, so no app in the worker can learn
@@ -156,10 +158,11 @@ def run_child(command: Sequence[str]) -> Iterator[Child]:
 
 
 def uvicorn_command(target: str, port: int) -> list[str]:
-    """``python -m uvicorn TARGET`` on 127.0.0.1:PORT, with uvicorn's defaults otherwise."""
+    """``python -m uvicorn TARGET`` on 127.0.0.1:PORT, with uvicorn's h11 protocol (as the
+    in-process server, :mod:`spec.targets.server`) and its defaults otherwise."""
     return [
         sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
-        "--log-level", "info", "--no-access-log",
+        "--http", "h11", "--log-level", "info", "--no-access-log",
     ]  # fmt: skip
 
 
