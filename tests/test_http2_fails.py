@@ -104,3 +104,23 @@ def test_http1_framing_checks_are_not_applicable_over_http2(tmp_path: Path) -> N
     assert run.results()["CHUNK-WIRE-01"] == "not applicable"
     assert run.results()["HDR-NGINX-01"] == "not applicable"
     assert run.results()["SURFACE-TEXT-01"] == "pass"
+
+
+def test_an_sse_only_target_is_read_as_the_events_it_frames(tmp_path: Path) -> None:
+    """A target whose only streams are SSE serves the endless producer as one event per item
+    (the chapter "Conformance surface"): the items are read from its events, so sse-starlette
+    on hypercorn passes HTTP2-END-01, and HTTP2-ABORT-01 fails it on how the stream ended
+    (hypercorn's bug, as for the reference), not on the items before the error."""
+    run = run_spec(
+        tmp_path,
+        "--target=peers.sse_starlette:app",
+        "--server=hypercorn",
+        "--http=2",
+        "--rules=HTTP2-END-01,HTTP2-ABORT-01",
+    )
+    assert run.results()["HTTP2-END-01"] == "pass", run.output[-3000:]
+    failed = run.checks("HTTP2-ABORT-01")
+    assert "RST_STREAM" in failed["check_producer_error_resets_stream"], failed
+    assert (
+        "the items before the producer failed" not in failed["check_producer_error_resets_stream"]
+    )

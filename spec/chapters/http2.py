@@ -58,7 +58,15 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from spec.capabilities import requires
-from spec.chapters.cancel import GUARD, endless, expect_cleanup, new_id, observe, observe_until
+from spec.chapters.cancel import (
+    GUARD,
+    endless,
+    endless_items,
+    expect_cleanup,
+    new_id,
+    observe,
+    observe_until,
+)
 from spec.gates import GateControl, arrival_guard, new_gate
 from spec.patience import guarded, patience, within
 from spec.rules import (
@@ -107,6 +115,12 @@ def _events(stream: H2Stream) -> list[MessageEvent]:
     return [item for item in Decoder().feed(stream.body) if isinstance(item, MessageEvent)]
 
 
+def _items(stream: H2Stream) -> bytes:
+    """The endless stream's items as numbered lines, whether the target served them as text
+    lines or, an SSE-only target, as one event each (:func:`.cancel.endless_items`)."""
+    return endless_items(stream.body, dict(stream.headers).get("content-type"))
+
+
 # --- How a stream ends ---------------------------------------------------------------
 
 END = chapter.rule(
@@ -126,7 +140,7 @@ async def check_complete_body_ends_with_end_stream(live_url: str) -> None:
         stream = await connection.request("GET", ENDLESS_PATH, endless(new_id(), limit=5))
         closed = await _closed_within(connection, stream, patience())
     expect(stream.status, 200, "status of the endless stream (limit=5)")
-    expect(stream.body, b"1\n2\n3\n4\n5\n", "the body of the endless stream (limit=5)")
+    expect(_items(stream), b"1\n2\n3\n4\n5\n", "the items of the endless stream (limit=5)")
     if not closed or stream.reset is not None:
         violation(
             "how the complete stream ended",
@@ -178,7 +192,7 @@ async def check_producer_error_resets_stream(live_url: str) -> None:
         stream = await connection.request("GET", ENDLESS_PATH, endless(new_id(), fail=3))
         closed = await _closed_within(connection, stream, patience())
     expect(stream.status, 200, "status of the endless stream (fail=3)")
-    expect(stream.body, b"1\n2\n3\n", "the items before the producer failed")
+    expect(_items(stream), b"1\n2\n3\n", "the items before the producer failed")
     _expect_reset(stream, closed, "how the stream whose producer raised ended", patience())
 
 
