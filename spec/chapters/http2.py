@@ -250,7 +250,7 @@ async def check_reset_stream_cleans_up_and_others_go_on(live_url: str) -> None:
             "GET", TEXT_PATH, [*text_params(["one ", "two ", "three"]), ("gate", gate)]
         )
         with guarded("the first items of both streams", GUARD):
-            await connection.until(lambda: held.body == b"1\n2\n3\n" and other.body == b"one ")
+            await connection.until(lambda: _items(held) == b"1\n2\n3\n" and other.body == b"one ")
         await connection.reset(held)
         facts = await observe_until(control_client, stream_id, "cleanup")
         expect_cleanup(facts, "after the client reset its stream (RST_STREAM, CANCEL)")
