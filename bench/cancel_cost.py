@@ -5,7 +5,7 @@ a server), served by uvicorn in a process of its own on 127.0.0.1:
 
 * ``plain``: Starlette's StreamingResponse (tests/broken/cancel_apps.py);
 * ``polling``: ``await request.is_disconnected()`` before every item (the source document);
-* ``reference``: impl.streaming.StreamResponse (one waiting task, a checkpoint every two items).
+* ``reference``: impl.streaming.StreamResponse (one waiting task, a checkpoint every 16 items).
 
 it measures the throughput of a client reading 200,000 items to the end; the
 items produced after a client that read the first chunk closed its connection

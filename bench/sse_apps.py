@@ -11,8 +11,9 @@ project has one (``peers/``), with the settings an app would run with:
   (keep-alive 15 s, send timeout 30 s) and the app's shutdown notice;
   ``reference-bare`` is the same response with none of them (the defaults of
   ``EventStreamResponse`` itself); ``reference-every-N`` yields to the event
-  loop every N events instead of every two (``checkpoint_every=N``: the
-  price of ``CANCEL-PROMPT-01``'s bound, measured);
+  loop every N events instead of every 16 (``checkpoint_every=N``: the
+  price of ``CANCEL-PROMPT-01``'s bound, measured; ``reference-every-2`` is
+  the reference before that bound went from 2 items to 16);
 * ``starlette``: Starlette's ``StreamingResponse`` over bytes built by hand per
   event (``f"data: {data}\\n\\n"``), the floor any SSE library adds to;
 * ``sse-starlette``: ``peers.sse_starlette`` (``EventSourceResponse``, ping 15 s,
@@ -126,7 +127,7 @@ def _tutorial() -> Factory:
 CONTENDERS: dict[str, Callable[[], Factory]] = {
     "reference": partial(_reference, True),
     "reference-bare": partial(_reference, False),
-    **{f"reference-every-{n}": partial(_reference, True, n) for n in (1, 16, 64)},
+    **{f"reference-every-{n}": partial(_reference, True, n) for n in (1, 2, 16, 64)},
     "starlette": _starlette,
     "sse-starlette": _peer("peers.sse_starlette", "stream"),
     "fastapi": _peer("peers.fastapi_sse", "sse_factory"),

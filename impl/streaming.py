@@ -10,17 +10,18 @@ whole server answers no one, until a socket buffer fills. Polling
 round trip through ``receive`` per item. This module does neither:
 
 * one watcher task waits on ``receive()`` for ``http.disconnect`` (no polling);
-* after every :data:`CHECKPOINT_EVERY` items (two) the stream passes one
+* after every :data:`CHECKPOINT_EVERY` items (16) the stream passes one
   checkpoint (a bare yield to the loop), so the watcher runs even when neither
   the producer nor ``send`` ever suspends. The producer is asked for at most
-  two more items after the server has reported the disconnect, the bound of
+  16 more items after the server has reported the disconnect, the bound of
   ``CANCEL-PROMPT-01``.
 
 The checkpoint is what the stream's speed turns on, more than any work of its
 own: under uvloop a write is queued and written out when the loop next turns,
 so every turn of the loop is a ``write`` system call, and a checkpoint per item
-is a system call per item (``python -m bench run`` measures
-``checkpoint_every`` 1, 2, 16 and 64 beside the peers). On asyncio the
+is a system call per item. That is why the bound is 16 and not 2: a checkpoint every 2
+items made half of Starlette's events per second, one every 16 nearly all of it (``python -m
+bench run`` measures ``checkpoint_every`` 1, 2, 16 and 64 beside the peers). On asyncio the
 checkpoint is ``asyncio.sleep(0)``, called directly: ``anyio.lowlevel.checkpoint``
 is the same yield after a look-up of the running backend, per call.
 
@@ -124,7 +125,7 @@ T = TypeVar("T")
 
 #: Items between two checkpoints of a stream (``StreamResponse(checkpoint_every=)``): the
 #: most items a producer that never awaits is asked for after a disconnect (``CANCEL-PROMPT-01``).
-CHECKPOINT_EVERY = 2
+CHECKPOINT_EVERY = 16
 
 
 def transformed(items: AsyncIterable[T] | Iterable[T], function: Callable[[T], Chunk]) -> Content:

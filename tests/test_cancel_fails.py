@@ -161,6 +161,20 @@ async def test_each_broken_app_fails_its_rules_and_every_check_is_caught(
     assert never == [], f"CANCEL checks that no broken app fails: {never}"
 
 
+@pytest.mark.parametrize("kind", cancel.KINDS)
+async def test_the_prompt_bound_is_sharp(kind: str) -> None:
+    """CANCEL-PROMPT-01 passes an app that asks for 16 items after the disconnect and fails one
+    that asks for 17, for each kind of producer (``late`` in tests/broken/cancel_apps.py)."""
+    check = cancel.check_at_most_16_items_after_disconnect
+    bound = cancel.PROMPT_ITEMS
+    await check(target=Target("app", cancel_apps.cancel_app("late", late_by=bound)), kind=kind)
+    with pytest.raises(RuleViolation) as failure:
+        await check(
+            target=Target("app", cancel_apps.cancel_app("late", late_by=bound + 1)), kind=kind
+        )
+    assert str(failure.value.seen).startswith(f"{bound + 1} (")
+
+
 async def test_shutdown_handling_that_never_fires_fails_both_shutdown_rules() -> None:
     """Streams that wait for the lifespan shutdown never end on SIGTERM, on either server.
 

@@ -1,6 +1,6 @@
 """``StreamResponse(checkpoint_every=N)``: a producer that never awaits is stopped within N items.
 
-The stream yields to the event loop once every N items (two by default, the
+The stream yields to the event loop once every N items (16 by default, the
 bound of ``CANCEL-PROMPT-01``), so a disconnect is noticed within N items
 even when neither the producer nor ``send`` ever suspends; the SSE
 response's fast path writes the bytes the general encoder writes; and the
@@ -16,6 +16,7 @@ import pytest
 from impl.lifecycle import ShutdownNotice
 from impl.sse import EventStreamResponse
 from impl.streaming import CHECKPOINT_EVERY, StreamResponse
+from spec.chapters import cancel
 from spec.patience import guarded
 from spec.sse import Event, encode
 from spec.targets import harness
@@ -33,7 +34,7 @@ class Counting:
             yield b"%d\n" % self.made
 
 
-@pytest.mark.parametrize("every", [1, CHECKPOINT_EVERY, 16])
+@pytest.mark.parametrize("every", sorted({1, 2, CHECKPOINT_EVERY, 64}))
 async def test_disconnect_stops_a_busy_producer_within_checkpoint_every(every: int) -> None:
     producer = Counting()
     response = StreamResponse(producer.items(), checkpoint_every=every)
@@ -44,6 +45,13 @@ async def test_disconnect_stops_a_busy_producer_within_checkpoint_every(every: i
     # Body messages: the empty one that sends the head, then one per item.
     items_at_disconnect = (exchange.body_messages_at_disconnect or 0) - 1
     assert 0 <= producer.made - items_at_disconnect <= every
+
+
+def test_the_default_keeps_the_rules_bound() -> None:
+    """The checkpoint interval is at most the items ``CANCEL-PROMPT-01`` allows after a
+    disconnect (a disconnect delivered while the stream is at a checkpoint can be followed by
+    a whole interval of items)."""
+    assert CHECKPOINT_EVERY <= cancel.PROMPT_ITEMS
 
 
 def test_checkpoint_every_must_be_positive() -> None:

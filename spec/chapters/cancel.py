@@ -18,8 +18,9 @@ opposite ways:
   slower in our measurements).
 
 The right shape is one task waiting on `receive()` for `http.disconnect`, a
-checkpoint after every item or every second one (no more than two items may
-follow a disconnect), and cleanup in a shielded scope. The checks drive
+checkpoint (a yield to the event loop) at least every 16 items (no more than 16
+items may follow a disconnect: `CANCEL-PROMPT-01` says why 16), and cleanup in a
+shielded scope. The checks drive
 the endless producers of the conformance surface (`GET /conformance/endless`,
 async, sync and never-awaiting) and read what happened on the server through
 `GET /conformance/observe`. Most run over a real socket and at the ASGI
@@ -191,6 +192,11 @@ STREAMSPEC = Source("streamspec", "Cancellation and cleanup", "#cancel")
 KINDS = ("async", "sync", "busy")
 #: Long enough that a producer stopped by the disconnect never reaches it.
 LIMIT = 50_000
+#: The same over a real socket. The suite's client shares the process (and its GIL) with the
+#: server's thread, and a producer that never awaits starves it: the client took up to 0.5 s
+#: to read its first bytes and leave, while the reference, yielding every 16 items, made up
+#: to 20,000 items, and once all 50,000 (it stopped within 10 ms of the client leaving).
+SOCKET_LIMIT = 500_000
 #: Seconds a check waits for something a correct target does at once: a hang guard, which a
 #: correct target never comes near (``STREAMSPEC_HANG_GUARD`` changes it). What a broken
 #: target may never do (clean up, time out, send a keep-alive) is waited for within a
@@ -344,46 +350,65 @@ CLEANUP = chapter.rule(
 async def check_cleanup_runs_after_disconnect(stream_client: StreamClient, kind: str) -> None:
     """Read the first items, disconnect, and wait for the producer's ``finally`` to report."""
     stream_id = new_id()
-    params = endless(stream_id, kind, limit=LIMIT)
+    limit = SOCKET_LIMIT if stream_client.transport == "socket" else LIMIT
+    params = endless(stream_id, kind, limit=limit)
     async with stream_client.stream("GET", ENDLESS_PATH, params=params) as response:
         expect(response.status, 200, "status of the endless stream")
         await read_bytes(response, 4)
     facts = await observe_until(stream_client, stream_id, "cleanup")
     expect_cleanup(facts, f"after the client of a {kind} producer left")
-    expect_stopped(facts, LIMIT, f"by a {kind} producer whose client left")
+    expect_stopped(facts, limit, f"by a {kind} producer whose client left")
 
+
+#: The most items a producer may be asked for once the server delivered ``http.disconnect``.
+PROMPT_ITEMS = 16
 
 PROMPT = chapter.rule(
     "CANCEL-PROMPT-01",
     MUST,
     "Once the server has delivered http.disconnect, the producer is asked for at most "
-    "two more items, even if neither it nor send() ever yields to the event loop.",
+    f"{PROMPT_ITEMS} more items, even if neither it nor send() ever yields to the event loop.",
     ASGI_DISCONNECT,
     why="A producer that never awaits, served by a library that needs it to, is never "
     "interrupted: under uvicorn, Starlette 1.10.0 asked one for 49,997 items after "
     "`http.disconnect`, and the server answered no one meanwhile (the README's peer "
-    "matrix).",
+    "matrix). The bound is what a stream pays for: it must yield to the event loop at least "
+    "every 16 items, and under uvloop each yield is a `write` system call. In one run (200,000 "
+    "events of 64 B, uvicorn with uvloop) the reference made 111,856 events/s yielding every 2 "
+    "items, 205,526 every 16 and 201,990 every 64, against Starlette's 223,918 (which never "
+    "yields); the slowest first byte of 100 concurrent streams was 57.7 ms at every 2, 91.4 ms "
+    "at every 16 and 153 ms for Starlette. So 16, not 2: nearly all of the speed, for 16 items "
+    "of work for a client that has gone, against the tens of thousands that still fail. A "
+    "count, not a time: how many items fit in a millisecond depends on the machine and its "
+    "load, and a verdict must not.",
 )
 
 
 @requires("endless", "observe")
 @PROMPT.check
 @pytest.mark.parametrize("kind", KINDS)
-async def check_at_most_two_items_after_disconnect(target: Target, kind: str) -> None:
-    """The client leaves after three body messages; count the items made after that."""
+async def check_at_most_16_items_after_disconnect(target: Target, kind: str) -> None:
+    """The client leaves after three body messages; count the items asked for after that.
+
+    The items sent before the disconnect are the numbered lines in those three messages (a
+    message that carries no item, such as an empty one that sends the head, counts for none).
+    """
     stream_id = new_id()
     params = endless(stream_id, kind, limit=LIMIT)
     async with asgi_exchange(target, ENDLESS_PATH, params, disconnect_after=3) as ex:
         with guarded(f"the end of the app's call after http.disconnect ({kind})", GUARD):
             await ex.app_done.wait()
     facts = await _observe_in_process(target, stream_id)
-    at_disconnect = ex.body_messages_at_disconnect or 0
-    after = facts["produced"] - at_disconnect
-    if after > 2:
+    sent = ex.body_messages[: ex.body_messages_at_disconnect or 0]
+    content_type = dict(ex.headers).get("content-type")
+    at_disconnect = endless_items(b"".join(bytes(m.get("body", b"")) for m in sent), content_type)
+    items_before = at_disconnect.count(b"\n")
+    after = facts["produced"] - items_before
+    if after > PROMPT_ITEMS:
         violation(
-            f"items a {kind} producer made after http.disconnect",
-            "at most 2",
-            f"{after} ({facts['produced']} in all, {at_disconnect} before the disconnect)",
+            f"items a {kind} producer was asked for after http.disconnect",
+            f"at most {PROMPT_ITEMS}",
+            f"{after} ({facts['produced']} in all, {items_before} sent before the disconnect)",
         )
 
 

@@ -21,16 +21,25 @@ producer, not the producer), and differ from the reference in one choice each:
   it holds, without saying that events were lost.
 * ``busy_keepalive``: a keep-alive loop (``sleep(interval)``, then a comment)
   that, with interval 0, sends comments as fast as it can.
+
+And one built with an argument, not in :data:`VARIANTS` (which
+``tests/test_cancel_fails.py`` runs every CANCEL check against):
+``cancel_app("late", late_by=N)`` hears the disconnect at once, then asks its
+producer for exactly N more items before it closes it, whatever the kind of
+producer and wherever the disconnect falls: the edge of ``CANCEL-PROMPT-01``'s
+bound, each side of it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Any
 
 import anyio
+import anyio.lowlevel
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
@@ -60,6 +69,8 @@ VARIANTS = (
     "no_gap",
     "busy_keepalive",
 )
+#: The variants that take an argument (see the module docstring).
+ARGUMENT_VARIANTS = ("late",)
 
 
 class _Unwatched(Response):
@@ -77,6 +88,61 @@ class _Unwatched(Response):
         else:
             for chunk in self.content:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class _Late(Response):
+    """Asks its producer for *extra* more items once it has heard the disconnect.
+
+    A watcher task waits on ``receive``; the stream yields to the event loop after each
+    item, so the watcher has run before the next item is asked for, and exactly *extra*
+    items are asked for after the disconnect was delivered (their sends are ignored, as
+    uvicorn ignores them). Then the producer is closed and the body finished.
+    """
+
+    def __init__(self, content: AsyncIterator[bytes] | Iterator[bytes], extra: int) -> None:
+        self.content = content
+        self.extra = extra
+        super().__init__(media_type="text/plain")
+
+    async def _next(self) -> bytes | None:
+        if isinstance(self.content, AsyncIterator):
+            return await anext(self.content, None)
+        return await anyio.to_thread.run_sync(next, self.content, None)
+
+    async def _close(self) -> None:
+        if isinstance(self.content, AsyncGenerator):
+            await self.content.aclose()
+        elif isinstance(self.content, Generator):
+            await anyio.to_thread.run_sync(self.content.close)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gone = anyio.Event()
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(watch)
+                left: int | None = None  # items still to ask for, once the client has gone
+                while left != 0:
+                    chunk = await self._next()
+                    if chunk is None:
+                        break
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    await anyio.lowlevel.checkpoint()
+                    if left is not None:
+                        left -= 1
+                    elif gone.is_set():
+                        left = self.extra
+                group.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._close()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
@@ -104,12 +170,13 @@ async def _leaking(content: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def cancel_app(variant: str, *, feed_capacity: int = 64) -> Starlette:
+def cancel_app(variant: str, *, feed_capacity: int = 64, late_by: int = 0) -> Starlette:
     """The surface served the *variant* way (see the module docstring).
 
-    Its feeds hold their last *feed_capacity* events.
+    Its feeds hold their last *feed_capacity* events; *late_by* is the ``late`` variant's
+    count of items asked for after the disconnect.
     """
-    if variant not in VARIANTS:
+    if variant not in VARIANTS + ARGUMENT_VARIANTS:
         raise ValueError(variant)
     observations = Observations()
     feeds: dict[str, Feed] = {}
@@ -126,6 +193,8 @@ def cancel_app(variant: str, *, feed_capacity: int = 64) -> Starlette:
         content: Any = produce(plan, observations.new(query["id"]))
         if variant == "unwatched":
             return _Unwatched(content)
+        if variant == "late":
+            return _Late(content, late_by)
         if variant == "polling" and plan.kind != "sync":
             content = _polling(request, content)
         elif variant == "swallowing" and plan.kind != "sync":
