@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from spec.chapters import file
 from spec.targets.asgi_types import ASGIApp
 from spec.targets.client import AsgiClient, SocketClient
 from spec.targets.server import serve
@@ -90,3 +91,14 @@ async def test_every_file_check_fails_on_some_broken_download() -> None:
         caught |= {key.split("[")[0] for key in await results_of(name)}
     never = sorted({name for _, name, _ in FILE_CHECKS} - caught)
     assert never == [], f"checks no broken download fails: {never}"
+
+
+async def test_a_file_held_whole_before_it_shrank_is_not_observable() -> None:
+    """A server that has read the whole file before it shrinks sends it complete, as long as
+    it declared: FILE-LENGTH-02's socket check cannot see the shrink, and says so instead of
+    failing (the broken ``buffers`` download, which FILE-MEM-01 fails)."""
+    with (
+        serve(file_apps.buffers) as url,
+        pytest.raises(pytest.skip.Exception, match="arrived whole, as declared"),
+    ):
+        await file.check_shrinking_file_socket(live_url=url)
