@@ -19,20 +19,26 @@ resolved by :mod:`impl.safe_path`, preconditions by :mod:`impl.validators`,
   while the body is sent (servers may keep accepting ``send`` after it).
 * HEAD gets the GET headers and no body.
 * Where the server offers the ASGI extension ``http.response.pathsend`` (granian
-  does), a whole-file 200 is handed to the server by path, which sends it without
-  the bytes passing through Python. Everything else stays on the read path:
-  HEAD, 304, 416, every 206 (pathsend sends a whole file, never a part), an empty
-  file, and a file that changed since its headers were made (size, mtime or
+  does), a whole-file 200 over HTTP/1 is handed to the server by path, which sends
+  it without the bytes passing through Python. Everything else stays on the read
+  path: HEAD, 304, 416, every 206 (pathsend sends a whole file, never a part), an
+  empty file, a file that changed since its headers were made (size, mtime or
   identity: the path is stat'ed again, not following a final symlink, just before
   it is handed over; a file swapped or resized since then is the server's
-  reading). Once handed over, the transfer is the server's: it bounds the body by
-  the Content-Length sent (granian, through hyper, cuts a file that grew at that
-  length and drops the connection when one shrank, as FILE-LENGTH-01 and 02 ask),
-  and the send timeout and the shutdown grace below are its own timeouts, not
-  this class's. On granian 2.8 that loses nothing: a reader that stalls holds
-  granian's shutdown on the read path too (the worker waits for the connection
-  after the download has raised :class:`ShutDown`: granian offers no way to
-  abort it), and only ``--workers-kill-timeout`` bounds it.
+  reading), and every response over HTTP/2 (``http_version`` ``"2"``): there
+  granian 2.8.9 sends a file handed over by path as it reads it, to its end,
+  whatever the Content-Length, so a file that grows during the send arrives
+  longer than declared and one that shrinks ends with END_STREAM, short, as a
+  complete body would (``tests/test_granian_pathsend.py``; FILE-LENGTH-01 and 02).
+  Once handed over, the transfer is the server's: over HTTP/1.1 granian's h1
+  layer (hyper) bounds the body by the Content-Length sent, cutting a file that
+  grew at that length and dropping the connection when one shrank, as
+  FILE-LENGTH-01 and 02 ask; and the send timeout and the shutdown grace below
+  are its own timeouts, not this class's. On granian 2.8 that loses nothing: a
+  reader that stalls holds granian's shutdown on the read path too (the worker
+  waits for the connection after the download has raised :class:`ShutDown`:
+  granian offers no way to abort it), and only ``--workers-kill-timeout`` bounds
+  it.
   The server reopens the file by path, so the window :mod:`impl.safe_path`
   leaves open to a symlink swapped in covers the final component too, between
   the check and the server's open: ``pathsend=False`` keeps every download on the
@@ -154,7 +160,8 @@ class FileDownload(Response):
             *shutdown_grace* seconds more to finish, then raises :class:`ShutDown`,
             so that no download, read or stalled, holds the server's exit.
         pathsend: hand a whole-file 200 to the server by path where it offers
-            ``http.response.pathsend`` (then the server's own timeouts apply).
+            ``http.response.pathsend``, over HTTP/1 only (then the server's own
+            timeouts apply).
     """
 
     def __init__(
@@ -305,9 +312,11 @@ class FileDownload(Response):
             await self._body(send, opened.fd, [(0, length - 1, b"")] if length else [], head=head)
 
     def _by_path(self, scope: Scope, head: bool, length: int) -> bool:
-        """Whether this whole-file 200 may be handed to the server by path."""
+        """Whether this whole-file 200 may be handed to the server by path: not over HTTP/2,
+        where granian would send the file past or short of its Content-Length."""
         offered = "http.response.pathsend" in (scope.get("extensions") or {})
-        return self.pathsend and offered and not head and length > 0
+        http2 = scope.get("http_version", "1.1") == "2"
+        return self.pathsend and offered and not http2 and not head and length > 0
 
     async def _body(
         self,

@@ -28,10 +28,12 @@ async def play(
     method: str = "GET",
     headers: dict[str, str] | None = None,
     extensions: dict[str, Any] | None = None,
+    http_version: str = "1.1",
 ) -> list[dict[str, Any]]:
     """The messages *download* sends for one request."""
     scope = {
         "type": "http",
+        "http_version": http_version,
         "method": method,
         "path": "/f",
         "headers": [(k.encode(), v.encode()) for k, v in (headers or {}).items()],
@@ -108,6 +110,18 @@ async def test_without_the_extension_or_with_pathsend_off_the_file_is_read(root:
         sent = await play(download, extensions=extensions)
         assert "http.response.pathsend" not in kinds(sent)
         assert body_of(sent) == CONTENT
+
+
+async def test_over_http2_the_file_is_read_not_handed_over(root: Path) -> None:
+    """granian 2.8.9 sends a file handed over by path to its end over HTTP/2, whatever the
+    Content-Length (tests/test_granian_pathsend.py): there the read path keeps the length."""
+    sent = await play(FileDownload(root, "file.bin"), http_version="2")
+    assert "http.response.pathsend" not in kinds(sent)
+    assert body_of(sent) == CONTENT
+    assert sent[-1]["more_body"] is False
+    for version in ("1.0", "1.1"):
+        sent = await play(FileDownload(root, "file.bin"), http_version=version)
+        assert kinds(sent) == ["http.response.start", "http.response.pathsend"]
 
 
 @pytest.mark.parametrize("change", ["grows", "shrinks", "is replaced", "becomes a symlink"])
