@@ -192,11 +192,6 @@ STREAMSPEC = Source("streamspec", "Cancellation and cleanup", "#cancel")
 KINDS = ("async", "sync", "busy")
 #: Long enough that a producer stopped by the disconnect never reaches it.
 LIMIT = 50_000
-#: The same over a real socket. The suite's client shares the process (and its GIL) with the
-#: server's thread, and a producer that never awaits starves it: the client took up to 0.5 s
-#: to read its first bytes and leave, while the reference, yielding every 16 items, made up
-#: to 20,000 items, and once all 50,000 (it stopped within 10 ms of the client leaving).
-SOCKET_LIMIT = 500_000
 #: Seconds a check waits for something a correct target does at once: a hang guard, which a
 #: correct target never comes near (``STREAMSPEC_HANG_GUARD`` changes it). What a broken
 #: target may never do (clean up, time out, send a keep-alive) is waited for within a
@@ -350,14 +345,13 @@ CLEANUP = chapter.rule(
 async def check_cleanup_runs_after_disconnect(stream_client: StreamClient, kind: str) -> None:
     """Read the first items, disconnect, and wait for the producer's ``finally`` to report."""
     stream_id = new_id()
-    limit = SOCKET_LIMIT if stream_client.transport == "socket" else LIMIT
-    params = endless(stream_id, kind, limit=limit)
+    params = endless(stream_id, kind, limit=LIMIT)
     async with stream_client.stream("GET", ENDLESS_PATH, params=params) as response:
         expect(response.status, 200, "status of the endless stream")
         await read_bytes(response, 4)
     facts = await observe_until(stream_client, stream_id, "cleanup")
     expect_cleanup(facts, f"after the client of a {kind} producer left")
-    expect_stopped(facts, limit, f"by a {kind} producer whose client left")
+    expect_stopped(facts, LIMIT, f"by a {kind} producer whose client left")
 
 
 #: The most items a producer may be asked for once the server delivered ``http.disconnect``.

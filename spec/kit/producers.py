@@ -1,7 +1,12 @@
 """The producers behind ``GET /conformance/endless``: numbered lines, made three ways.
 
 * ``async``: an async generator that awaits (a checkpoint) between items;
-* ``busy``: an async generator that never awaits, the case that starves a server;
+* ``busy``: an async generator that never awaits, the case that starves a server's event
+  loop; it still lets other threads run between items (``time.sleep(0)`` releases the
+  GIL without yielding to the loop), as a producer whose work runs outside Python does:
+  the suite's client shares the process with a server it serves in a thread, and a
+  producer holding the GIL kept that client from leaving for up to 0.7 s, long enough
+  for a correct server to make 74,000 items before the disconnect existed;
 * ``sync``: a plain generator, which the response iterates in a worker thread.
 
 Each records in its :class:`~spec.kit.observations.Record` that it started, how
@@ -15,6 +20,7 @@ the suite's instruments, handed to the library's streaming response.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
@@ -67,6 +73,8 @@ async def _async_lines(plan: Plan, record: Record, *, awaits: bool) -> AsyncIter
             yield plan.item(number)
             if awaits:
                 await anyio.lowlevel.checkpoint()
+            else:
+                time.sleep(0)  # noqa: ASYNC251 - the GIL for other threads, not a loop turn
     finally:
         record.cleanup.set()
 
