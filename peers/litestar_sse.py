@@ -98,7 +98,7 @@ async def sse(request: Request[Any, Any, Any]) -> ServerSentEvent:
 
 @route("/chat", http_method=[HttpMethod.POST], status_code=HTTP_200_OK)
 async def chat(request: Request[Any, Any, Any]) -> ServerSentEvent:
-    asked = request.scope.get(REQUEST_KEY)  # type: ignore[call-overload]
+    asked = request.scope.get(REQUEST_KEY)
     assert isinstance(asked, ChatRequest)
     return ServerSentEvent(messages(chat_events(asked.tokens, asked.style)))
 

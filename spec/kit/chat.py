@@ -35,7 +35,7 @@ streaming are the library's.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -198,7 +198,7 @@ async def model(
         record.cleanup.set()
 
 
-async def chat_events(tokens: AsyncIterator[str], style: Style) -> AsyncIterator[Event]:
+async def chat_events(tokens: AsyncIterator[str], style: Style) -> AsyncGenerator[Event, None]:
     """The model's *tokens* as the convention's events (:mod:`spec.chat`), library-neutral.
 
     Each token is one delta event; then the end marker (``openai``: a chunk with
