@@ -22,9 +22,17 @@ from aiohttp.test_utils import TestServer
 
 from spec.kit import Kit, Stream, StreamRequest
 from spec.kit.aiohttp_kit import application, handled, scope_of
+from spec.kit.chat import ChatRequest
 from spec.patience import guarded
 from spec.streams import Fetched, fetch
-from spec.surface import BYTES_PATH, CAPABILITIES_PATH, ENDLESS_PATH, OBSERVE_PATH, TEXT_PATH
+from spec.surface import (
+    BYTES_PATH,
+    CAPABILITIES_PATH,
+    CHAT_PATH,
+    ENDLESS_PATH,
+    OBSERVE_PATH,
+    TEXT_PATH,
+)
 from spec.targets.client import AsgiClient, SocketClient
 from tests.run_suite import run_spec
 
@@ -132,6 +140,31 @@ async def test_head_of_a_kit_answer_has_its_headers_and_no_body(served: SocketCl
 async def test_capabilities_are_the_kits(served: SocketClient) -> None:
     got = await fetch(served, "GET", CAPABILITIES_PATH)
     assert json.loads(got.body) == Kit(stream=Stream(handled(text))).capabilities
+
+
+async def joined(request: ChatRequest, web_request: web.Request) -> web.StreamResponse:
+    """A chat handler answering the model's tokens joined, with aiohttp's request method."""
+    tokens = [token async for token in request.tokens]
+    return web.Response(text=f"{web_request.method} {request.style} {''.join(tokens)}")
+
+
+async def test_the_chat_factory_is_a_handled_one() -> None:
+    """``application(chat=)`` serves ``POST /conformance/chat``: the kit reads and checks the
+    body, the handler gets the :class:`ChatRequest` and aiohttp's request."""
+    app = application(chat=handled(joined))
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        client = SocketClient(str(server.make_url("")).rstrip("/"))
+        body = json.dumps({"tokens": ["a", "b"], "style": "typed"}).encode()
+        got = await fetch(client, "POST", CHAT_PATH, body=body)
+        assert answer(got) == (200, b"POST typed ab")
+        refused = await fetch(client, "POST", CHAT_PATH, body=b"[]")
+        assert refused.status == 400
+        capabilities = await fetch(client, "GET", CAPABILITIES_PATH)
+        assert json.loads(capabilities.body)["chat"] is True
+    finally:
+        await server.close()
 
 
 async def test_a_handled_factory_outside_the_bridge_is_a_clear_error() -> None:
