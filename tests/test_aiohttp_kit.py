@@ -194,18 +194,17 @@ def test_the_scope_keeps_the_target_as_the_client_wrote_it() -> None:
 
 def test_the_aiohttp_peer_is_judged_on_the_cancel_and_surface_chapters(tmp_path: Path) -> None:
     """The peer as the matrix runs it: its capabilities are computed (all but comments, and
-    NDJSON and chat, for which the peer supplies no factory), and the surface and CANCEL
-    rules are judged, not "not applicable" (but the chat's)."""
+    NDJSON, for which the peer supplies no factory), and the surface and CANCEL rules are
+    judged, not "not applicable"."""
     run = run_spec(tmp_path, "--rules=SURFACE-*,CANCEL-*", f"--target-command={PEER}")
     assert run.report["capabilities"] == {
         **dict.fromkeys(run.report["capabilities"], True),
         "comments": False,
         "ndjson": False,
-        "chat": False,
     }
     results = run.results()
     inapplicable = {rule for rule, result in results.items() if result == "not applicable"}
-    assert inapplicable <= {"SURFACE-CHAT-01"}, results
+    assert not inapplicable, results
     judged = {rule for rule, result in results.items() if result != "not observable"}
     assert {"SURFACE-GATE-01", "CANCEL-BLOCKED-01", "CANCEL-HEAD-01"} <= judged, results
     # aiohttp's handler cancellation, on in the peer: a handler waiting on its producer is
