@@ -28,6 +28,9 @@ documentation and examples show:
   written). It has no way to send a comment: the peer declares
   ``comments: false`` (the suite then sends none) and answers 400 to an event
   with a comment, before the stream starts.
+* chat: ``sse_response`` and one ``send`` a convention event
+  (:func:`spec.kit.chat.chat_events`), ``ping_interval`` the suite's keep-alive,
+  ``allow_all_methods=True`` (aiohttp-sse answers 405 to a POST without it).
 * a download is a ``web.FileResponse`` (its ``Content-Length``, ``ETag``,
   ``Last-Modified``, ranges, ``If-Range`` and conditionals are aiohttp's),
   the name resolved below the root by aiohttp's own static route code
@@ -61,6 +64,7 @@ from aiohttp_sse import EventSourceResponse, sse_response
 
 from spec.kit import SSE, Download, DownloadRequest, SSERequest, Stream, StreamRequest
 from spec.kit.aiohttp_kit import application, handled
+from spec.kit.chat import ChatRequest, chat_events
 from spec.sse import Event
 
 T = TypeVar("T")
@@ -148,6 +152,23 @@ async def sse(request: SSERequest, web_request: web.Request) -> web.StreamRespon
     return response
 
 
+async def chat(request: ChatRequest, web_request: web.Request) -> web.StreamResponse:
+    ping = (
+        EventSourceResponse.DEFAULT_PING_INTERVAL
+        if request.keepalive is None
+        else request.keepalive
+    )
+    response: EventSourceResponse
+    options: dict[str, Any] = {"ping_interval": ping or NO_PING, "allow_all_methods": True}
+    async with (
+        sse_response(web_request, **options) as response,
+        aclosing(chat_events(request.tokens, request.style)) as events,
+    ):
+        async for event in events:
+            await response.send(event.data, event=event.event)
+    return response
+
+
 def lookup(root: Path, name: str) -> web.StreamResponse:
     """*name* below *root* as ``app.router.add_static("/", root)`` answers it: a
     ``FileResponse``, or ``HTTPNotFound``/``HTTPForbidden`` raised (blocking: an executor's)."""
@@ -182,6 +203,7 @@ def build_app() -> web.Application:
         sse=SSE(handled(sse), comments=False),
         stream=Stream(handled(stream)),
         download=Download(handled(download)),
+        chat=handled(chat),
     )
     app[STREAMS] = weakref.WeakSet[EventSourceResponse]()
     app.on_shutdown.append(stop_streams)

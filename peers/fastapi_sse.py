@@ -35,6 +35,12 @@ finds the kit's request with :func:`~spec.kit.request_of`):
   are Starlette's own classes re-exported (FastAPI's documentation serves a
   directory with ``StaticFiles`` and names a single file with ``FileResponse``).
 
+* Chat (chapter "AI token streams"): a path operation that yields
+  ``ServerSentEvent(raw_data=...)`` for each of the convention's events
+  (:func:`spec.kit.chat.chat_events`: the chunks' JSON, ``[DONE]``, the
+  error event), as an app relaying a model's tokens writes it; FastAPI's
+  keep-alive is its fixed 15 s one, whatever the suite asks.
+
 Keep-alive: FastAPI sends ``: ping`` after 15 s without an event, a fixed
 interval (``fastapi.sse._PING_INTERVAL``, private) that its API does not let a
 response choose or turn off, so the SSE factory declares ``keepalive=False``
@@ -45,6 +51,7 @@ response choose or turn off, so the SSE factory declares ``keepalive=False``
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
@@ -64,6 +71,7 @@ from spec.kit import (
     routed,
 )
 from spec.kit.api import REQUEST_KEY
+from spec.kit.chat import ChatRequest, chat_events
 from spec.kit.records import NDJSONRequest
 from spec.sse import Event
 from spec.targets.asgi_types import ASGIApp
@@ -183,6 +191,21 @@ async def ndjson(asked: Annotated[NDJSONRequest, Depends(ndjson_request)]) -> As
         await aclose(records)
 
 
+def chat_request(request: Request) -> ChatRequest:
+    asked = request.scope.get(REQUEST_KEY)
+    assert isinstance(asked, ChatRequest)
+    return asked
+
+
+@streams.post("/chat", response_class=EventSourceResponse)
+async def chat(
+    asked: Annotated[ChatRequest, Depends(chat_request)],
+) -> AsyncIterator[ServerSentEvent]:
+    async with aclosing(chat_events(asked.tokens, asked.style)) as events:
+        async for event in events:
+            yield library_event(event)
+
+
 to_sse, to_sse_sync = routed(streams, "/sse"), routed(streams, "/sse-sync")
 to_stream, to_stream_sync = routed(streams, "/stream"), routed(streams, "/stream-sync")
 
@@ -200,4 +223,5 @@ app = Kit(
     stream=Stream(stream_factory),
     download=Download(download),
     ndjson=routed(streams, "/ndjson"),
+    chat=routed(streams, "/chat"),
 )

@@ -13,6 +13,9 @@ what a Litestar user runs.)
   (ping), no send timeout and no shutdown handling for streams, so the peer
   declares ``keepalive=False`` (capability ``idle`` false) and passes no
   timeout: there is none to pass.
+* Chat (chapter "AI token streams"): a POST handler returning
+  ``ServerSentEvent`` over one ``ServerSentEventMessage`` a convention event
+  (:func:`spec.kit.chat.chat_events`); no keep-alive, as for SSE.
 * Plain streams (text, log lines, echoed bytes, endless lines): ``Stream``
   over the kit's producer as it is, async or sync (Litestar iterates a sync
   one in a worker thread).
@@ -48,6 +51,8 @@ from spec.kit import (
     routed,
 )
 from spec.kit import Stream as KitStream
+from spec.kit.api import REQUEST_KEY
+from spec.kit.chat import ChatRequest, chat_events
 from spec.sse import Event
 from spec.targets.asgi_types import ASGIApp
 
@@ -91,6 +96,13 @@ async def sse(request: Request[Any, Any, Any]) -> ServerSentEvent:
     return ServerSentEvent(content, headers=dict(asked.headers))
 
 
+@route("/chat", http_method=[HttpMethod.POST], status_code=HTTP_200_OK)
+async def chat(request: Request[Any, Any, Any]) -> ServerSentEvent:
+    asked = request.scope.get(REQUEST_KEY)
+    assert isinstance(asked, ChatRequest)
+    return ServerSentEvent(messages(chat_events(asked.tokens, asked.style)))
+
+
 @route("/stream", http_method=[*GET_HEAD, HttpMethod.POST], status_code=HTTP_200_OK)
 async def stream(request: Request[Any, Any, Any]) -> Stream:
     asked = kit_request(request, StreamRequest)
@@ -124,7 +136,7 @@ async def download(request: Request[Any, Any, Any]) -> File:
     )
 
 
-litestar_app = Litestar(route_handlers=[sse, stream, download])
+litestar_app = Litestar(route_handlers=[sse, chat, stream, download])
 # Litestar types its ASGI callable with its own TypedDicts; it is an ASGI app all the same.
 # It is not given the lifespan (the kit answers it): its handlers here need nothing its
 # startup makes, and the header chapter serves the target from a second server while the
@@ -136,4 +148,5 @@ app = Kit(
     sse=SSE(routed(asgi, "/sse"), keepalive=False),
     stream=KitStream(routed(asgi, "/stream")),
     download=Download(routed(asgi, "/download")),
+    chat=routed(asgi, "/chat"),
 )

@@ -18,11 +18,12 @@ SSE one, written as sse-starlette's documentation shows:
 
 The chat factory (chapter "AI token streams") is written as an app streaming a
 model's tokens with sse-starlette would write it: each token a
-``ServerSentEvent`` whose data is the convention's JSON chunk (or typed event),
-then ``[DONE]`` (or ``response.completed``); a model that fails after the
-response started is told with the convention's error event, and the stream
-ends; ``ping=`` is the suite's keep-alive interval, and the library's
-disconnect handling stops the model.
+``ServerSentEvent`` whose data is the convention's JSON chunk (or typed
+event), then ``[DONE]`` (or ``response.completed``); a model that fails after
+the response started is told with the convention's error event, and the stream
+ends (the events: :func:`spec.kit.chat.chat_events`); ``ping=`` is the
+suite's keep-alive interval, and the library's disconnect handling stops the
+model.
 
 sse-starlette has no plain-stream or file API of its own (a Starlette app
 streams text with Starlette's ``StreamingResponse``: the ``starlette`` peer),
@@ -33,14 +34,14 @@ CANCEL chapter through it, one event a line.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 
 import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from spec.kit import SSE, Kit, SSERequest
-from spec.kit.chat import ChatRequest
+from spec.kit.chat import ChatRequest, chat_events
 from spec.sse import Event
 
 #: Seconds the library waits, after setting the shutdown event, for the generator
@@ -105,47 +106,14 @@ def stream(request: SSERequest) -> EventSourceResponse:
     )
 
 
-DELTA = "response.output_text.delta"
-
-
-def _openai(content: str | None, finish: str | None = None) -> ServerSentEvent:
-    delta = {} if content is None else {"content": content}
-    choice = {"index": 0, "delta": delta, "finish_reason": finish}
-    return ServerSentEvent(json.dumps({"object": "chat.completion.chunk", "choices": [choice]}))
-
-
-def _typed(kind: str, **members: object) -> ServerSentEvent:
-    return ServerSentEvent(json.dumps({"type": kind, **members}), event=kind)
-
-
-async def chat_events(tokens: AsyncIterator[str], style: str) -> AsyncIterator[ServerSentEvent]:
-    """The model's tokens as the convention's events, ended by its end marker, or by its
-    error event when the model fails."""
-    text = ""
-    try:
-        async for token in tokens:
-            text += token
-            yield _openai(token) if style == "openai" else _typed(DELTA, delta=token)
-    except Exception as error:  # the 200 has been sent: the stream is where the error goes
-        message = {"message": f"generation failed: {type(error).__name__}"}
-        if style == "openai":
-            yield ServerSentEvent(json.dumps({"error": message}))
-        else:
-            yield _typed("error", error=message)
-        return
-    finally:
-        aclose = getattr(tokens, "aclose", None)
-        if aclose is not None:
-            await aclose()
-    if style == "openai":
-        yield _openai(None, finish="stop")
-        yield ServerSentEvent("[DONE]")
-    else:
-        yield _typed("response.completed", response={"status": "completed", "text": text})
+async def chat_messages(request: ChatRequest) -> AsyncIterator[ServerSentEvent]:
+    async with aclosing(chat_events(request.tokens, request.style)) as events:
+        async for event in events:
+            yield library_event(event)
 
 
 def chat(request: ChatRequest) -> EventSourceResponse:
-    return EventSourceResponse(chat_events(request.tokens, request.style), ping=request.keepalive)
+    return EventSourceResponse(chat_messages(request), ping=request.keepalive)
 
 
 app = Kit(sse=SSE(stream), chat=chat)

@@ -22,9 +22,17 @@ from aiohttp.test_utils import TestServer
 
 from spec.kit import Kit, Stream, StreamRequest
 from spec.kit.aiohttp_kit import application, handled, scope_of
+from spec.kit.chat import ChatRequest
 from spec.patience import guarded
 from spec.streams import Fetched, fetch
-from spec.surface import BYTES_PATH, CAPABILITIES_PATH, ENDLESS_PATH, OBSERVE_PATH, TEXT_PATH
+from spec.surface import (
+    BYTES_PATH,
+    CAPABILITIES_PATH,
+    CHAT_PATH,
+    ENDLESS_PATH,
+    OBSERVE_PATH,
+    TEXT_PATH,
+)
 from spec.targets.client import AsgiClient, SocketClient
 from tests.run_suite import run_spec
 
@@ -134,6 +142,31 @@ async def test_capabilities_are_the_kits(served: SocketClient) -> None:
     assert json.loads(got.body) == Kit(stream=Stream(handled(text))).capabilities
 
 
+async def joined(request: ChatRequest, web_request: web.Request) -> web.StreamResponse:
+    """A chat handler answering the model's tokens joined, with aiohttp's request method."""
+    tokens = [token async for token in request.tokens]
+    return web.Response(text=f"{web_request.method} {request.style} {''.join(tokens)}")
+
+
+async def test_the_chat_factory_is_a_handled_one() -> None:
+    """``application(chat=)`` serves ``POST /conformance/chat``: the kit reads and checks the
+    body, the handler gets the :class:`ChatRequest` and aiohttp's request."""
+    app = application(chat=handled(joined))
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        client = SocketClient(str(server.make_url("")).rstrip("/"))
+        body = json.dumps({"tokens": ["a", "b"], "style": "typed"}).encode()
+        got = await fetch(client, "POST", CHAT_PATH, body=body)
+        assert answer(got) == (200, b"POST typed ab")
+        refused = await fetch(client, "POST", CHAT_PATH, body=b"[]")
+        assert refused.status == 400
+        capabilities = await fetch(client, "GET", CAPABILITIES_PATH)
+        assert json.loads(capabilities.body)["chat"] is True
+    finally:
+        await server.close()
+
+
 async def test_a_handled_factory_outside_the_bridge_is_a_clear_error() -> None:
     """Under a plain ASGI kit (no aiohttp request to hand over) the factory says why it fails."""
     app = handled(text)(object())
@@ -161,18 +194,17 @@ def test_the_scope_keeps_the_target_as_the_client_wrote_it() -> None:
 
 def test_the_aiohttp_peer_is_judged_on_the_cancel_and_surface_chapters(tmp_path: Path) -> None:
     """The peer as the matrix runs it: its capabilities are computed (all but comments, and
-    NDJSON and chat, for which the peer supplies no factory), and the surface and CANCEL
-    rules are judged, not "not applicable" (but the chat's)."""
+    NDJSON, for which the peer supplies no factory), and the surface and CANCEL rules are
+    judged, not "not applicable"."""
     run = run_spec(tmp_path, "--rules=SURFACE-*,CANCEL-*", f"--target-command={PEER}")
     assert run.report["capabilities"] == {
         **dict.fromkeys(run.report["capabilities"], True),
         "comments": False,
         "ndjson": False,
-        "chat": False,
     }
     results = run.results()
     inapplicable = {rule for rule, result in results.items() if result == "not applicable"}
-    assert inapplicable <= {"SURFACE-CHAT-01"}, results
+    assert not inapplicable, results
     judged = {rule for rule, result in results.items() if result != "not observable"}
     assert {"SURFACE-GATE-01", "CANCEL-BLOCKED-01", "CANCEL-HEAD-01"} <= judged, results
     # aiohttp's handler cancellation, on in the peer: a handler waiting on its producer is

@@ -44,6 +44,7 @@ from multidict import CIMultiDict
 
 from spec.kit.api import SSE, Download, Factory, Stream
 from spec.kit.app import Kit
+from spec.kit.chat import ChatFactory
 from spec.kit.feed import FeedBackend
 from spec.targets.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
@@ -89,16 +90,18 @@ def application(
     sse: SSE | None = None,
     stream: Stream | None = None,
     download: Download | None = None,
+    chat: ChatFactory | None = None,
     feed: FeedBackend | None = None,
 ) -> web.Application:
     """An aiohttp app serving the kit's surface around the factories (made with :func:`handled`).
 
+    *chat* is the chat factory (``POST /conformance/chat``), made with :func:`handled`.
     *feed* is the feed's backend, as :class:`~spec.kit.Kit` takes it (in memory by
     default; one on Redis for a service of several instances). ``app[KIT]`` is the
     :class:`~spec.kit.Kit` (its gates, observations and capabilities). Every path is
     the kit's: one it does not serve is its 404.
     """
-    kit = Kit(sse=sse, stream=stream, download=download, feed=feed)
+    kit = Kit(sse=sse, stream=stream, download=download, chat=chat, feed=feed)
     app = web.Application()
     app[KIT] = kit
 

@@ -35,7 +35,7 @@ streaming are the library's.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -45,12 +45,22 @@ import anyio.lowlevel
 from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse, Response
 
-from spec.chat import STYLES, Style
+from spec.chat import (
+    DONE_EVENT,
+    STYLES,
+    Style,
+    openai_chunk,
+    openai_error,
+    typed_completed,
+    typed_delta,
+    typed_failure,
+)
 from spec.kit.bodies import read_capped, too_large
 from spec.kit.factories import respond
 from spec.kit.gates import Gate, GateRegistry, claim_or_refuse, gated, registry_of
 from spec.kit.observations import Observations, Record
 from spec.kit.params import KEEPALIVE_MAX, KEEPALIVE_MIN
+from spec.sse import Event
 from spec.surface import CHAT_PATH, read_json
 from spec.targets.asgi_types import ASGIApp, Scope
 
@@ -186,6 +196,36 @@ async def model(
             raise GenerationFailed(f"failed after {made} tokens, as requested")
     finally:
         record.cleanup.set()
+
+
+async def chat_events(tokens: AsyncIterator[str], style: Style) -> AsyncGenerator[Event, None]:
+    """The model's *tokens* as the convention's events (:mod:`spec.chat`), library-neutral.
+
+    Each token is one delta event; then the end marker (``openai``: a chunk with
+    ``finish_reason`` and ``[DONE]``; ``typed``: ``response.completed``). A model
+    that raises after the response started is told by the convention's error
+    event(s), and the events end. Closing this closes *tokens*. A peer wraps
+    each event in its library's event type; the framing stays the library's.
+    """
+    text = ""
+    try:
+        async for token in tokens:
+            text += token
+            yield openai_chunk(token) if style == "openai" else typed_delta(token)
+    except Exception as error:  # the 200 has been sent: the stream is where the error goes
+        message = f"generation failed: {type(error).__name__}"
+        for event in [openai_error(message)] if style == "openai" else typed_failure(message):
+            yield event
+        return
+    finally:
+        aclose = getattr(tokens, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    if style == "openai":
+        yield openai_chunk("", finish_reason="stop")
+        yield DONE_EVENT
+    else:
+        yield typed_completed(text)
 
 
 def build_router(factory: ChatFactory | None, observations: Observations) -> APIRouter:
