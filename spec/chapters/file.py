@@ -524,14 +524,41 @@ SHRINK_ATTEMPTS = 3
 
 
 async def resize(client: StreamClient, size: int) -> None:
-    """Ask the surface to set the length of ``changing.bin`` in place."""
-    async with client.stream(
-        "POST", file_path(CHANGING_FILE), params=[("size", str(size))]
-    ) as response:
-        async for _ in response.chunks():
-            pass
-        if response.status >= 300:
-            not_observable(f"the target cannot resize {CHANGING_FILE} (status {response.status})")
+    """Ask the surface to set the length of ``changing.bin`` in place.
+
+    The request sets a length, so it is idempotent: a connection the server closes before
+    it answers (hypercorn over HTTP/2 did, now and then, after the CANCEL chapter's
+    stalled streams) is tried once more, as RFC 9110 §9.2.2 lets a client retry an
+    idempotent request; the rules judge the downloads, not this set-up.
+    """
+    for attempt in range(2):
+        try:
+            async with client.stream(
+                "POST", file_path(CHANGING_FILE), params=[("size", str(size))]
+            ) as response:
+                async for _ in response.chunks():
+                    pass
+                status = response.status
+            break
+        except httpx.RemoteProtocolError:
+            if attempt:
+                raise
+    if status >= 300:
+        not_observable(f"the target cannot resize {CHANGING_FILE} (status {status})")
+
+
+async def _resize_over(live_url: str, size: int) -> None:
+    """:func:`resize` on a connection of its own, speaking the run's protocol."""
+    async with http_client(live_url, timeout=30.0) as client:
+        for attempt in range(2):
+            try:
+                control = await client.post(file_path(CHANGING_FILE), params={"size": size})
+                break
+            except httpx.RemoteProtocolError:
+                if attempt:
+                    raise
+    if control.status_code >= 300:
+        not_observable(f"the target cannot resize {CHANGING_FILE} ({control.status_code})")
 
 
 async def _asgi_download_while_resizing(target: Target, new_size: int) -> harness.Exchange:
@@ -562,27 +589,25 @@ async def _socket_download_while_resizing(live_url: str, new_size: int) -> Fetch
     # A transport of its own speaks its own protocol: the run's (--http), as http_client's.
     http2 = speaks_http2()
     transport = httpx.AsyncHTTPTransport(socket_options=options, http1=not http2, http2=http2)
-    async with http_client(live_url, timeout=30.0, transport=transport) as client:
-        control = await client.post(file_path(CHANGING_FILE), params={"size": CHANGING_SIZE})
-        if control.status_code >= 300:
-            not_observable(f"the target cannot resize {CHANGING_FILE} ({control.status_code})")
-        async with client.stream("GET", file_path(CHANGING_FILE)) as response:
-            fetched = Fetched(
-                response.status_code, [(k.lower(), v) for k, v in response.headers.multi_items()]
-            )
-            chunks = response.aiter_raw()
-            try:
-                fetched.chunks.append(await anext(chunks))
-                async with http_client(live_url, timeout=30.0) as other:
-                    await other.post(file_path(CHANGING_FILE), params={"size": new_size})
-                async for chunk in chunks:
-                    fetched.chunks.append(chunk)
-            except httpx.TransportError as error:
-                fetched.aborted, fetched.error = True, f"{type(error).__name__}: {error}"
+    await _resize_over(live_url, CHANGING_SIZE)
+    async with (
+        http_client(live_url, timeout=30.0, transport=transport) as client,
+        client.stream("GET", file_path(CHANGING_FILE)) as response,
+    ):
+        fetched = Fetched(
+            response.status_code, [(k.lower(), v) for k, v in response.headers.multi_items()]
+        )
+        chunks = response.aiter_raw()
+        try:
+            fetched.chunks.append(await anext(chunks))
+            await _resize_over(live_url, new_size)
+            async for chunk in chunks:
+                fetched.chunks.append(chunk)
+        except httpx.TransportError as error:
+            fetched.aborted, fetched.error = True, f"{type(error).__name__}: {error}"
     # On a connection of its own: an abort may have closed the download's (over HTTP/2,
     # a server that aborts by closing the connection takes every stream on it along).
-    async with http_client(live_url, timeout=30.0) as client:
-        await client.post(file_path(CHANGING_FILE), params={"size": CHANGING_SIZE})
+    await _resize_over(live_url, CHANGING_SIZE)
     return fetched
 
 
