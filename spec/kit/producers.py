@@ -2,11 +2,12 @@
 
 * ``async``: an async generator that awaits (a checkpoint) between items;
 * ``busy``: an async generator that never awaits, the case that starves a server's event
-  loop; it still lets other threads run between items (``time.sleep(0)`` releases the
-  GIL without yielding to the loop), as a producer whose work runs outside Python does:
-  the suite's client shares the process with a server it serves in a thread, and a
-  producer holding the GIL kept that client from leaving for up to 0.7 s, long enough
-  for a correct server to make 74,000 items before the disconnect existed;
+  loop; it still lets other threads run every :data:`GIL_EVERY` items
+  (``time.sleep(0)`` releases the GIL without yielding to the loop), as a producer
+  whose work runs outside Python does: the suite's client shares the process with a
+  server it serves in a thread, and a producer holding the GIL kept that client from
+  leaving for up to 0.7 s, long enough for a correct server to make 74,000 items
+  before the disconnect existed;
 * ``sync``: a plain generator, which the response iterates in a worker thread.
 
 Each records in its :class:`~spec.kit.observations.Record` that it started, how
@@ -30,6 +31,11 @@ import anyio.lowlevel
 from spec.kit.observations import Record
 
 KINDS = ("async", "busy", "sync")
+GIL_EVERY = 64
+"""Items between two releases of the GIL by a busy producer: often enough that a thread
+waiting for it (the suite's client) runs within a fraction of a millisecond, seldom enough
+that a broken server that never stops such a producer is not slowed (one release per item
+made 50,000 items take 5 s instead of 1 under load)."""
 
 
 class ProducerFailed(RuntimeError):
@@ -73,7 +79,7 @@ async def _async_lines(plan: Plan, record: Record, *, awaits: bool) -> AsyncIter
             yield plan.item(number)
             if awaits:
                 await anyio.lowlevel.checkpoint()
-            else:
+            elif number % GIL_EVERY == 0:
                 time.sleep(0)  # noqa: ASYNC251 - the GIL for other threads, not a loop turn
     finally:
         record.cleanup.set()
