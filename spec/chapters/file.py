@@ -68,7 +68,7 @@ import os
 import re
 import socket
 import tracemalloc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
@@ -523,26 +523,29 @@ and no multiple of a chunk size, so that a read past the length is never cut at 
 SHRINK_ATTEMPTS = 3
 
 
-async def resize(client: StreamClient, size: int) -> None:
-    """Ask the surface to set the length of ``changing.bin`` in place.
+async def _idempotent(request: Callable[[], Awaitable[int]]) -> int:
+    """The status *request* gets, tried once more if the server closes the connection before
+    it answers: every set-up request here sets a length, so it is idempotent, and RFC 9110
+    §9.2.2 lets a client retry it (hypercorn over HTTP/2 did close one now and then, after
+    the CANCEL chapter's stalled streams); the rules judge the downloads, not this set-up."""
+    try:
+        return await request()
+    except httpx.RemoteProtocolError:
+        return await request()
 
-    The request sets a length, so it is idempotent: a connection the server closes before
-    it answers (hypercorn over HTTP/2 did, now and then, after the CANCEL chapter's
-    stalled streams) is tried once more, as RFC 9110 §9.2.2 lets a client retry an
-    idempotent request; the rules judge the downloads, not this set-up.
-    """
-    for attempt in range(2):
-        try:
-            async with client.stream(
-                "POST", file_path(CHANGING_FILE), params=[("size", str(size))]
-            ) as response:
-                async for _ in response.chunks():
-                    pass
-                status = response.status
-            break
-        except httpx.RemoteProtocolError:
-            if attempt:
-                raise
+
+async def resize(client: StreamClient, size: int) -> None:
+    """Ask the surface to set the length of ``changing.bin`` in place."""
+
+    async def post() -> int:
+        async with client.stream(
+            "POST", file_path(CHANGING_FILE), params=[("size", str(size))]
+        ) as response:
+            async for _ in response.chunks():
+                pass
+            return response.status
+
+    status = await _idempotent(post)
     if status >= 300:
         not_observable(f"the target cannot resize {CHANGING_FILE} (status {status})")
 
@@ -550,15 +553,14 @@ async def resize(client: StreamClient, size: int) -> None:
 async def _resize_over(live_url: str, size: int) -> None:
     """:func:`resize` on a connection of its own, speaking the run's protocol."""
     async with http_client(live_url, timeout=30.0) as client:
-        for attempt in range(2):
-            try:
-                control = await client.post(file_path(CHANGING_FILE), params={"size": size})
-                break
-            except httpx.RemoteProtocolError:
-                if attempt:
-                    raise
-    if control.status_code >= 300:
-        not_observable(f"the target cannot resize {CHANGING_FILE} ({control.status_code})")
+
+        async def post() -> int:
+            response = await client.post(file_path(CHANGING_FILE), params={"size": size})
+            return response.status_code
+
+        status = await _idempotent(post)
+    if status >= 300:
+        not_observable(f"the target cannot resize {CHANGING_FILE} ({status})")
 
 
 async def _asgi_download_while_resizing(target: Target, new_size: int) -> harness.Exchange:
