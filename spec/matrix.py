@@ -445,18 +445,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     write(matrix, options.out)
     print(f"matrix written to {options.out}/matrix.json, matrix.html and matrix.md")
     if options.readme is not None:
-        table = markdown(matrix)
         return _check_readme(
-            options.readme, table, update=options.update_readme, clients=clients, section=section
+            options.readme, matrix, update=options.update_readme, clients=clients, section=section
         )
     return 0
 
 
 def _check_readme(
-    path: Path, table: str, *, update: bool, clients: bool, section: str | None = None
+    path: Path,
+    matrix: dict[str, Any],
+    *,
+    update: bool,
+    clients: bool,
+    section: str | None = None,
 ) -> int:
+    table = markdown(matrix)
     text = path.read_text(encoding="utf-8")
-    if readme_section(text, clients=clients, section=section) == table:
+    shown = readme_section(text, clients=clients, section=section)
+    if shown == table:
         print(f"{path} shows this matrix")
         return 0
     if update:
@@ -464,8 +470,60 @@ def _check_readme(
         path.write_text(replaced, encoding="utf-8")
         print(f"{path}: matrix updated")
         return 0
-    print(f"{path} shows another matrix than this run's; the run's matrix:\n\n{table}")
+    print(f"{path} shows another matrix than this run's.")
+    for line in changed_cells(shown, matrix):
+        print(line)
+    print(f"\nThe run's matrix:\n\n{table}")
     return 1
+
+
+def _table_cells(table: str) -> dict[tuple[str, str], str]:
+    """The cells of a Markdown matrix (:func:`markdown`'s form), by (rule, label); the
+    totals rows are left out."""
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in table.splitlines()
+        if line.startswith("|")
+    ]
+    if not rows:
+        return {}
+    labels = rows[0][2:]
+    return {
+        (row[0], label): cell
+        for row in rows[2:]
+        if not row[0].startswith("**")
+        for label, cell in zip(labels, row[2:], strict=False)
+    }
+
+
+def changed_cells(shown: str, matrix: dict[str, Any]) -> list[str]:
+    """Each cell of *matrix* that differs from the Markdown table *shown* (a README's), as
+    a line: the rule, the target, both verdicts, and what this run's checks of that rule
+    said (their messages), so that a CI log tells why a verdict changed without the
+    reports. Cells, rules or targets only one side has are lines too."""
+    before = _table_cells(shown)
+    now = _table_cells(markdown(matrix))
+    reports = {
+        str(target["label"]): report
+        for target, report in zip(matrix["targets"], matrix["reports"], strict=True)
+    }
+    lines: list[str] = []
+    for key in sorted(before.keys() | now.keys()):
+        was, is_now = before.get(key, "(absent)"), now.get(key, "(absent)")
+        if was == is_now:
+            continue
+        rule_id, label = key
+        lines.append(f"- {rule_id} on {label}: the README shows {was}, this run {is_now}")
+        rules = reports.get(label, {}).get("rules", [])
+        for rule in rules:
+            if rule["id"] != rule_id:
+                continue
+            for check in rule.get("checks", []):
+                message = " ".join(str(check.get("message", "")).split())
+                if message:
+                    where = f"{check.get('nodeid', '')} ({check.get('outcome', '')})"
+                    lines.append(f"    {where}: {message[:600]}")
+    return lines
 
 
 if __name__ == "__main__":

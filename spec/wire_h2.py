@@ -35,6 +35,7 @@ import h2.config
 import h2.connection
 import h2.errors
 import h2.events
+import h2.exceptions
 import h2.settings
 
 from spec import witness
@@ -57,10 +58,17 @@ class H2Stream:
     status: int = 0
     headers: list[tuple[str, str]] = field(default_factory=list)
     chunks: list[bytes] = field(default_factory=list)
+    held: int = 0
+    """Bytes of DATA received on a stream whose window the client keeps closed, not yet
+    given back (:meth:`H2Connection.open_window` gives them back)."""
     ended: bool = False
     """A frame of the response carried END_STREAM: its body is complete."""
     reset: int | None = None
     """The error code of the RST_STREAM that ended the stream (from either side)."""
+    malformed: str = ""
+    """Why ``h2`` found the response malformed (RFC 9113 §8.1.1), if it did: for one,
+    END_STREAM came short of the response's Content-Length. The frame's data is kept and
+    ``ended`` set, as the server sent them; the connection is then over (``h2`` closes it)."""
 
     @property
     def body(self) -> bytes:
@@ -76,6 +84,8 @@ class H2Stream:
         """``END_STREAM``, ``RST_STREAM (CODE)`` or ``still open``, for a failure message."""
         if self.reset is not None:
             return f"RST_STREAM ({_code_name(self.reset)})"
+        if self.malformed:
+            return f"END_STREAM, malformed: {self.malformed}"
         return "END_STREAM" if self.ended else "still open"
 
 
@@ -143,6 +153,15 @@ class H2Connection:
             stream.reset = h2.errors.ErrorCodes.CANCEL
             await self._flush()
 
+    async def open_window(self, stream: H2Stream) -> None:
+        """From now on give *stream*'s window back as its data arrives, as a client that
+        starts reading again does, and give back at once what it held meanwhile."""
+        stream.window = True
+        if stream.held and not stream.closed:
+            self._h2.increment_flow_control_window(stream.held, stream_id=stream.stream_id)
+            await self._flush()
+        stream.held = 0
+
     async def until(self, done: Callable[[], bool]) -> None:
         """Return once ``done()`` is true, checked after every batch of frames; raise
         :class:`ConnectionEnded` if the connection ends first. No limit of its own: the
@@ -156,19 +175,42 @@ class H2Connection:
     async def read(self) -> None:
         """The reader: feed every byte received to ``h2``, sort the events, answer
         what ``h2`` must (settings, pings, window updates). Ends with the connection."""
+        received = b""
         try:
             while self.terminated is None:
                 try:
-                    data = await self._stream.receive(_READ_SIZE)
+                    received += await self._stream.receive(_READ_SIZE)
                 except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
                     self.terminated = "the server closed the connection"
                     break
-                for event in self._h2.receive_data(data):
-                    self._sort(event)
+                frames, received = _whole_frames(received)
+                for frame in frames:
+                    try:
+                        events = self._h2.receive_data(frame)
+                    except h2.exceptions.ProtocolError as error:
+                        self._malformed(frame, error)
+                        break
+                    for event in events:
+                        self._sort(event)
                 await self._flush()
                 self._wake()
         finally:
             self._wake()
+
+    def _malformed(self, frame: bytes, error: h2.exceptions.ProtocolError) -> None:
+        """``h2`` refused *frame* and closed the connection: keep what the frame said of its
+        stream (its data, END_STREAM) and end the connection, naming the error."""
+        self.terminated = f"a malformed frame: {type(error).__name__}: {error}"
+        kind, flags = frame[3], frame[4]
+        stream = self._streams.get(int.from_bytes(frame[5:9]) & 0x7FFFFFFF)
+        if stream is None or kind != _DATA:
+            return
+        payload = frame[_FRAME_HEADER:]
+        if flags & _PADDED and payload:
+            payload = payload[1 : len(payload) - payload[0]]
+        stream.chunks.append(payload)
+        stream.ended = bool(flags & _END_STREAM)
+        stream.malformed = f"{type(error).__name__}: {error}"
 
     def _sort(self, event: h2.events.Event) -> None:
         stream = self._streams.get(getattr(event, "stream_id", 0) or 0)
@@ -191,6 +233,7 @@ class H2Connection:
                 self._h2.acknowledge_received_data(length, stream.stream_id)
             elif length:
                 self._h2.increment_flow_control_window(length)
+                stream.held += length
         if isinstance(event, h2.events.StreamEnded) or getattr(event, "stream_ended", None):
             stream.ended = True
         if isinstance(event, h2.events.StreamReset):
@@ -208,6 +251,25 @@ class H2Connection:
                     await self._stream.send(data)
                 except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
                     self.terminated = "the server closed the connection"
+
+
+_FRAME_HEADER = 9
+_DATA, _END_STREAM, _PADDED = 0x0, 0x1, 0x8
+
+
+def _whole_frames(received: bytes) -> tuple[list[bytes], bytes]:
+    """*received* cut into whole frames (RFC 9113 §4.1: a 24-bit length, then 6 more
+    octets of header) and the start of the next. ``h2`` is fed one frame at a time so that
+    a frame it refuses is known, with its stream: ``h2`` raises without saying which."""
+    frames: list[bytes] = []
+    start = 0
+    while len(received) - start >= _FRAME_HEADER:
+        end = start + _FRAME_HEADER + int.from_bytes(received[start : start + 3])
+        if len(received) < end:
+            break
+        frames.append(received[start:end])
+        start = end
+    return frames, received[start:]
 
 
 class ConnectionEnded(AssertionError):

@@ -163,3 +163,51 @@ async def test_hypercorn_send_never_waits_for_a_closed_window() -> None:
             stream = await connection.request("GET", "/", window=False)
             await _set_in_time(sent_all, f"all {chunks} sends returning")
     assert len(stream.body) <= INITIAL_WINDOW
+
+
+async def _ends_short_of_its_length(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] != "http":
+        return
+    await send({**_HEAD, "headers": [(b"content-length", b"10")]})
+    await send({"type": "http.response.body", "body": b"12345", "more_body": False})
+
+
+@pytest.mark.parametrize("server", HTTP2_SERVERS)
+async def test_a_stream_ended_short_of_its_content_length_is_kept_as_malformed(
+    server: str,
+) -> None:
+    """``h2`` refuses END_STREAM short of Content-Length (RFC 9113 §8.1.1) and raises
+    without naming the stream: :mod:`spec.wire_h2` still keeps the stream's data and its
+    END_STREAM, says it was malformed, and ends the connection instead of crashing."""
+    with serve(_ends_short_of_its_length, server=server, http="2") as url:  # type: ignore[arg-type]
+        async with connect(url) as connection:
+            stream = await connection.request("GET", "/")
+            await connection.until(lambda: stream.closed or connection.terminated is not None)
+    assert stream.body == b"12345"
+    assert stream.ended
+    assert "InvalidBodyLengthError" in stream.malformed
+    assert stream.how_it_ended().startswith("END_STREAM, malformed: InvalidBodyLengthError")
+    assert connection.terminated is not None
+
+
+async def test_a_held_window_opened_again_delivers_the_rest() -> None:
+    """A stream whose window the client kept closed gets only its initial window; once
+    :meth:`~spec.wire_h2.H2Connection.open_window` gives it back, the rest arrives."""
+    size = 10 * INITIAL_WINDOW
+
+    async def sends(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        await send(_HEAD)
+        await send({"type": "http.response.body", "body": b"x" * size, "more_body": False})
+
+    with serve(sends, server="granian", http="2") as url:  # type: ignore[arg-type]
+        async with connect(url) as connection:
+            stream = await connection.request("GET", "/", window=False)
+            await connection.until(lambda: len(stream.body) >= INITIAL_WINDOW)
+            assert not stream.closed
+            await connection.open_window(stream)
+            with anyio.fail_after(30):
+                await connection.until(lambda: stream.closed)
+    assert len(stream.body) == size
+    assert stream.ended

@@ -178,6 +178,22 @@ def _write(tmp_path: Path) -> Path:
     return path
 
 
+def test_a_changed_cell_is_named_with_what_its_checks_said() -> None:
+    """A CI log shows which cells differ from the README and why, not only the new table."""
+    before = matrix.merge(
+        [report("a:app", {"SSE-ENC-01": "pass"}), report("b:app", {"SSE-ENC-01": "fail"})]
+    )
+    run_now = [report("a:app", {"SSE-ENC-01": "fail"}), report("b:app", {"SSE-ENC-01": "fail"})]
+    with_checks(run_now[0], "SSE-ENC-01", ("fail", "the server exited\n  after 11 s"))
+    run_now[0]["rules"][0]["checks"][0]["nodeid"] = "chapters/x.py::check_x"
+    lines = matrix.changed_cells(matrix.markdown(before), matrix.merge(run_now))
+    assert lines == [
+        "- SSE-ENC-01 on a:app: the README shows pass, this run **fail**",
+        "    chapters/x.py::check_x (fail): the server exited after 11 s",
+    ]
+    assert matrix.changed_cells(matrix.markdown(before), before) == []
+
+
 def test_merge_from_the_command_line_writes_json_html_and_markdown(tmp_path: Path) -> None:
     out = tmp_path / "out"
     completed = subprocess.run(

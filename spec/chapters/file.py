@@ -69,7 +69,7 @@ import re
 import socket
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from urllib.parse import unquote_to_bytes, urlencode
@@ -79,9 +79,11 @@ import httpx
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from spec import wire_h2
 from spec.capabilities import requires
 from spec.disposition import parse as parse_disposition
 from spec.media import essence
+from spec.patience import guarded, patience
 from spec.rules import MUST, SHOULD, Chapter, Source, expect, not_observable, violation
 from spec.streams import Fetched, fetch
 from spec.surface import (
@@ -586,11 +588,12 @@ async def _asgi_download_while_resizing(target: Target, new_size: int) -> harnes
 
 
 async def _socket_download_while_resizing(live_url: str, new_size: int) -> Fetched:
-    """The same over a socket whose receive buffer is 64 KiB, so the server cannot run ahead."""
+    """The same over a socket whose receive buffer is 64 KiB, so the server cannot run ahead;
+    over HTTP/2, :func:`_h2_download_while_resizing`."""
+    if speaks_http2():
+        return await _h2_download_while_resizing(live_url, new_size)
     options = [(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)]
-    # A transport of its own speaks its own protocol: the run's (--http), as http_client's.
-    http2 = speaks_http2()
-    transport = httpx.AsyncHTTPTransport(socket_options=options, http1=not http2, http2=http2)
+    transport = httpx.AsyncHTTPTransport(socket_options=options)
     await _resize_over(live_url, CHANGING_SIZE)
     async with (
         http_client(live_url, timeout=30.0, transport=transport) as client,
@@ -609,6 +612,32 @@ async def _socket_download_while_resizing(live_url: str, new_size: int) -> Fetch
             fetched.aborted, fetched.error = True, f"{type(error).__name__}: {error}"
     # On a connection of its own: an abort may have closed the download's (over HTTP/2,
     # a server that aborts by closing the connection takes every stream on it along).
+    await _resize_over(live_url, CHANGING_SIZE)
+    return fetched
+
+
+async def _h2_download_while_resizing(live_url: str, new_size: int) -> Fetched:
+    """Over HTTP/2, the stream's flow-control window is what holds the server back: the
+    download's stream is opened with the client's small window (:mod:`spec.wire_h2`) kept
+    closed until the file has shrunk, then read to its end. (httpx opens windows of 16 MiB,
+    as large as the file: a server could read it all before it shrank.)"""
+    await _resize_over(live_url, CHANGING_SIZE)
+    async with wire_h2.connect(live_url) as connection:
+        stream = await connection.request("GET", file_path(CHANGING_FILE), window=False)
+        with guarded("the head of the download of changing.bin", patience()):
+            await connection.until(lambda: bool(stream.chunks) or stream.closed)
+        await _resize_over(live_url, new_size)
+        await connection.open_window(stream)
+        with (
+            guarded("the end of the download of changing.bin", 30.0),
+            suppress(wire_h2.ConnectionEnded),
+        ):
+            await connection.until(lambda: stream.closed)
+        fetched = Fetched(stream.status, stream.headers, list(stream.chunks))
+        if not stream.ended or stream.reset is not None:
+            fetched.aborted, fetched.error = True, stream.how_it_ended()
+            if connection.terminated is not None:
+                fetched.error = connection.terminated
     await _resize_over(live_url, CHANGING_SIZE)
     return fetched
 
