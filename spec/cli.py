@@ -1,7 +1,8 @@
 """The command line: ``streamspec check``, ``clients``, ``matrix`` and ``render``.
 
 ``streamspec check http://127.0.0.1:8000`` (or ``--app mypkg.main:app``, or
-``--command "node server.js --port {port}"``) runs the chapters against the target
+``--command "node server.js --port {port}"``; an app with ``--server`` hypercorn or
+granian and ``--http 2``) runs the chapters against the target
 in a child pytest and exits 0 only when no rule of the chosen ``--level`` failed:
 ``must`` lets failing SHOULD rules pass, ``should`` (the default) counts them too.
 A failure the ``--baseline`` expects does not count; a stale entry of it does.
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from spec import chapters, matrix, render
+from spec.targets.server import HTTP_VERSIONS, SERVERS
 from spec.targets.target import address_as_url
 
 PACKAGE = chapters.__name__.rpartition(".")[0]
@@ -107,6 +109,18 @@ def parser() -> argparse.ArgumentParser:
         help='a command that serves on {port}, e.g. "node server.js --port {port}"',
     )
     check.add_argument("--prefix", help="the base path of the target's surface, e.g. /base")
+    check.add_argument(
+        "--server",
+        choices=SERVERS,
+        help="with --app: the server that serves it (default uvicorn; hypercorn and granian "
+        "are optional installs)",
+    )
+    check.add_argument(
+        "--http",
+        choices=HTTP_VERSIONS,
+        help="with --app: the protocol spoken, 1.1 (the default) or 2 (h2c with prior "
+        "knowledge, on --server=hypercorn or granian)",
+    )
     clients = commands.add_parser(
         "clients",
         help="the client chapter (SSE-CLIENT) against an SSE client's adapter",
@@ -177,6 +191,12 @@ def check_args(options: argparse.Namespace) -> list[str]:
         args.append(f"--target-command={options.command}")
     if options.prefix:
         args.append(f"--target-prefix={options.prefix}")
+    for option in ("server", "http"):
+        value = getattr(options, option)
+        if value and not options.app:
+            raise UsageError(f"--{option} chooses how an ASGI app is served: give it with --app")
+        if value:
+            args.append(f"--{option}={value}")
     if options.rules:
         args.append(f"--rules={options.rules}")
     return args

@@ -106,6 +106,25 @@ def test_level_must_ignores_a_failing_should_rule(tmp_path: Path) -> None:
     assert strict.returncode == 1, strict.stdout + strict.stderr
 
 
+def test_check_serves_an_app_with_the_server_and_protocol_chosen(tmp_path: Path) -> None:
+    home = project(tmp_path, GOOD)
+    done = run(
+        home, "-m", "spec", "check", "--app", "userapp:app", "--server", "granian",
+        "--http", "2", RULES, "--report-json=r.json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((home / "r.json").read_text())
+    assert report["server"]["name"] == "granian"
+    assert report["server"]["http"] == "2"
+    assert results(home / "r.json") == {"HDR-TEXT-01": "pass", "HDR-TEXT-02": "pass"}
+
+
+def test_a_server_is_chosen_only_for_an_app(tmp_path: Path) -> None:
+    done = run(tmp_path, "-m", "spec", "check", "http://127.0.0.1:9", "--server", "hypercorn")
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "--server chooses how an ASGI app is served: give it with --app" in done.stderr
+
+
 def test_an_address_without_a_scheme_is_answered_with_its_url(tmp_path: Path) -> None:
     done = run(tmp_path, "-m", "spec", "check", "127.0.0.1:8000")
     assert done.returncode == 4, done.stdout + done.stderr

@@ -1219,8 +1219,19 @@ async def check_sigterm_ends_streams_with_a_final_event(target: Target) -> None:
         status = await child.exited(within=SHUTDOWN_GRACE)
         if status is None:
             violation(
-                "the server after SIGTERM", f"exited within {SHUTDOWN_GRACE} s", "still running"
+                "the server after SIGTERM",
+                f"exited within {SHUTDOWN_GRACE} s",
+                _still_running(child),
             )
+
+
+def _still_running(child: Child) -> str:
+    """What a server still running after SIGTERM's window shows: how long it has run since,
+    in wall time (more than the window on a loaded machine), and its last lines of output."""
+    lines = "".join(child.lines[-6:]).strip() or "(nothing)"
+    return (
+        f"still running {child.since_terminated():.1f} s after SIGTERM; its last output:\n{lines}"
+    )
 
 
 SECOND_SERVER = chapter.rule(
@@ -1358,5 +1369,5 @@ async def check_stalled_readers_do_not_hold_shutdown(
         violation(
             f"the server after SIGTERM, with clients that stopped reading ({held})",
             f"exited within {SHUTDOWN_GRACE} s",
-            "still running",
+            _still_running(child),
         )

@@ -41,6 +41,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -71,9 +72,17 @@ class Child:
     process: subprocess.Popen[str]
     lines: list[str] = field(default_factory=list)
 
+    terminated_at: float | None = None
+    """When :meth:`terminate` sent SIGTERM (``time.monotonic()``), or ``None``."""
+
     def terminate(self) -> None:
         """Send SIGTERM, as a process manager does to stop a server."""
+        self.terminated_at = time.monotonic()
         self.process.send_signal(signal.SIGTERM)
+
+    def since_terminated(self) -> float:
+        """Seconds since SIGTERM was sent (0 if it was not)."""
+        return 0.0 if self.terminated_at is None else time.monotonic() - self.terminated_at
 
     async def exited(self, within: float) -> int | None:
         """The exit status if the process ends within *within* seconds, else ``None``.
