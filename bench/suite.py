@@ -18,7 +18,9 @@ all of them alike; the figures are medians over the rounds:
   shared out among them): aggregate events per second, CPU per event, and the
   slowest stream's first byte (the fairness of a server that takes turns);
 * then, in a fresh server per contender, ``--idle`` streams held open with
-  no event: the server's resident memory, and KiB per idle stream.
+  no event: the server's resident memory, KiB per idle stream, and the wall
+  time of a fresh request (a new connection, one event, read to the end;
+  the median of 5) with them open.
 
 It prints a table with the reference's ratio to each peer (events per second,
 in this run), writes ``results.json``, ``table.md`` and the PNG plots into
@@ -177,18 +179,48 @@ async def measure_concurrent(
     }
 
 
+FRESH_TRIES = 5
+"""Fresh requests timed at each count of idle streams (their median is reported)."""
+
+
+async def fresh_request_ms(server: Server) -> float:
+    """The median wall time of :data:`FRESH_TRIES` fresh requests, one after another, each a
+    new connection asking for one event and reading the stream to its end."""
+    times = []
+    for _ in range(FRESH_TRIES):
+        started = time.perf_counter()
+        await read_stream(server.port, "/sse?n=1&size=64")
+        times.append((time.perf_counter() - started) * 1e3)
+    return statistics.median(times)
+
+
 async def measure_idle(server: Server, counts: Sequence[int]) -> list[dict[str, float]]:
-    """Resident memory with 0 and then each of *counts* idle streams open (cumulative)."""
+    """Resident memory with 0 and then each of *counts* idle streams open (cumulative), and
+    the time a fresh request takes with them open (:func:`fresh_request_ms`)."""
     await asyncio.sleep(0.5)
     base = rss_kib(server.pid)
-    rows = [{"streams": 0, "rss_kib": base, "kib_per_stream": 0.0}]
+    rows = [
+        {
+            "streams": 0,
+            "rss_kib": base,
+            "kib_per_stream": 0.0,
+            "fresh_ms": await fresh_request_ms(server),
+        }
+    ]
     held: list[asyncio.StreamWriter] = []
     try:
         for count in counts:
             held += await hold_idle(server.port, count - len(held))
             await asyncio.sleep(0.5)
             rss = rss_kib(server.pid)
-            rows.append({"streams": count, "rss_kib": rss, "kib_per_stream": (rss - base) / count})
+            rows.append(
+                {
+                    "streams": count,
+                    "rss_kib": rss,
+                    "kib_per_stream": (rss - base) / count,
+                    "fresh_ms": await fresh_request_ms(server),
+                }
+            )
     finally:
         for writer in held:
             writer.close()
@@ -226,7 +258,11 @@ def run(options: argparse.Namespace) -> Results:
         for name in names:
             with serving([name], options) as alone:
                 results.idle[name] = asyncio.run(measure_idle(alone[name], options.idle))
-                _progress(f"idle {name}: {results.idle[name][-1]['kib_per_stream']:.1f} KiB/stream")
+                last = results.idle[name][-1]
+                _progress(
+                    f"idle {name}: {last['kib_per_stream']:.1f} KiB/stream, a fresh request "
+                    f"{last['fresh_ms']:.1f} ms with {last['streams']:,.0f} open"
+                )
     results.load_after = os.getloadavg()
     return results
 
@@ -248,7 +284,8 @@ def table(results: Results) -> str:
     for level in levels:
         head += [f"events/s @{level}", f"slowest first byte @{level}"]
     if results.idle:
-        head.append("KiB per idle stream")
+        most = max(row["streams"] for rows in results.idle.values() for row in rows)
+        head += ["KiB per idle stream", f"fresh request with {most:,.0f} idle"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in names:
         rate = median(results.single[name], "events_per_s")
@@ -270,7 +307,11 @@ def table(results: Results) -> str:
             )
         if results.idle:
             idle = results.idle.get(name)
-            cells.append(f"{idle[-1]['kib_per_stream']:.1f}" if idle else "")
+            cells += (
+                [f"{idle[-1]['kib_per_stream']:.1f}", f"{idle[-1].get('fresh_ms', 0.0):.1f} ms"]
+                if idle
+                else ["", ""]
+            )
         lines.append("| " + " | ".join(cells) + " |")
     load = ", ".join(f"{value:.2f}" for value in results.load_before)
     after = ", ".join(f"{value:.2f}" for value in results.load_after)

@@ -52,6 +52,8 @@ def test_bench_run_writes_table_results_and_plots(tmp_path: Path) -> None:
     assert all(len(rounds) == 2 for rounds in results["single"].values())
     assert set(results["concurrent"]["reference"]) == {"1", "3"}
     assert [row["streams"] for row in results["idle"]["reference"]] == [0, 4]
+    assert all(row["fresh_ms"] > 0 for row in results["idle"]["reference"])
+    assert "fresh request with 4 idle" in table
     if PLOTS:
         for name in ("sse_events_per_second", "sse_concurrency", "sse_idle_memory"):
             assert (out / f"{name}.png").read_bytes().startswith(b"\x89PNG")
