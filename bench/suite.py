@@ -308,7 +308,7 @@ def table(results: Results) -> str:
         if results.idle:
             idle = results.idle.get(name)
             cells += (
-                [f"{idle[-1]['kib_per_stream']:.1f}", f"{idle[-1].get('fresh_ms', 0.0):.1f} ms"]
+                [f"{idle[-1]['kib_per_stream']:.1f}", f"{idle[-1]['fresh_ms']:.1f} ms"]
                 if idle
                 else ["", ""]
             )

@@ -635,9 +635,8 @@ async def _h2_download_while_resizing(live_url: str, new_size: int) -> Fetched:
             await connection.until(lambda: stream.closed)
         fetched = Fetched(stream.status, stream.headers, list(stream.chunks))
         if not stream.ended or stream.reset is not None:
-            fetched.aborted, fetched.error = True, stream.how_it_ended()
-            if connection.terminated is not None:
-                fetched.error = connection.terminated
+            fetched.aborted = True
+            fetched.error = connection.terminated or stream.how_it_ended()
     await _resize_over(live_url, CHANGING_SIZE)
     return fetched
 
